@@ -1,0 +1,168 @@
+//! Storage URLs: `s3://bucket/key?region=…`, `file:///root/bucket/key`, `memory://bucket/key`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::{Error, Result};
+
+/// A parsed storage URL.
+///
+/// For `file://` the path is kept whole in [`StorageUrl::path`], because where the store's
+/// root ends and the bucket begins is known only to the local provider (it looks for the
+/// root marker or a `root` option). For every other scheme the host is the bucket and the
+/// path the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StorageUrl {
+    /// Scheme, lower case.
+    pub scheme: String,
+    /// Bucket (empty for `file://`).
+    pub bucket: String,
+    /// Key (may be empty: the bucket itself, or a prefix ending in `/`).
+    pub key: String,
+    /// Whole path, for `file://`.
+    pub path: String,
+    /// Query options.
+    pub options: BTreeMap<String, String>,
+}
+
+impl StorageUrl {
+    /// Parses and checks a URL. Option values are percent-decoded.
+    pub fn parse(s: &str) -> Result<Self> {
+        let u = url::Url::parse(s).map_err(|e| {
+            Error::invalid(format!(
+                "`{s}` is not a storage URL ({e}); expected e.g. s3://bucket/key, file:///data/bucket/key or memory://bucket/key"
+            ))
+        })?;
+        let mut options = BTreeMap::new();
+        for (k, v) in u.query_pairs() {
+            if options.insert(k.to_string(), v.to_string()).is_some() {
+                return Err(Error::invalid(format!("option `{k}` is given twice in `{}`", redact_url(s))));
+            }
+        }
+        let path = percent_decode(u.path())?;
+        let scheme = u.scheme().to_ascii_lowercase();
+        if scheme == "file" {
+            if u.host_str().is_some_and(|h| !h.is_empty() && h != "localhost") {
+                return Err(Error::invalid(format!(
+                    "`{s}`: file URLs take no host; write file:///absolute/path"
+                )));
+            }
+            return Ok(StorageUrl {
+                scheme,
+                bucket: String::new(),
+                key: String::new(),
+                path,
+                options,
+            });
+        }
+        let bucket = u.host_str().unwrap_or_default().to_string();
+        if bucket.is_empty() {
+            return Err(Error::invalid(format!("`{s}` names no bucket; expected {scheme}://bucket/key")));
+        }
+        let key = path.strip_prefix('/').unwrap_or(&path).to_string();
+        Ok(StorageUrl {
+            scheme,
+            bucket,
+            key,
+            path,
+            options,
+        })
+    }
+}
+
+impl fmt::Debug for StorageUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorageUrl")
+            .field("scheme", &self.scheme)
+            .field("bucket", &self.bucket)
+            .field("key", &self.key)
+            .field("path", &self.path)
+            .field(
+                "options",
+                &self
+                    .options
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), if is_secret_key(k) { "***" } else { v.as_str() }))
+                    .collect::<BTreeMap<_, _>>(),
+            )
+            .finish()
+    }
+}
+
+/// Whether an option name holds a secret (so it must never be printed).
+pub fn is_secret_key(k: &str) -> bool {
+    let k = k.to_ascii_lowercase();
+    ["secret", "token", "password", "sas", "key", "sig", "credential"]
+        .iter()
+        .any(|s| k.contains(s))
+        && !matches!(k.as_str(), "key_prefix")
+}
+
+/// A URL string with secret-looking query values replaced by `***`, for messages.
+pub fn redact_url(s: &str) -> String {
+    match s.split_once('?') {
+        None => s.to_string(),
+        Some((base, q)) => {
+            let parts: Vec<String> = q
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if is_secret_key(k) => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", parts.join("&"))
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(b) = h {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| Error::invalid("URL path is not valid UTF-8 after percent-decoding"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_url_with_options() {
+        let u = StorageUrl::parse("s3://my-bucket/a/b%20c.txt?region=eu-west-1&endpoint=http://127.0.0.1:9000").unwrap();
+        assert_eq!(u.scheme, "s3");
+        assert_eq!(u.bucket, "my-bucket");
+        assert_eq!(u.key, "a/b c.txt");
+        assert_eq!(u.options["region"], "eu-west-1");
+        assert_eq!(u.options["endpoint"], "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn file_url_keeps_path() {
+        let u = StorageUrl::parse("file:///var/data/bucket/key/x").unwrap();
+        assert_eq!(u.path, "/var/data/bucket/key/x");
+        assert!(u.bucket.is_empty());
+        assert!(StorageUrl::parse("file://host/x").is_err());
+    }
+
+    #[test]
+    fn errors_and_redaction() {
+        assert!(StorageUrl::parse("not a url").is_err());
+        assert!(StorageUrl::parse("s3:///key").is_err());
+        assert!(StorageUrl::parse("s3://b/k?region=a&region=b").is_err());
+        let u = StorageUrl::parse("az://c/k?sas=sv%3D2020%26sig%3DSECRET").unwrap();
+        assert!(!format!("{u:?}").contains("SECRET"));
+        assert_eq!(redact_url("az://c/k?sig=SECRET&x=1"), "az://c/k?sig=***&x=1");
+    }
+}

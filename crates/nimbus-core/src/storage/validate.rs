@@ -1,0 +1,175 @@
+//! Portable rules for bucket names and object keys.
+//!
+//! Why the rules are the *intersection* of the clouds: a name accepted on one cloud and rejected
+//! on another breaks "write once, run in every customer's cloud" at the worst moment — in a
+//! customer's account. So every adapter checks the same rules up front and fails with
+//! `InvalidInput` before anything is sent. Keys follow object_store's `Path` rules: no empty,
+//! `.` or `..` segments (they are path traversal on any filesystem-backed store), no control
+//! characters, no backslashes, no bidirectional-override characters (they make a key display
+//! as a different key).
+
+use crate::{Error, Result};
+
+/// Longest key, in UTF-8 bytes, accepted on every provider (S3 and GCS: 1024).
+pub const MAX_KEY_LEN: usize = 1024;
+/// Longest segment between `/`, in UTF-8 bytes (filesystem name limit).
+pub const MAX_SEGMENT_LEN: usize = 255;
+
+/// Checks a bucket name against the portable rules: 3–63 characters of `a-z`, `0-9` and
+/// `-`, starting and ending with a letter or digit, no `--` (Azure), no dots (Azure; and dotted
+/// names break virtual-hosted TLS on S3).
+pub fn validate_bucket_name(name: &str) -> Result<()> {
+    let fail = |why: &str| {
+        Err(Error::invalid(format!("invalid bucket name `{}`: {why}", name.escape_debug()))
+            .with_resource(name.escape_debug().to_string()))
+    };
+    if name.len() < 3 || name.len() > 63 {
+        return fail("must be 3 to 63 characters long");
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return fail(&format!(
+            "character `{}` is not allowed (use a-z, 0-9 and -)",
+            c.escape_debug()
+        ));
+    }
+    let first = name.as_bytes()[0];
+    let last = name.as_bytes()[name.len() - 1];
+    if first == b'-' || last == b'-' {
+        return fail("must start and end with a letter or digit");
+    }
+    if name.contains("--") {
+        return fail("must not contain `--`");
+    }
+    Ok(())
+}
+
+/// Whether `c` is a character that makes a key display as something it is not.
+fn is_deceptive(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' // zero-width and direction marks
+        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+        | '\u{2066}'..='\u{2069}' // bidi isolates
+        | '\u{FEFF}' // byte-order mark
+        | '\u{FFF9}'..='\u{FFFB}' // interlinear annotations
+    )
+}
+
+/// Checks an object key against the portable rules.
+pub fn validate_key(key: &str) -> Result<()> {
+    let fail = |why: String| {
+        Err(Error::invalid(format!("invalid key `{}`: {why}", key.escape_debug()))
+            .with_resource(key.escape_debug().to_string()))
+    };
+    if key.is_empty() {
+        return fail("must not be empty".into());
+    }
+    if key.len() > MAX_KEY_LEN {
+        return fail(format!("is {} bytes long; the limit is {MAX_KEY_LEN}", key.len()));
+    }
+    if let Some(c) = key.chars().find(|c| c.is_control()) {
+        return fail(format!("control character U+{:04X} is not allowed", c as u32));
+    }
+    if let Some(c) = key.chars().find(|c| is_deceptive(*c)) {
+        return fail(format!(
+            "invisible or direction-changing character U+{:04X} is not allowed",
+            c as u32
+        ));
+    }
+    if key.contains('\\') {
+        return fail("backslash is not allowed (it is a path separator on Windows)".into());
+    }
+    if key.starts_with('/') {
+        return fail("must not start with `/`".into());
+    }
+    let segments: Vec<&str> = key.split('/').collect();
+    let last = segments.len() - 1;
+    for (i, seg) in segments.into_iter().enumerate() {
+        match seg {
+            // A trailing `/` ("directory marker" keys) is allowed.
+            "" if i == last && i > 0 => {}
+            "" => return fail("must not contain empty segments (`//`)".into()),
+            "." | ".." => return fail(format!("segment `{seg}` is not allowed")),
+            s if s.len() > MAX_SEGMENT_LEN => {
+                return fail(format!(
+                    "a segment is {} bytes long; the limit is {MAX_SEGMENT_LEN}",
+                    s.len()
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Checks a key prefix (may be empty, may end with `/`).
+pub fn validate_prefix(prefix: &str) -> Result<()> {
+    if prefix.is_empty() {
+        return Ok(());
+    }
+    // A prefix may end in the middle of a segment; `a/..` would still escape, so check the
+    // prefix as a key (trailing `/` allowed).
+    validate_key(prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn good_bucket_names() {
+        for n in ["abc", "my-bucket-1", "0aa", &"a".repeat(63)] {
+            validate_bucket_name(n).unwrap();
+        }
+    }
+
+    #[test]
+    fn bad_bucket_names() {
+        for n in [
+            "", "ab", "Abc", "a_b", "a.b", "-ab", "ab-", "a--b", "ünï", "a b", &"a".repeat(64),
+        ] {
+            let e = validate_bucket_name(n).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{n}");
+        }
+    }
+
+    #[test]
+    fn good_keys() {
+        for k in ["a", "a/b/c", "dir/", "ünïcödé/ファイル.txt", "a b+c=d", "x..y", ".hidden"] {
+            validate_key(k).unwrap();
+        }
+    }
+
+    #[test]
+    fn bad_keys() {
+        let long = "a".repeat(MAX_KEY_LEN + 1);
+        let long_seg = format!("{}/b", "a".repeat(256));
+        for k in [
+            "",
+            "..",
+            "../etc/passwd",
+            "a/../../b",
+            "a/./b",
+            "/abs",
+            "a//b",
+            "a//b/",
+            "a//",
+            "a\\b",
+            "nul\0byte",
+            "tab\there",
+            "bidi\u{202E}txt",
+            "zero\u{200B}width",
+            "bom\u{FEFF}",
+            "del\u{7F}",
+            long.as_str(),
+            long_seg.as_str(),
+        ] {
+            let e = validate_key(k).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{}", k.escape_debug());
+            assert!(!e.message().contains('\0'));
+        }
+    }
+}
