@@ -282,6 +282,22 @@ pub struct ComputeCapabilities {
 }
 
 impl ComputeCapabilities {
+    /// Nothing supported; set the fields that are.
+    pub fn none() -> Self {
+        ComputeCapabilities {
+            start: false,
+            stop: false,
+            stop_keeps_billing: false,
+            deallocate: false,
+            reboot: false,
+            user_data: false,
+            server_side_label_filter: false,
+            image_aliases: Vec::new(),
+            max_instances: None,
+            max_vcpus: None,
+        }
+    }
+
     /// Whether the flag behind `cap` is declared.
     pub fn supports(&self, cap: Capability) -> bool {
         match cap {
@@ -320,6 +336,22 @@ pub struct NetworkCapabilities {
 }
 
 impl NetworkCapabilities {
+    /// Regional networks and subnets, instance-attached allow-only ingress firewalls; set
+    /// the fields that differ.
+    pub fn none() -> Self {
+        NetworkCapabilities {
+            network_scope: Scope::Regional,
+            subnet_scope: Scope::Regional,
+            firewall_deny_rules: false,
+            firewall_priorities: false,
+            firewall_priority_range: None,
+            firewall_egress_rules: false,
+            firewall_attachment: FirewallAttachment::Instance,
+            network_prefix_range: (16, 28),
+            subnet_prefix_range: (16, 28),
+        }
+    }
+
     /// Whether the flag behind `cap` is declared.
     pub fn supports(&self, cap: Capability) -> bool {
         match cap {

@@ -294,6 +294,27 @@ pub struct Instance {
     pub created: Option<SystemTime>,
 }
 
+impl Instance {
+    /// An instance with id, name and state; set the other fields.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, state: InstanceState) -> Self {
+        Instance {
+            id: id.into(),
+            name: name.into(),
+            state,
+            size: String::new(),
+            image: String::new(),
+            region: String::new(),
+            zone: None,
+            subnet: None,
+            firewalls: Vec::new(),
+            private_ip: None,
+            public_ip: None,
+            labels: BTreeMap::new(),
+            created: None,
+        }
+    }
+}
+
 /// Filter of a listing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -22,6 +22,19 @@ pub struct Network {
     pub labels: BTreeMap<String, String>,
 }
 
+impl Network {
+    /// A network with id and name; set the other fields.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Network {
+            id: id.into(),
+            name: name.into(),
+            cidr: None,
+            region: None,
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
 /// What network to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -61,6 +74,20 @@ pub struct Subnet {
     pub region: Option<String>,
     /// Zone, for zonal subnets.
     pub zone: Option<String>,
+}
+
+impl Subnet {
+    /// A subnet from its parts; set region and zone.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, network: impl Into<String>, cidr: Ipv4Net) -> Self {
+        Subnet {
+            id: id.into(),
+            name: name.into(),
+            network: network.into(),
+            cidr,
+            region: None,
+            zone: None,
+        }
+    }
 }
 
 /// What subnet to create.
@@ -219,6 +246,18 @@ pub struct Firewall {
     pub network: String,
     /// Rules.
     pub rules: Vec<FirewallRule>,
+}
+
+impl Firewall {
+    /// A firewall from its parts.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, network: impl Into<String>, rules: Vec<FirewallRule>) -> Self {
+        Firewall {
+            id: id.into(),
+            name: name.into(),
+            network: network.into(),
+            rules,
+        }
+    }
 }
 
 /// What firewall to create.

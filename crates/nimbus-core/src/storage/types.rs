@@ -305,6 +305,16 @@ pub struct DeleteOutcome {
     pub result: Result<()>,
 }
 
+impl DeleteOutcome {
+    /// An outcome from its parts.
+    pub fn new(key: impl Into<String>, result: Result<()>) -> Self {
+        DeleteOutcome {
+            key: key.into(),
+            result,
+        }
+    }
+}
+
 /// Identifies a multipart upload in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

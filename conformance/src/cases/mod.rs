@@ -1,0 +1,71 @@
+//! The cases, by service.
+
+mod compute;
+mod network;
+mod storage;
+
+use futures::future::BoxFuture;
+
+use crate::ctx::{CaseResult, Ctx};
+
+/// Which service a case tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// Storage.
+    Storage,
+    /// Compute.
+    Compute,
+    /// Network.
+    Network,
+}
+
+impl Service {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Storage => "storage",
+            Service::Compute => "compute",
+            Service::Network => "network",
+        }
+    }
+}
+
+/// A named case.
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// Stable id, `service.what` (e.g. `storage.put_create_only_existing`).
+    pub id: &'static str,
+    /// Service.
+    pub service: Service,
+    /// What the portable behaviour is.
+    pub description: &'static str,
+    /// The body.
+    pub run: fn(Ctx) -> BoxFuture<'static, CaseResult>,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case").field("id", &self.id).finish()
+    }
+}
+
+/// Declares a case: `case!(Storage, "storage.x", "what", fn_name)`.
+macro_rules! case {
+    ($svc:ident, $id:literal, $desc:literal, $f:path) => {
+        $crate::cases::Case {
+            id: $id,
+            service: $crate::cases::Service::$svc,
+            description: $desc,
+            run: |c| Box::pin($f(c)),
+        }
+    };
+}
+pub(crate) use case;
+
+/// Every case, storage first.
+pub fn all_cases() -> Vec<Case> {
+    let mut v = storage::cases();
+    v.extend(compute::cases());
+    v.extend(network::cases());
+    v
+}

@@ -1,0 +1,88 @@
+//! What a local storage backend must provide: raw bytes and metadata in, out and listed.
+//! All semantics (conditions, ranges, listing rules, multipart, presign) live in
+//! [`super::engine`], once, so the filesystem and memory stores cannot drift apart.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use nimbus_core::storage::{BucketInfo, ByteStream, ObjectMeta};
+use nimbus_core::Result;
+use serde::{Deserialize, Serialize};
+
+/// Data written but not yet visible under a key.
+#[derive(Debug)]
+pub enum StagedData {
+    /// Bytes in memory.
+    Memory(Bytes),
+    /// A temporary file in the store's tmp directory (same filesystem as the data).
+    File(PathBuf),
+}
+
+/// Staged data with its size and MD5.
+#[derive(Debug)]
+pub struct Staged {
+    pub data: StagedData,
+    pub size: u64,
+    pub md5: [u8; 16],
+}
+
+/// Metadata kept beside the data.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredMeta {
+    pub size: u64,
+    pub etag: String,
+    pub version: String,
+    pub modified_ms: u64,
+    pub content_type: Option<String>,
+    pub user_metadata: BTreeMap<String, String>,
+}
+
+impl StoredMeta {
+    pub fn to_meta(&self, key: &str) -> ObjectMeta {
+        let mut m = ObjectMeta::new(key, self.size);
+        m.etag = Some(self.etag.clone());
+        m.version = Some(self.version.clone());
+        m.last_modified = Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(self.modified_ms));
+        m.content_type = self.content_type.clone();
+        m.user_metadata = self.user_metadata.clone();
+        m
+    }
+}
+
+/// A held cross-process lock (released on drop).
+pub type LockGuard = Box<dyn Send + Sync>;
+
+#[async_trait]
+pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
+    /// Provider name.
+    fn name(&self) -> &'static str;
+    /// Extra key rules of this backend (the portable ones are already checked).
+    fn check_key(&self, key: &str) -> Result<()>;
+    async fn create_bucket(&self, bucket: &str) -> Result<()>;
+    async fn remove_bucket(&self, bucket: &str) -> Result<()>;
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool>;
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>>;
+    /// Writes a stream to a staging area, computing size and MD5.
+    async fn stage(&self, body: ByteStream) -> Result<Staged>;
+    /// Concatenates staged parts into one staged object.
+    async fn concat(&self, parts: &[&Staged]) -> Result<Staged>;
+    /// Frees staged data.
+    async fn discard(&self, staged: Staged);
+    async fn read_meta(&self, bucket: &str, key: &str) -> Result<Option<StoredMeta>>;
+    /// Makes staged data visible under the key, atomically replacing what was there.
+    async fn commit(&self, bucket: &str, key: &str, staged: Staged, meta: &StoredMeta) -> Result<()>;
+    /// Copies a committed object to another key.
+    async fn copy_object(&self, src: (&str, &str), dst: (&str, &str), meta: &StoredMeta) -> Result<()>;
+    async fn open(&self, bucket: &str, key: &str, range: Range<u64>) -> Result<ByteStream>;
+    async fn remove(&self, bucket: &str, key: &str) -> Result<()>;
+    /// Every key starting with `prefix`, sorted by UTF-8 bytes.
+    async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>>;
+    /// Takes the lock that serialises check-and-commit across processes.
+    async fn lock(&self) -> Result<LockGuard>;
+    /// The secret that signs presigned URLs (stable for the store's lifetime).
+    fn presign_key(&self) -> &[u8];
+}

@@ -1,0 +1,443 @@
+//! The filesystem backend: objects are plain files under `ROOT/BUCKET/KEY`, so other tools
+//! can read them; metadata lives in `ROOT/.nimbus/meta/BUCKET/<sha256(key)>.json`, named by
+//! hash so that no key can collide with another key's metadata.
+//!
+//! Writes go to `ROOT/.nimbus/tmp` first (same filesystem) and are renamed into place, so a
+//! reader sees the old object or the new one, never half of one. Keys are checked by the
+//! portable rules (no `..`, no absolute paths, no NUL, no backslash) *and* the final path is
+//! checked to stay under the bucket directory, so traversal out of the root is impossible.
+//!
+//! Filesystem limit (a documented difference, `local-fs-key-prefix-collision`): a key cannot
+//! be both an object and the parent "directory" of another key (`a` and `a/b`), and keys
+//! cannot end in `/`.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use nimbus_core::storage::{BucketInfo, ByteStream};
+use nimbus_core::{Error, ErrorKind, Result};
+use sha2::Sha256;
+
+use super::backend::{Backend, LockGuard, Staged, StagedData, StoredMeta};
+
+/// Marker directory that makes a directory a local store root.
+pub const MARKER: &str = ".nimbus";
+const CHUNK: usize = 64 * 1024;
+
+/// The filesystem backend.
+#[derive(Clone)]
+/// The filesystem backend (sealed: reach it only through [`super::LocalStorage`]).
+pub struct FsBackend {
+    root: PathBuf,
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for FsBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FsBackend").field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("blocking task failed: {e}")))?
+}
+
+fn conflict_collision(key: &str) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "`{key}` collides with another key on the filesystem: a key cannot be both an object and a prefix of another object on local-fs"
+        ),
+    )
+    .with_raw_code("KeyPrefixCollision")
+}
+
+impl FsBackend {
+    /// Opens (creating if needed) a store rooted at `root`.
+    pub(crate) fn open(root: &Path) -> Result<Self> {
+        let meta = root.join(MARKER);
+        for d in [meta.join("tmp"), meta.join("meta")] {
+            std::fs::create_dir_all(&d).map_err(|e| {
+                Error::from(e).with_resource(d.display().to_string())
+            })?;
+        }
+        let root = root.canonicalize()?;
+        let key_path = root.join(MARKER).join("presign.key");
+        let secret = match std::fs::read(&key_path) {
+            Ok(k) if k.len() == 32 => k,
+            _ => {
+                let k: [u8; 32] = rand::random();
+                let tmp = root.join(MARKER).join("tmp").join(format!("key-{}", rand::random::<u64>()));
+                {
+                    let mut f = std::fs::File::create(&tmp)?;
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt;
+                        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                    }
+                    f.write_all(&k)?;
+                    f.sync_all()?;
+                }
+                // First writer wins; everyone then reads the same key.
+                if std::fs::hard_link(&tmp, &key_path).is_err() {
+                    let _ = std::fs::remove_file(&tmp);
+                    std::fs::read(&key_path)?
+                } else {
+                    let _ = std::fs::remove_file(&tmp);
+                    k.to_vec()
+                }
+            }
+        };
+        Ok(FsBackend { root, secret })
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.root.join(bucket)
+    }
+
+    /// The data path, proven to stay below the bucket directory.
+    fn data_path(&self, bucket: &str, key: &str) -> Result<PathBuf> {
+        let rel = Path::new(key);
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(Error::invalid(format!("key `{}` does not map to a path below the bucket", key.escape_debug())));
+        }
+        Ok(self.bucket_dir(bucket).join(rel))
+    }
+
+    fn meta_path(&self, bucket: &str, key: &str) -> PathBuf {
+        let h = hex::encode(Sha256::digest(key.as_bytes()));
+        self.root.join(MARKER).join("meta").join(bucket).join(format!("{h}.json"))
+    }
+
+    fn tmp_path(&self) -> PathBuf {
+        self.root.join(MARKER).join("tmp").join(format!("t-{:016x}", rand::random::<u64>()))
+    }
+
+    fn write_meta(&self, bucket: &str, key: &str, meta: &StoredMeta) -> Result<()> {
+        let p = self.meta_path(bucket, key);
+        std::fs::create_dir_all(p.parent().expect("meta path has a parent"))?;
+        let tmp = self.tmp_path();
+        std::fs::write(&tmp, serde_json::to_vec(meta).map_err(|e| Error::internal(e.to_string()))?)?;
+        std::fs::rename(&tmp, &p)?;
+        Ok(())
+    }
+
+    /// Moves a file into the data path, mapping file/directory collisions to `Conflict`.
+    fn place(&self, bucket: &str, key: &str, from: &Path) -> Result<()> {
+        let dest = self.data_path(bucket, key)?;
+        if let Some(parent) = dest.parent() {
+            if let Err(e) = std::fs::create_dir_all(parent) {
+                let _ = std::fs::remove_file(from);
+                return Err(match e.kind() {
+                    std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => conflict_collision(key),
+                    _ => e.into(),
+                });
+            }
+        }
+        if dest.is_dir() {
+            let _ = std::fs::remove_file(from);
+            return Err(conflict_collision(key));
+        }
+        std::fs::rename(from, &dest).map_err(|e| {
+            let _ = std::fs::remove_file(from);
+            Error::from(e)
+        })
+    }
+
+    fn prune_empty_dirs(&self, bucket: &str, mut dir: Option<&Path>) {
+        let top = self.bucket_dir(bucket);
+        while let Some(d) = dir {
+            if d == top || !d.starts_with(&top) || std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+}
+
+fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let path = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            walk(&entry.path(), &path, out)?;
+        } else if ft.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Backend for FsBackend {
+    fn name(&self) -> &'static str {
+        "local-fs"
+    }
+
+    fn check_key(&self, key: &str) -> Result<()> {
+        if key.ends_with('/') {
+            return Err(Error::invalid(format!(
+                "key `{key}` ends with `/`; local-fs stores objects as files and cannot store directory-marker keys"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn create_bucket(&self, bucket: &str) -> Result<()> {
+        let d = self.bucket_dir(bucket);
+        blocking(move || match std::fs::create_dir(&d) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(Error::new(ErrorKind::AlreadyExists, "bucket exists").with_raw_code("BucketAlreadyOwnedByYou"))
+            }
+            Err(e) => Err(e.into()),
+        })
+        .await
+    }
+
+    async fn remove_bucket(&self, bucket: &str) -> Result<()> {
+        let d = self.bucket_dir(bucket);
+        let m = self.root.join(MARKER).join("meta").join(bucket);
+        blocking(move || {
+            std::fs::remove_dir_all(&d)?;
+            let _ = std::fs::remove_dir_all(&m);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        Ok(self.bucket_dir(bucket).is_dir())
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        let root = self.root.clone();
+        blocking(move || {
+            let mut out = Vec::new();
+            for e in std::fs::read_dir(&root)? {
+                let e = e?;
+                let Some(name) = e.file_name().to_str().map(str::to_string) else { continue };
+                if e.file_type()?.is_dir() && nimbus_core::storage::validate::validate_bucket_name(&name).is_ok() {
+                    let mut b = BucketInfo::new(name);
+                    b.created = e.metadata().ok().and_then(|m| m.modified().ok());
+                    b.region = Some("local".into());
+                    out.push(b);
+                }
+            }
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn stage(&self, mut body: ByteStream) -> Result<Staged> {
+        let path = self.tmp_path();
+        let mut file = tokio::fs::File::create(&path).await?;
+        let mut md5 = Md5::new();
+        let mut size = 0u64;
+        let res: Result<()> = async {
+            use tokio::io::AsyncWriteExt;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk?;
+                md5.update(&chunk);
+                size += chunk.len() as u64;
+                file.write_all(&chunk).await?;
+            }
+            file.flush().await?;
+            file.sync_data().await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = res {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(e);
+        }
+        Ok(Staged {
+            data: StagedData::File(path),
+            size,
+            md5: md5.finalize().into(),
+        })
+    }
+
+    async fn concat(&self, parts: &[&Staged]) -> Result<Staged> {
+        let paths: Vec<PathBuf> = parts
+            .iter()
+            .filter_map(|s| match &s.data {
+                StagedData::File(p) => Some(p.clone()),
+                StagedData::Memory(_) => None,
+            })
+            .collect();
+        let out = self.tmp_path();
+        let size: u64 = parts.iter().map(|p| p.size).sum();
+        let out2 = out.clone();
+        let md5 = blocking(move || {
+            let mut w = std::fs::File::create(&out2)?;
+            let mut md5 = Md5::new();
+            let mut buf = vec![0u8; CHUNK];
+            for p in paths {
+                let mut r = std::fs::File::open(p)?;
+                loop {
+                    let n = r.read(&mut buf)?;
+                    if n == 0 {
+                        break;
+                    }
+                    md5.update(&buf[..n]);
+                    w.write_all(&buf[..n])?;
+                }
+            }
+            w.sync_data()?;
+            Ok(md5.finalize().into())
+        })
+        .await?;
+        Ok(Staged {
+            data: StagedData::File(out),
+            size,
+            md5,
+        })
+    }
+
+    async fn discard(&self, staged: Staged) {
+        if let StagedData::File(p) = staged.data {
+            let _ = tokio::fs::remove_file(p).await;
+        }
+    }
+
+    async fn read_meta(&self, bucket: &str, key: &str) -> Result<Option<StoredMeta>> {
+        let data = self.data_path(bucket, key)?;
+        let mp = self.meta_path(bucket, key);
+        blocking(move || {
+            let fm = match std::fs::metadata(&data) {
+                Ok(m) if m.is_file() => m,
+                Ok(_) => return Ok(None),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+                    return Ok(None)
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Ok(raw) = std::fs::read(&mp) {
+                if let Ok(m) = serde_json::from_slice::<StoredMeta>(&raw) {
+                    if m.size == fm.len() {
+                        return Ok(Some(m));
+                    }
+                }
+            }
+            // A file placed by another tool (or metadata lost): describe it from the file.
+            let modified = fm.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            let ns = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+            Ok(Some(StoredMeta {
+                size: fm.len(),
+                etag: format!("{:x}-{}", ns.as_nanos(), fm.len()),
+                version: ns.as_nanos().to_string(),
+                modified_ms: ns.as_millis() as u64,
+                content_type: None,
+                user_metadata: Default::default(),
+            }))
+        })
+        .await
+    }
+
+    async fn commit(&self, bucket: &str, key: &str, staged: Staged, meta: &StoredMeta) -> Result<()> {
+        let StagedData::File(from) = staged.data else {
+            return Err(Error::internal("fs backend got memory staging"));
+        };
+        let this = self.clone();
+        let (b, k, m) = (bucket.to_string(), key.to_string(), meta.clone());
+        blocking(move || {
+            this.place(&b, &k, &from)?;
+            this.write_meta(&b, &k, &m)
+        })
+        .await
+    }
+
+    async fn copy_object(&self, src: (&str, &str), dst: (&str, &str), meta: &StoredMeta) -> Result<()> {
+        let this = self.clone();
+        let from = self.data_path(src.0, src.1)?;
+        let (b, k, m) = (dst.0.to_string(), dst.1.to_string(), meta.clone());
+        blocking(move || {
+            let tmp = this.tmp_path();
+            std::fs::copy(&from, &tmp)?;
+            this.place(&b, &k, &tmp)?;
+            this.write_meta(&b, &k, &m)
+        })
+        .await
+    }
+
+    async fn open(&self, bucket: &str, key: &str, range: Range<u64>) -> Result<ByteStream> {
+        let path = self.data_path(bucket, key)?;
+        let mut f = std::fs::File::open(&path)?;
+        f.seek(SeekFrom::Start(range.start))?;
+        let reader = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(f), range.end - range.start);
+        let s = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK)
+            .map(|r: std::io::Result<Bytes>| r.map_err(Error::from));
+        Ok(Box::pin(s))
+    }
+
+    async fn remove(&self, bucket: &str, key: &str) -> Result<()> {
+        let path = self.data_path(bucket, key)?;
+        let mp = self.meta_path(bucket, key);
+        let this = self.clone();
+        let b = bucket.to_string();
+        blocking(move || {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {}
+                Err(e) if path.is_dir() => {
+                    let _ = e;
+                    return Ok(());
+                }
+                Err(e) => return Err(e.into()),
+            }
+            let _ = std::fs::remove_file(&mp);
+            this.prune_empty_dirs(&b, path.parent());
+            Ok(())
+        })
+        .await
+    }
+
+    async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+        let dir = self.bucket_dir(bucket);
+        let prefix = prefix.to_string();
+        blocking(move || {
+            // Walk only the deepest directory the prefix names.
+            let (start_rel, _) = prefix.rsplit_once('/').unwrap_or(("", ""));
+            let start = if start_rel.is_empty() { dir.clone() } else { dir.join(start_rel) };
+            let mut out = Vec::new();
+            if start.is_dir() {
+                walk(&start, start_rel, &mut out)?;
+            }
+            out.retain(|k| k.starts_with(&prefix));
+            out.sort();
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn lock(&self) -> Result<LockGuard> {
+        let p = self.root.join(MARKER).join("lock");
+        blocking(move || {
+            let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&p)?;
+            f.lock()?;
+            Ok(Box::new(f) as LockGuard)
+        })
+        .await
+    }
+
+    fn presign_key(&self) -> &[u8] {
+        &self.secret
+    }
+}

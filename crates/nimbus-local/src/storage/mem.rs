@@ -1,0 +1,168 @@
+//! The in-memory backend: a map per bucket. Nothing survives the process; useful for tests
+//! and for the conformance suite's reference column.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use nimbus_core::storage::{BucketInfo, ByteStream};
+use nimbus_core::{Error, ErrorKind, Result};
+
+use super::backend::{Backend, LockGuard, Staged, StagedData, StoredMeta};
+
+type Objects = BTreeMap<String, (Bytes, StoredMeta)>;
+
+/// The memory backend (sealed: reach it only through [`super::MemoryStorage`]).
+pub struct MemBackend {
+    buckets: Mutex<BTreeMap<String, Objects>>,
+    secret: [u8; 32],
+}
+
+impl std::fmt::Debug for MemBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemBackend").finish_non_exhaustive()
+    }
+}
+
+impl MemBackend {
+    pub(crate) fn new() -> Self {
+        MemBackend {
+            buckets: Mutex::new(BTreeMap::new()),
+            secret: rand::random(),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut BTreeMap<String, Objects>) -> T) -> T {
+        let mut g = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
+}
+
+fn bytes_of(s: &Staged) -> Bytes {
+    match &s.data {
+        StagedData::Memory(b) => b.clone(),
+        StagedData::File(_) => Bytes::new(),
+    }
+}
+
+#[async_trait]
+impl Backend for MemBackend {
+    fn name(&self) -> &'static str {
+        "local-memory"
+    }
+    fn check_key(&self, _key: &str) -> Result<()> {
+        Ok(())
+    }
+    async fn create_bucket(&self, bucket: &str) -> Result<()> {
+        self.with(|b| {
+            if b.contains_key(bucket) {
+                Err(Error::new(ErrorKind::AlreadyExists, "bucket exists").with_raw_code("BucketAlreadyOwnedByYou"))
+            } else {
+                b.insert(bucket.to_string(), BTreeMap::new());
+                Ok(())
+            }
+        })
+    }
+    async fn remove_bucket(&self, bucket: &str) -> Result<()> {
+        self.with(|b| b.remove(bucket));
+        Ok(())
+    }
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        Ok(self.with(|b| b.contains_key(bucket)))
+    }
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        Ok(self.with(|b| {
+            b.keys()
+                .map(|n| {
+                    let mut i = BucketInfo::new(n.clone());
+                    i.region = Some("local".into());
+                    i
+                })
+                .collect()
+        }))
+    }
+    async fn stage(&self, mut body: ByteStream) -> Result<Staged> {
+        let mut buf = BytesMut::new();
+        let mut md5 = Md5::new();
+        while let Some(c) = body.next().await {
+            let c = c?;
+            md5.update(&c);
+            buf.extend_from_slice(&c);
+        }
+        Ok(Staged {
+            size: buf.len() as u64,
+            data: StagedData::Memory(buf.freeze()),
+            md5: md5.finalize().into(),
+        })
+    }
+    async fn concat(&self, parts: &[&Staged]) -> Result<Staged> {
+        let mut buf = BytesMut::new();
+        for p in parts {
+            buf.extend_from_slice(&bytes_of(p));
+        }
+        Ok(Staged {
+            size: buf.len() as u64,
+            md5: Md5::digest(&buf).into(),
+            data: StagedData::Memory(buf.freeze()),
+        })
+    }
+    async fn discard(&self, _staged: Staged) {}
+    async fn read_meta(&self, bucket: &str, key: &str) -> Result<Option<StoredMeta>> {
+        Ok(self.with(|b| b.get(bucket).and_then(|o| o.get(key)).map(|(_, m)| m.clone())))
+    }
+    async fn commit(&self, bucket: &str, key: &str, staged: Staged, meta: &StoredMeta) -> Result<()> {
+        let data = bytes_of(&staged);
+        self.with(|b| match b.get_mut(bucket) {
+            Some(o) => {
+                o.insert(key.to_string(), (data, meta.clone()));
+                Ok(())
+            }
+            None => Err(Error::not_found(bucket)),
+        })
+    }
+    async fn copy_object(&self, src: (&str, &str), dst: (&str, &str), meta: &StoredMeta) -> Result<()> {
+        self.with(|b| {
+            let data = b
+                .get(src.0)
+                .and_then(|o| o.get(src.1))
+                .map(|(d, _)| d.clone())
+                .ok_or_else(|| Error::not_found(format!("{}/{}", src.0, src.1)))?;
+            b.get_mut(dst.0)
+                .ok_or_else(|| Error::not_found(dst.0))?
+                .insert(dst.1.to_string(), (data, meta.clone()));
+            Ok(())
+        })
+    }
+    async fn open(&self, bucket: &str, key: &str, range: Range<u64>) -> Result<ByteStream> {
+        let data = self
+            .with(|b| b.get(bucket).and_then(|o| o.get(key)).map(|(d, _)| d.clone()))
+            .ok_or_else(|| Error::not_found(format!("{bucket}/{key}")))?;
+        let slice = data.slice(range.start as usize..range.end as usize);
+        let chunks: Vec<Result<Bytes>> = (0..slice.len())
+            .step_by(64 * 1024)
+            .map(|i| Ok(slice.slice(i..(i + 64 * 1024).min(slice.len()))))
+            .collect();
+        Ok(Box::pin(futures::stream::iter(chunks)))
+    }
+    async fn remove(&self, bucket: &str, key: &str) -> Result<()> {
+        self.with(|b| b.get_mut(bucket).map(|o| o.remove(key)));
+        Ok(())
+    }
+    async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+        Ok(self.with(|b| {
+            b.get(bucket)
+                .map(|o| o.range(prefix.to_string()..).map(|(k, _)| k).take_while(|k| k.starts_with(prefix)).cloned().collect())
+                .unwrap_or_default()
+        }))
+    }
+    async fn lock(&self) -> Result<LockGuard> {
+        Ok(Box::new(()))
+    }
+    fn presign_key(&self) -> &[u8] {
+        &self.secret
+    }
+}
