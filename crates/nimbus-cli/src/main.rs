@@ -1,1 +1,75 @@
-fn main() {}
+//! The `nimbus` command.
+
+mod cmd_compute;
+mod cmd_config;
+mod cmd_conformance;
+mod cmd_network;
+mod cmd_storage;
+mod progress;
+
+use clap::{Parser, Subcommand};
+
+/// Nimbus: one CLI for storage, compute and network in every customer's cloud.
+#[derive(Parser)]
+#[command(name = "nimbus", version, about)]
+struct Cli {
+    /// Profile in nimbus.toml (default: NIMBUS_PROFILE, the file's default_profile, `default`).
+    #[arg(long, global = true, env = "NIMBUS_PROFILE")]
+    profile: Option<String>,
+    /// Print the cause chain of errors and debug logs.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Buckets and objects by URL (file:///ROOT/BUCKET/KEY, memory://BUCKET/KEY, …).
+    #[command(subcommand)]
+    Storage(cmd_storage::StorageCmd),
+    /// Virtual machines.
+    #[command(subcommand)]
+    Compute(cmd_compute::ComputeCmd),
+    /// Networks, subnets and firewalls.
+    #[command(subcommand)]
+    Network(cmd_network::NetworkCmd),
+    /// Run the conformance suite against a provider.
+    Conformance(cmd_conformance::ConformanceArgs),
+    /// Validate and show configuration.
+    #[command(subcommand)]
+    Config(cmd_config::ConfigCmd),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = if cli.verbose { "nimbus=debug,info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NIMBUS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let profile = cli.profile.clone();
+    let result = rt.block_on(async move {
+        match cli.cmd {
+            Cmd::Storage(c) => cmd_storage::run(c, profile.as_deref()).await,
+            Cmd::Compute(c) => cmd_compute::run(c, profile.as_deref()).await,
+            Cmd::Network(c) => cmd_network::run(c, profile.as_deref()).await,
+            Cmd::Conformance(a) => cmd_conformance::run(a).await,
+            Cmd::Config(c) => cmd_config::run(c, profile.as_deref()),
+        }
+    });
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        if cli.verbose {
+            let mut src = e.source();
+            while let Some(s) = src {
+                eprintln!("  caused by: {s}");
+                src = s.source();
+            }
+        }
+        std::process::exit(1);
+    }
+}

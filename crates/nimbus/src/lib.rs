@@ -1,0 +1,43 @@
+//! # nimbus — write cloud code once, run it in every customer's cloud
+//!
+//! The facade product teams depend on. It re-exports the portable API of `nimbus-core` and
+//! opens services from URLs (`file:///data/bucket/key`, `memory://bucket/key`, later `s3://`,
+//! `gs://`, `az://`) or from per-customer profiles in `nimbus.toml`. Each cloud is a cargo
+//! feature; `local` (the embedded cloud) is on by default.
+//!
+//! ```no_run
+//! use nimbus::prelude::*;
+//!
+//! # async fn demo() -> nimbus::Result<()> {
+//! let clouds = nimbus::Clouds::from_profile(Some("acme"))?;
+//! let storage = clouds.storage()?;
+//! storage.create_bucket("reports", &Default::default()).await?;
+//! storage.put("reports", "2026/q4.csv", "a,b\n1,2\n".into(), &PutOptions::default()).await?;
+//! let body = storage.get_bytes("reports", "2026/q4.csv").await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod open;
+
+pub use nimbus_core::*;
+pub use open::{open_storage_url, schemas, with_standard_layers, Clouds, OpenedUrl};
+
+/// The embedded provider, when the `local` feature is on.
+#[cfg(feature = "local")]
+pub use nimbus_local as local;
+
+/// Everything a product team usually needs in scope.
+pub mod prelude {
+    pub use nimbus_core::compute::{
+        Compute, ComputeExt, ImageChoice, Instance, InstanceFilter, InstanceSpec, SizeChoice, State, StopMode,
+        WaitOptions,
+    };
+    pub use nimbus_core::network::{
+        Action, Direction, FirewallRule, FirewallSpec, NetworkService, NetworkSpec, PortRange, Protocol, SubnetSpec,
+    };
+    pub use nimbus_core::storage::{
+        GetOptions, GetRange, ListEntry, ListOptions, PutMode, PutOptions, Storage, StorageExt, WriterOptions,
+    };
+    pub use nimbus_core::{Capability, Error, ErrorKind, Result};
+}

@@ -266,7 +266,7 @@ impl ProfileResolver {
 
     fn env_issues(&self) -> Vec<ConfigIssue> {
         let mut out = Vec::new();
-        let general = ["NIMBUS_PROFILE", "NIMBUS_CONFIG", "NIMBUS_PROVIDER", "NIMBUS_LOG"];
+        let general = ["NIMBUS_PROFILE", "NIMBUS_CONFIG", "NIMBUS_PROVIDER", "NIMBUS_LOG", "NIMBUS_HOME", "NIMBUS_SHARED_DIR"];
         for k in self.env.keys() {
             if general.contains(&k.as_str()) {
                 continue;

@@ -28,6 +28,19 @@ pub struct StorageUrl {
 impl StorageUrl {
     /// Parses and checks a URL. Option values are percent-decoded.
     pub fn parse(s: &str) -> Result<Self> {
+        // URL parsing resolves `.` and `..` segments silently; a storage URL with them is a
+        // traversal attempt or a mistake, so refuse it before it is normalised away.
+        let path_part = s.split(['?', '#']).next().unwrap_or("");
+        let after_scheme = path_part.split_once("://").map(|(_, r)| r).unwrap_or(path_part);
+        if after_scheme
+            .split('/')
+            .any(|seg| matches!(seg, "." | ".." | "%2e" | "%2E" | "%2e%2e" | "%2E%2E" | ".%2e" | "%2e."))
+        {
+            return Err(Error::invalid(format!(
+                "`{}`: `.` and `..` segments are not allowed in storage URLs",
+                redact_url(s)
+            )));
+        }
         let u = url::Url::parse(s).map_err(|e| {
             Error::invalid(format!(
                 "`{s}` is not a storage URL ({e}); expected e.g. s3://bucket/key, file:///data/bucket/key or memory://bucket/key"
@@ -161,6 +174,8 @@ mod tests {
         assert!(StorageUrl::parse("not a url").is_err());
         assert!(StorageUrl::parse("s3:///key").is_err());
         assert!(StorageUrl::parse("s3://b/k?region=a&region=b").is_err());
+        assert!(StorageUrl::parse("file:///root/b/../x").is_err());
+        assert!(StorageUrl::parse("s3://b/%2e%2e/k").is_err());
         let u = StorageUrl::parse("az://c/k?sas=sv%3D2020%26sig%3DSECRET").unwrap();
         assert!(!format!("{u:?}").contains("SECRET"));
         assert_eq!(redact_url("az://c/k?sig=SECRET&x=1"), "az://c/k?sig=***&x=1");
