@@ -86,25 +86,45 @@ impl Ctx {
             .create_bucket(&b, &Default::default())
             .await
             .map_err(|e| format!("create bucket: {e}"))?;
-        self.created.lock().unwrap_or_else(|p| p.into_inner()).buckets.push(b.clone());
+        self.created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .buckets
+            .push(b.clone());
         Ok(b)
     }
 
     /// Records resources for cleanup.
     pub fn track_instance(&self, id: &str) {
-        self.created.lock().unwrap_or_else(|p| p.into_inner()).instances.push(id.into());
+        self.created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .instances
+            .push(id.into());
     }
     /// Records a network for cleanup.
     pub fn track_network(&self, id: &str) {
-        self.created.lock().unwrap_or_else(|p| p.into_inner()).networks.push(id.into());
+        self.created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .networks
+            .push(id.into());
     }
     /// Records a subnet for cleanup.
     pub fn track_subnet(&self, id: &str) {
-        self.created.lock().unwrap_or_else(|p| p.into_inner()).subnets.push(id.into());
+        self.created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .subnets
+            .push(id.into());
     }
     /// Records a firewall for cleanup.
     pub fn track_firewall(&self, id: &str) {
-        self.created.lock().unwrap_or_else(|p| p.into_inner()).firewalls.push(id.into());
+        self.created
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .firewalls
+            .push(id.into());
     }
 
     /// Wait options of the target.
@@ -162,7 +182,11 @@ pub fn ctx_err(what: &str) -> impl Fn(Error) -> String + '_ {
 }
 
 /// Expects an error of `kind`.
-pub fn expect_kind<T: std::fmt::Debug>(what: &str, r: nimbus_core::Result<T>, kind: ErrorKind) -> std::result::Result<(), String> {
+pub fn expect_kind<T: std::fmt::Debug>(
+    what: &str,
+    r: nimbus_core::Result<T>,
+    kind: ErrorKind,
+) -> std::result::Result<(), String> {
     match r {
         Err(e) if e.kind() == kind => Ok(()),
         Err(e) => Err(format!("{what}: expected {kind}, got {} ({e})", e.kind())),
@@ -181,7 +205,9 @@ where
         (true, Ok(v)) => check.check(v).await.map(|_| Observed::Pass),
         (true, Err(e)) => Err(format!("declares {cap} but the call failed: {e}")),
         (false, Err(e)) if e.is_unsupported(cap) => Ok(Observed::Unsupported(Some(cap), e.message().to_string())),
-        (false, Err(e)) => Err(format!("does not declare {cap}, so the call must fail with unsupported({cap}); got {e}")),
+        (false, Err(e)) => Err(format!(
+            "does not declare {cap}, so the call must fail with unsupported({cap}); got {e}"
+        )),
         (false, Ok(_)) => Err(format!("does not declare {cap}, but the call succeeded: declare it")),
     }
 }

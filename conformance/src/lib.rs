@@ -31,7 +31,14 @@ use std::time::Instant;
 
 /// Runs every case whose id contains `filter` (all when `None`) against `target`.
 pub async fn run(target: &Target, filter: Option<&str>) -> Report {
-    let run_id = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() % 0xffff_ffff);
+    let run_id = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis()
+            % 0xffff_ffff
+    );
     let mut results = Vec::new();
     for (n, case) in all_cases().into_iter().enumerate() {
         if filter.is_some_and(|f| !case.id.contains(f)) {

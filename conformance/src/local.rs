@@ -93,7 +93,10 @@ pub fn fs_target(dir: &std::path::Path) -> Result<Target> {
     t.storage = Some(store);
     t.differences = fs_differences();
     t.proof.insert("storage".into(), "embedded (filesystem)".into());
-    let sim = SimCloud::open(dir.join("sim"), SimOptions::default().with_transition_time(Duration::from_millis(30)))?;
+    let sim = SimCloud::open(
+        dir.join("sim"),
+        SimOptions::default().with_transition_time(Duration::from_millis(30)),
+    )?;
     Ok(with_sim(t, sim))
 }
 

@@ -117,13 +117,20 @@ pub(crate) fn judge(target: &Target, case: &Case, observed: Result<Observed, Str
         detail,
         capability,
         difference,
-        proof: target.proof.get(service).cloned().unwrap_or_else(|| "unspecified".into()),
+        proof: target
+            .proof
+            .get(service)
+            .cloned()
+            .unwrap_or_else(|| "unspecified".into()),
         millis: took.as_millis() as u64,
     }
 }
 
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 impl Report {
@@ -199,7 +206,10 @@ impl Report {
                 continue;
             }
             let fails = rows.iter().filter(|c| c.outcome == Outcome::Fail).count();
-            let skips = rows.iter().filter(|c| matches!(c.outcome, Outcome::Unsupported | Outcome::Differs)).count();
+            let skips = rows
+                .iter()
+                .filter(|c| matches!(c.outcome, Outcome::Unsupported | Outcome::Differs))
+                .count();
             out.push_str(&format!(
                 "  <testsuite name=\"{}.{svc}\" tests=\"{}\" failures=\"{fails}\" skipped=\"{skips}\">\n",
                 xml(&self.provider),
@@ -215,7 +225,9 @@ impl Report {
                 match c.outcome {
                     Outcome::Pass => {}
                     Outcome::Fail => out.push_str(&format!("<failure message=\"{}\"/>", xml(&c.detail))),
-                    Outcome::Unsupported => out.push_str(&format!("<skipped message=\"unsupported: {}\"/>", xml(&c.detail))),
+                    Outcome::Unsupported => {
+                        out.push_str(&format!("<skipped message=\"unsupported: {}\"/>", xml(&c.detail)))
+                    }
                     Outcome::Differs => out.push_str(&format!("<skipped message=\"differs: {}\"/>", xml(&c.detail))),
                 }
                 out.push_str("</testcase>\n");

@@ -9,7 +9,12 @@ fn assert_clean(r: &Report) {
         .filter(|c| c.outcome == Outcome::Fail)
         .map(|c| format!("{}: {}", c.id, c.detail))
         .collect();
-    assert!(fails.is_empty(), "{} failing case(s):\n{}", fails.len(), fails.join("\n"));
+    assert!(
+        fails.is_empty(),
+        "{} failing case(s):\n{}",
+        fails.len(),
+        fails.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

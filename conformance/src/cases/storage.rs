@@ -19,99 +19,408 @@ fn e(what: &'static str) -> impl Fn(nimbus_core::Error) -> String {
 }
 
 async fn put(c: &Ctx, b: &str, k: &str, data: impl Into<Bytes>) -> Result<ObjectMeta, String> {
-    c.storage().put(b, k, data.into(), &PutOptions::default()).await.map_err(|err| format!("put {k}: {err}"))
+    c.storage()
+        .put(b, k, data.into(), &PutOptions::default())
+        .await
+        .map_err(|err| format!("put {k}: {err}"))
 }
 
 async fn get(c: &Ctx, b: &str, k: &str) -> Result<Bytes, String> {
-    c.storage().get_bytes(b, k).await.map_err(|err| format!("get {k}: {err}"))
+    c.storage()
+        .get_bytes(b, k)
+        .await
+        .map_err(|err| format!("get {k}: {err}"))
 }
 
 async fn keys(c: &Ctx, b: &str, o: ListOptions) -> Result<Vec<String>, String> {
-    Ok(c.storage().list_objects(b, o).await.map_err(e("list"))?.into_iter().map(|m| m.key).collect())
+    Ok(c.storage()
+        .list_objects(b, o)
+        .await
+        .map_err(e("list"))?
+        .into_iter()
+        .map(|m| m.key)
+        .collect())
 }
 
 fn pattern(n: usize, seed: u8) -> Bytes {
-    Bytes::from((0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect::<Vec<u8>>())
+    Bytes::from(
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect::<Vec<u8>>(),
+    )
 }
 
 /// Storage cases.
 pub fn cases() -> Vec<Case> {
     vec![
-        case!(Storage, "storage.bucket_create_and_exists", "a created bucket exists and is listed", bucket_create_and_exists),
-        case!(Storage, "storage.bucket_create_duplicate", "creating an existing bucket is AlreadyExists", bucket_create_duplicate),
-        case!(Storage, "storage.bucket_invalid_names", "invalid bucket names are InvalidInput before any call", bucket_invalid_names),
-        case!(Storage, "storage.bucket_delete_non_empty", "deleting a bucket with objects is Conflict", bucket_delete_non_empty),
-        case!(Storage, "storage.bucket_delete_missing", "deleting a missing bucket is NotFound", bucket_delete_missing),
-        case!(Storage, "storage.bucket_missing_object_ops", "object calls on a missing bucket are NotFound", bucket_missing_object_ops),
-        case!(Storage, "storage.put_get_round_trip", "bytes put are the bytes got", put_get_round_trip),
-        case!(Storage, "storage.put_empty_object", "a zero-byte object round-trips", put_empty_object),
-        case!(Storage, "storage.put_all_byte_values", "every byte value 0..=255 round-trips", put_all_byte_values),
-        case!(Storage, "storage.put_overwrite_replaces", "a second put replaces the object", put_overwrite_replaces),
-        case!(Storage, "storage.head_metadata", "head gives size, ETag, version and mtime", head_metadata),
-        case!(Storage, "storage.head_missing", "head of a missing key is NotFound", head_missing),
-        case!(Storage, "storage.get_missing", "get of a missing key is NotFound", get_missing),
-        case!(Storage, "storage.content_type_round_trip", "the content type is kept", content_type_round_trip),
-        case!(Storage, "storage.user_metadata_round_trip", "user metadata is kept (lower-case keys)", user_metadata_round_trip),
-        case!(Storage, "storage.etag_changes_with_content", "ETag and version change when content changes", etag_changes_with_content),
-        case!(Storage, "storage.put_create_only_new", "create-only put of a new key succeeds", put_create_only_new),
-        case!(Storage, "storage.put_create_only_existing", "create-only put of an existing key is AlreadyExists and keeps the object", put_create_only_existing),
-        case!(Storage, "storage.put_create_only_race", "of 8 concurrent create-only puts exactly one wins", put_create_only_race),
-        case!(Storage, "storage.put_if_version_match", "update-if-version with the current version succeeds", put_if_version_match),
-        case!(Storage, "storage.put_if_version_stale", "update-if-version with a stale version is PreconditionFailed", put_if_version_stale),
-        case!(Storage, "storage.get_if_match", "get with a wrong if-match is PreconditionFailed, right one succeeds", get_if_match),
-        case!(Storage, "storage.get_if_none_match", "get with a matching if-none-match is NotModified", get_if_none_match),
-        case!(Storage, "storage.ranged_get_bounded", "a bounded range returns exactly those bytes", ranged_get_bounded),
-        case!(Storage, "storage.ranged_get_suffix", "a suffix range returns the last bytes", ranged_get_suffix),
-        case!(Storage, "storage.ranged_get_from_offset", "an open range returns the rest", ranged_get_from_offset),
-        case!(Storage, "storage.ranged_get_past_end", "a range starting past the end is InvalidInput", ranged_get_past_end),
-        case!(Storage, "storage.get_streams_large_object", "a 3 MiB object streams in several chunks, byte-exact", get_streams_large_object),
-        case!(Storage, "storage.put_stream_round_trip", "a streamed put stores every chunk in order", put_stream_round_trip),
-        case!(Storage, "storage.delete_removes", "a deleted object is gone", delete_removes),
-        case!(Storage, "storage.delete_missing_is_ok", "deleting a missing key succeeds (idempotent)", delete_missing_is_ok),
-        case!(Storage, "storage.delete_many", "batch delete removes every key and reports each", delete_many),
-        case!(Storage, "storage.list_prefix", "listing a prefix returns exactly the keys under it", list_prefix),
-        case!(Storage, "storage.list_order", "listing is in UTF-8 byte order where declared lexicographic", list_order),
-        case!(Storage, "storage.list_delimiter", "a delimiter groups keys into common prefixes", list_delimiter),
-        case!(Storage, "storage.list_start_after_exclusive", "start-after is exclusive", list_start_after_exclusive),
-        case!(Storage, "storage.list_pagination", "small pages cover every key once, with tokens", list_pagination),
-        case!(Storage, "storage.list_empty_bucket", "an empty bucket lists nothing", list_empty_bucket),
-        case!(Storage, "storage.copy_object", "copy duplicates content and metadata", copy_object),
-        case!(Storage, "storage.copy_if_not_exists", "copy if-not-exists onto an existing key is AlreadyExists", copy_if_not_exists),
-        case!(Storage, "storage.copy_missing_source", "copying a missing key is NotFound", copy_missing_source),
-        case!(Storage, "storage.multipart_round_trip", "parts assemble in order into one object", multipart_round_trip),
-        case!(Storage, "storage.multipart_part_too_small", "a non-last part below the minimum is rejected", multipart_part_too_small),
-        case!(Storage, "storage.multipart_abort", "an aborted upload leaves no object", multipart_abort),
-        case!(Storage, "storage.writer_streams_in_parts", "the streaming writer uploads a multi-part object byte-exact", writer_streams_in_parts),
-        case!(Storage, "storage.presign_get", "a presigned GET URL returns the object", presign_get),
-        case!(Storage, "storage.presign_put", "a presigned PUT URL stores the body", presign_put),
-        case!(Storage, "storage.presign_tampered_rejected", "a presigned URL for another key is refused", presign_tampered_rejected),
-        case!(Storage, "storage.key_unicode_round_trip", "non-ASCII keys round-trip and list as written", key_unicode_round_trip),
-        case!(Storage, "storage.key_special_characters", "spaces, +, %, ?, #, = and & in keys round-trip", key_special_characters),
-        case!(Storage, "storage.key_invalid_rejected", "traversal, NUL, control, bidi and backslash keys are InvalidInput", key_invalid_rejected),
-        case!(Storage, "storage.key_max_length", "a key of the declared maximum length works; one byte more is InvalidInput", key_max_length),
-        case!(Storage, "storage.key_and_prefix_coexist", "`a` and `a/b` can both be objects", key_and_prefix_coexist),
-        case!(Storage, "storage.directory_marker_key", "a key ending in `/` can be stored", directory_marker_key),
+        case!(
+            Storage,
+            "storage.bucket_create_and_exists",
+            "a created bucket exists and is listed",
+            bucket_create_and_exists
+        ),
+        case!(
+            Storage,
+            "storage.bucket_create_duplicate",
+            "creating an existing bucket is AlreadyExists",
+            bucket_create_duplicate
+        ),
+        case!(
+            Storage,
+            "storage.bucket_invalid_names",
+            "invalid bucket names are InvalidInput before any call",
+            bucket_invalid_names
+        ),
+        case!(
+            Storage,
+            "storage.bucket_delete_non_empty",
+            "deleting a bucket with objects is Conflict",
+            bucket_delete_non_empty
+        ),
+        case!(
+            Storage,
+            "storage.bucket_delete_missing",
+            "deleting a missing bucket is NotFound",
+            bucket_delete_missing
+        ),
+        case!(
+            Storage,
+            "storage.bucket_missing_object_ops",
+            "object calls on a missing bucket are NotFound",
+            bucket_missing_object_ops
+        ),
+        case!(
+            Storage,
+            "storage.put_get_round_trip",
+            "bytes put are the bytes got",
+            put_get_round_trip
+        ),
+        case!(
+            Storage,
+            "storage.put_empty_object",
+            "a zero-byte object round-trips",
+            put_empty_object
+        ),
+        case!(
+            Storage,
+            "storage.put_all_byte_values",
+            "every byte value 0..=255 round-trips",
+            put_all_byte_values
+        ),
+        case!(
+            Storage,
+            "storage.put_overwrite_replaces",
+            "a second put replaces the object",
+            put_overwrite_replaces
+        ),
+        case!(
+            Storage,
+            "storage.head_metadata",
+            "head gives size, ETag, version and mtime",
+            head_metadata
+        ),
+        case!(
+            Storage,
+            "storage.head_missing",
+            "head of a missing key is NotFound",
+            head_missing
+        ),
+        case!(
+            Storage,
+            "storage.get_missing",
+            "get of a missing key is NotFound",
+            get_missing
+        ),
+        case!(
+            Storage,
+            "storage.content_type_round_trip",
+            "the content type is kept",
+            content_type_round_trip
+        ),
+        case!(
+            Storage,
+            "storage.user_metadata_round_trip",
+            "user metadata is kept (lower-case keys)",
+            user_metadata_round_trip
+        ),
+        case!(
+            Storage,
+            "storage.etag_changes_with_content",
+            "ETag and version change when content changes",
+            etag_changes_with_content
+        ),
+        case!(
+            Storage,
+            "storage.put_create_only_new",
+            "create-only put of a new key succeeds",
+            put_create_only_new
+        ),
+        case!(
+            Storage,
+            "storage.put_create_only_existing",
+            "create-only put of an existing key is AlreadyExists and keeps the object",
+            put_create_only_existing
+        ),
+        case!(
+            Storage,
+            "storage.put_create_only_race",
+            "of 8 concurrent create-only puts exactly one wins",
+            put_create_only_race
+        ),
+        case!(
+            Storage,
+            "storage.put_if_version_match",
+            "update-if-version with the current version succeeds",
+            put_if_version_match
+        ),
+        case!(
+            Storage,
+            "storage.put_if_version_stale",
+            "update-if-version with a stale version is PreconditionFailed",
+            put_if_version_stale
+        ),
+        case!(
+            Storage,
+            "storage.get_if_match",
+            "get with a wrong if-match is PreconditionFailed, right one succeeds",
+            get_if_match
+        ),
+        case!(
+            Storage,
+            "storage.get_if_none_match",
+            "get with a matching if-none-match is NotModified",
+            get_if_none_match
+        ),
+        case!(
+            Storage,
+            "storage.ranged_get_bounded",
+            "a bounded range returns exactly those bytes",
+            ranged_get_bounded
+        ),
+        case!(
+            Storage,
+            "storage.ranged_get_suffix",
+            "a suffix range returns the last bytes",
+            ranged_get_suffix
+        ),
+        case!(
+            Storage,
+            "storage.ranged_get_from_offset",
+            "an open range returns the rest",
+            ranged_get_from_offset
+        ),
+        case!(
+            Storage,
+            "storage.ranged_get_past_end",
+            "a range starting past the end is InvalidInput",
+            ranged_get_past_end
+        ),
+        case!(
+            Storage,
+            "storage.get_streams_large_object",
+            "a 3 MiB object streams in several chunks, byte-exact",
+            get_streams_large_object
+        ),
+        case!(
+            Storage,
+            "storage.put_stream_round_trip",
+            "a streamed put stores every chunk in order",
+            put_stream_round_trip
+        ),
+        case!(
+            Storage,
+            "storage.delete_removes",
+            "a deleted object is gone",
+            delete_removes
+        ),
+        case!(
+            Storage,
+            "storage.delete_missing_is_ok",
+            "deleting a missing key succeeds (idempotent)",
+            delete_missing_is_ok
+        ),
+        case!(
+            Storage,
+            "storage.delete_many",
+            "batch delete removes every key and reports each",
+            delete_many
+        ),
+        case!(
+            Storage,
+            "storage.list_prefix",
+            "listing a prefix returns exactly the keys under it",
+            list_prefix
+        ),
+        case!(
+            Storage,
+            "storage.list_order",
+            "listing is in UTF-8 byte order where declared lexicographic",
+            list_order
+        ),
+        case!(
+            Storage,
+            "storage.list_delimiter",
+            "a delimiter groups keys into common prefixes",
+            list_delimiter
+        ),
+        case!(
+            Storage,
+            "storage.list_start_after_exclusive",
+            "start-after is exclusive",
+            list_start_after_exclusive
+        ),
+        case!(
+            Storage,
+            "storage.list_pagination",
+            "small pages cover every key once, with tokens",
+            list_pagination
+        ),
+        case!(
+            Storage,
+            "storage.list_empty_bucket",
+            "an empty bucket lists nothing",
+            list_empty_bucket
+        ),
+        case!(
+            Storage,
+            "storage.copy_object",
+            "copy duplicates content and metadata",
+            copy_object
+        ),
+        case!(
+            Storage,
+            "storage.copy_if_not_exists",
+            "copy if-not-exists onto an existing key is AlreadyExists",
+            copy_if_not_exists
+        ),
+        case!(
+            Storage,
+            "storage.copy_missing_source",
+            "copying a missing key is NotFound",
+            copy_missing_source
+        ),
+        case!(
+            Storage,
+            "storage.multipart_round_trip",
+            "parts assemble in order into one object",
+            multipart_round_trip
+        ),
+        case!(
+            Storage,
+            "storage.multipart_part_too_small",
+            "a non-last part below the minimum is rejected",
+            multipart_part_too_small
+        ),
+        case!(
+            Storage,
+            "storage.multipart_abort",
+            "an aborted upload leaves no object",
+            multipart_abort
+        ),
+        case!(
+            Storage,
+            "storage.writer_streams_in_parts",
+            "the streaming writer uploads a multi-part object byte-exact",
+            writer_streams_in_parts
+        ),
+        case!(
+            Storage,
+            "storage.presign_get",
+            "a presigned GET URL returns the object",
+            presign_get
+        ),
+        case!(
+            Storage,
+            "storage.presign_put",
+            "a presigned PUT URL stores the body",
+            presign_put
+        ),
+        case!(
+            Storage,
+            "storage.presign_tampered_rejected",
+            "a presigned URL for another key is refused",
+            presign_tampered_rejected
+        ),
+        case!(
+            Storage,
+            "storage.key_unicode_round_trip",
+            "non-ASCII keys round-trip and list as written",
+            key_unicode_round_trip
+        ),
+        case!(
+            Storage,
+            "storage.key_special_characters",
+            "spaces, +, %, ?, #, = and & in keys round-trip",
+            key_special_characters
+        ),
+        case!(
+            Storage,
+            "storage.key_invalid_rejected",
+            "traversal, NUL, control, bidi and backslash keys are InvalidInput",
+            key_invalid_rejected
+        ),
+        case!(
+            Storage,
+            "storage.key_max_length",
+            "a key of the declared maximum length works; one byte more is InvalidInput",
+            key_max_length
+        ),
+        case!(
+            Storage,
+            "storage.key_and_prefix_coexist",
+            "`a` and `a/b` can both be objects",
+            key_and_prefix_coexist
+        ),
+        case!(
+            Storage,
+            "storage.directory_marker_key",
+            "a key ending in `/` can be stored",
+            directory_marker_key
+        ),
     ]
 }
 
 async fn bucket_create_and_exists(c: Ctx) -> R {
     let b = c.bucket().await?;
-    ensure!(c.storage().bucket_exists(&b).await.map_err(e("exists"))?, "bucket {b} does not exist after create");
+    ensure!(
+        c.storage().bucket_exists(&b).await.map_err(e("exists"))?,
+        "bucket {b} does not exist after create"
+    );
     let all = c.storage().list_buckets().await.map_err(e("list buckets"))?;
     ensure!(all.iter().any(|x| x.name == b), "bucket {b} not listed");
-    ensure!(!c.storage().bucket_exists(&c.name()).await.map_err(e("exists"))?, "a never-created bucket exists");
+    ensure!(
+        !c.storage().bucket_exists(&c.name()).await.map_err(e("exists"))?,
+        "a never-created bucket exists"
+    );
     Ok(Observed::Pass)
 }
 
 async fn bucket_create_duplicate(c: Ctx) -> R {
     let b = c.bucket().await?;
-    expect_kind("create twice", c.storage().create_bucket(&b, &Default::default()).await, ErrorKind::AlreadyExists)?;
+    expect_kind(
+        "create twice",
+        c.storage().create_bucket(&b, &Default::default()).await,
+        ErrorKind::AlreadyExists,
+    )?;
     Ok(Observed::Pass)
 }
 
 async fn bucket_invalid_names(c: Ctx) -> R {
-    for bad in ["ab", "UPPER-case", "under_score", "-dash", "dash-", "dot.ted", "a--b", "ünï"] {
-        expect_kind(bad, c.storage().create_bucket(bad, &Default::default()).await, ErrorKind::InvalidInput)?;
+    for bad in [
+        "ab",
+        "UPPER-case",
+        "under_score",
+        "-dash",
+        "dash-",
+        "dot.ted",
+        "a--b",
+        "ünï",
+    ] {
+        expect_kind(
+            bad,
+            c.storage().create_bucket(bad, &Default::default()).await,
+            ErrorKind::InvalidInput,
+        )?;
     }
     Ok(Observed::Pass)
 }
@@ -119,22 +428,42 @@ async fn bucket_invalid_names(c: Ctx) -> R {
 async fn bucket_delete_non_empty(c: Ctx) -> R {
     let b = c.bucket().await?;
     put(&c, &b, "k", "v").await?;
-    expect_kind("delete non-empty", c.storage().delete_bucket(&b).await, ErrorKind::Conflict)?;
+    expect_kind(
+        "delete non-empty",
+        c.storage().delete_bucket(&b).await,
+        ErrorKind::Conflict,
+    )?;
     ensure!(get(&c, &b, "k").await? == "v", "object lost");
     Ok(Observed::Pass)
 }
 
 async fn bucket_delete_missing(c: Ctx) -> R {
-    expect_kind("delete missing bucket", c.storage().delete_bucket(&c.name()).await, ErrorKind::NotFound)?;
+    expect_kind(
+        "delete missing bucket",
+        c.storage().delete_bucket(&c.name()).await,
+        ErrorKind::NotFound,
+    )?;
     Ok(Observed::Pass)
 }
 
 async fn bucket_missing_object_ops(c: Ctx) -> R {
     let b = c.name();
     let s = c.storage();
-    expect_kind("put", s.put(&b, "k", Bytes::from_static(b"x"), &PutOptions::default()).await, ErrorKind::NotFound)?;
-    expect_kind("get", s.get(&b, "k", &GetOptions::default()).await.map(|_| ()), ErrorKind::NotFound)?;
-    expect_kind("list", s.list_page(&b, &ListOptions::default(), None).await, ErrorKind::NotFound)?;
+    expect_kind(
+        "put",
+        s.put(&b, "k", Bytes::from_static(b"x"), &PutOptions::default()).await,
+        ErrorKind::NotFound,
+    )?;
+    expect_kind(
+        "get",
+        s.get(&b, "k", &GetOptions::default()).await.map(|_| ()),
+        ErrorKind::NotFound,
+    )?;
+    expect_kind(
+        "list",
+        s.list_page(&b, &ListOptions::default(), None).await,
+        ErrorKind::NotFound,
+    )?;
     Ok(Observed::Pass)
 }
 
@@ -151,7 +480,10 @@ async fn put_empty_object(c: Ctx) -> R {
     let b = c.bucket().await?;
     put(&c, &b, "empty", Bytes::new()).await?;
     ensure!(get(&c, &b, "empty").await?.is_empty(), "not empty");
-    ensure!(c.storage().head(&b, "empty").await.map_err(e("head"))?.size == 0, "size not 0");
+    ensure!(
+        c.storage().head(&b, "empty").await.map_err(e("head"))?.size == 0,
+        "size not 0"
+    );
     Ok(Observed::Pass)
 }
 
@@ -177,9 +509,18 @@ async fn head_metadata(c: Ctx) -> R {
     let p = put(&c, &b, "k", "hello").await?;
     let h = c.storage().head(&b, "k").await.map_err(e("head"))?;
     ensure!(h.key == "k" && h.size == 5, "head: {h:?}");
-    ensure!(h.etag.is_some() && h.etag == p.etag, "ETag of head {:?} differs from put {:?}", h.etag, p.etag);
+    ensure!(
+        h.etag.is_some() && h.etag == p.etag,
+        "ETag of head {:?} differs from put {:?}",
+        h.etag,
+        p.etag
+    );
     ensure!(h.version.is_some(), "no version token");
-    ensure!(h.last_modified.is_some_and(|t| t > before), "mtime {:?}", h.last_modified);
+    ensure!(
+        h.last_modified.is_some_and(|t| t > before),
+        "mtime {:?}",
+        h.last_modified
+    );
     Ok(Observed::Pass)
 }
 
@@ -191,31 +532,57 @@ async fn head_missing(c: Ctx) -> R {
 
 async fn get_missing(c: Ctx) -> R {
     let b = c.bucket().await?;
-    expect_kind("get", c.storage().get(&b, "nope", &GetOptions::default()).await.map(|_| ()), ErrorKind::NotFound)?;
+    expect_kind(
+        "get",
+        c.storage().get(&b, "nope", &GetOptions::default()).await.map(|_| ()),
+        ErrorKind::NotFound,
+    )?;
     Ok(Observed::Pass)
 }
 
 async fn content_type_round_trip(c: Ctx) -> R {
     let b = c.bucket().await?;
     let o = PutOptions::default().content_type("application/json");
-    c.storage().put(&b, "a.json", Bytes::from_static(b"{}"), &o).await.map_err(e("put"))?;
+    c.storage()
+        .put(&b, "a.json", Bytes::from_static(b"{}"), &o)
+        .await
+        .map_err(e("put"))?;
     let h = c.storage().head(&b, "a.json").await.map_err(e("head"))?;
-    ensure!(h.content_type.as_deref() == Some("application/json"), "content type {:?}", h.content_type);
+    ensure!(
+        h.content_type.as_deref() == Some("application/json"),
+        "content type {:?}",
+        h.content_type
+    );
     Ok(Observed::Pass)
 }
 
 async fn user_metadata_round_trip(c: Ctx) -> R {
     let b = c.bucket().await?;
-    let o = PutOptions::default().metadata("owner", "team-a").metadata("Build", "42");
+    let o = PutOptions::default()
+        .metadata("owner", "team-a")
+        .metadata("Build", "42");
     let declared = c.storage().capabilities().user_metadata;
     let s = c.storage().clone();
     let b2 = b.clone();
-    gated(declared, Capability::UserMetadata, c.storage().put(&b, "m", Bytes::from_static(b"x"), &o), move |_| async move {
-        let h = s.head(&b2, "m").await.map_err(e("head"))?;
-        ensure!(h.user_metadata.get("owner").map(String::as_str) == Some("team-a"), "metadata {:?}", h.user_metadata);
-        ensure!(h.user_metadata.get("build").map(String::as_str) == Some("42"), "keys are not lower-cased: {:?}", h.user_metadata);
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::UserMetadata,
+        c.storage().put(&b, "m", Bytes::from_static(b"x"), &o),
+        move |_| async move {
+            let h = s.head(&b2, "m").await.map_err(e("head"))?;
+            ensure!(
+                h.user_metadata.get("owner").map(String::as_str) == Some("team-a"),
+                "metadata {:?}",
+                h.user_metadata
+            );
+            ensure!(
+                h.user_metadata.get("build").map(String::as_str) == Some("42"),
+                "keys are not lower-cased: {:?}",
+                h.user_metadata
+            );
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -226,7 +593,12 @@ async fn etag_changes_with_content(c: Ctx) -> R {
     let z = put(&c, &b, "k", "two").await?;
     ensure!(a.etag != z.etag, "ETag unchanged after new content");
     ensure!(a.version != z.version, "version unchanged after new content");
-    ensure!(a.etag == a2.etag, "same content, different ETags: {:?} {:?}", a.etag, a2.etag);
+    ensure!(
+        a.etag == a2.etag,
+        "same content, different ETags: {:?} {:?}",
+        a.etag,
+        a2.etag
+    );
     Ok(Observed::Pass)
 }
 
@@ -234,7 +606,13 @@ async fn put_create_only_new(c: Ctx) -> R {
     let b = c.bucket().await?;
     let declared = c.storage().capabilities().put_create_only;
     let o = PutOptions::with_mode(PutMode::Create);
-    gated(declared, Capability::PutCreateOnly, c.storage().put(&b, "new", Bytes::from_static(b"x"), &o), |_| async { Ok(()) }).await
+    gated(
+        declared,
+        Capability::PutCreateOnly,
+        c.storage().put(&b, "new", Bytes::from_static(b"x"), &o),
+        |_| async { Ok(()) },
+    )
+    .await
 }
 
 async fn put_create_only_existing(c: Ctx) -> R {
@@ -253,13 +631,24 @@ async fn put_create_only_existing(c: Ctx) -> R {
 async fn put_create_only_race(c: Ctx) -> R {
     let b = c.bucket().await?;
     if !c.storage().capabilities().put_create_only {
-        let r = c.storage().put(&b, "race", Bytes::new(), &PutOptions::with_mode(PutMode::Create)).await;
+        let r = c
+            .storage()
+            .put(&b, "race", Bytes::new(), &PutOptions::with_mode(PutMode::Create))
+            .await;
         return gated(false, Capability::PutCreateOnly, async { r }, |_| async { Ok(()) }).await;
     }
     let futs = (0..8).map(|i| {
         let s = c.storage().clone();
         let b = b.clone();
-        async move { s.put(&b, "race", Bytes::from(format!("writer-{i}")), &PutOptions::with_mode(PutMode::Create)).await }
+        async move {
+            s.put(
+                &b,
+                "race",
+                Bytes::from(format!("writer-{i}")),
+                &PutOptions::with_mode(PutMode::Create),
+            )
+            .await
+        }
     });
     let results = futures::future::join_all(futs).await;
     let wins = results.iter().filter(|r| r.is_ok()).count();
@@ -279,10 +668,15 @@ async fn put_if_version_match(c: Ctx) -> R {
     let declared = c.storage().capabilities().put_if_version;
     let o = PutOptions::with_mode(PutMode::Update(v));
     let (s, b2) = (c.storage().clone(), b.clone());
-    gated(declared, Capability::PutIfVersion, c.storage().put(&b, "k", Bytes::from_static(b"v2"), &o), move |_| async move {
-        ensure!(s.get_bytes(&b2, "k").await.map_err(e("get"))? == "v2", "not updated");
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::PutIfVersion,
+        c.storage().put(&b, "k", Bytes::from_static(b"v2"), &o),
+        move |_| async move {
+            ensure!(s.get_bytes(&b2, "k").await.map_err(e("get"))? == "v2", "not updated");
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -312,7 +706,14 @@ async fn get_if_match(c: Ctx) -> R {
     expect_kind("wrong if-match", r, ErrorKind::PreconditionFailed)?;
     let mut right = GetOptions::default();
     right.if_match = m.etag.clone();
-    let got = c.storage().get(&b, "k", &right).await.map_err(e("right if-match"))?.bytes().await.map_err(e("body"))?;
+    let got = c
+        .storage()
+        .get(&b, "k", &right)
+        .await
+        .map_err(e("right if-match"))?
+        .bytes()
+        .await
+        .map_err(e("body"))?;
     ensure!(got == "v", "body {got:?}");
     Ok(Observed::Pass)
 }
@@ -338,10 +739,15 @@ async fn ranged(c: &Ctx, range: GetRange, expect: std::ops::Range<usize>) -> R {
     put(c, &b, "r", data.clone()).await?;
     let declared = c.storage().capabilities().ranged_get;
     let want = data.slice(expect);
-    gated(declared, Capability::RangedGet, c.storage().get_range(&b, "r", range), move |got: Bytes| async move {
-        ensure!(got == want, "got {} bytes, want {}", got.len(), want.len());
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::RangedGet,
+        c.storage().get_range(&b, "r", range),
+        move |got: Bytes| async move {
+            ensure!(got == want, "got {} bytes, want {}", got.len(), want.len());
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -372,7 +778,11 @@ async fn get_streams_large_object(c: Ctx) -> R {
     let b = c.bucket().await?;
     let data = pattern(3 * 1024 * 1024 + 17, 9);
     put(&c, &b, "big", data.clone()).await?;
-    let mut res = c.storage().get(&b, "big", &GetOptions::default()).await.map_err(e("get"))?;
+    let mut res = c
+        .storage()
+        .get(&b, "big", &GetOptions::default())
+        .await
+        .map_err(e("get"))?;
     let mut chunks = 0;
     let mut got = Vec::with_capacity(data.len());
     while let Some(ch) = res.body.next().await {
@@ -380,7 +790,10 @@ async fn get_streams_large_object(c: Ctx) -> R {
         chunks += 1;
     }
     ensure!(got == data, "content differs ({} vs {} bytes)", got.len(), data.len());
-    ensure!(chunks > 1, "body came as one chunk: the object was buffered, not streamed");
+    ensure!(
+        chunks > 1,
+        "body came as one chunk: the object was buffered, not streamed"
+    );
     Ok(Observed::Pass)
 }
 
@@ -389,7 +802,11 @@ async fn put_stream_round_trip(c: Ctx) -> R {
     let parts: Vec<Bytes> = (0..20).map(|i| pattern(4096 + i, i as u8)).collect();
     let all: Vec<u8> = parts.iter().flat_map(|p| p.iter().copied()).collect();
     let stream: ByteStream = Box::pin(futures::stream::iter(parts.into_iter().map(Ok)));
-    let m = c.storage().put_stream(&b, "s", stream, &PutOptions::default()).await.map_err(e("put_stream"))?;
+    let m = c
+        .storage()
+        .put_stream(&b, "s", stream, &PutOptions::default())
+        .await
+        .map_err(e("put_stream"))?;
     ensure!(m.size == all.len() as u64, "size {}", m.size);
     ensure!(get(&c, &b, "s").await? == all, "content differs");
     Ok(Observed::Pass)
@@ -399,7 +816,11 @@ async fn delete_removes(c: Ctx) -> R {
     let b = c.bucket().await?;
     put(&c, &b, "a/b", "x").await?;
     c.storage().delete(&b, "a/b").await.map_err(e("delete"))?;
-    expect_kind("head after delete", c.storage().head(&b, "a/b").await, ErrorKind::NotFound)?;
+    expect_kind(
+        "head after delete",
+        c.storage().head(&b, "a/b").await,
+        ErrorKind::NotFound,
+    )?;
     ensure!(keys(&c, &b, ListOptions::default()).await?.is_empty(), "still listed");
     Ok(Observed::Pass)
 }
@@ -420,25 +841,45 @@ async fn delete_many(c: Ctx) -> R {
     batch.push("missing".into());
     let declared = c.storage().capabilities().batch_delete;
     let (s, b2) = (c.storage().clone(), b.clone());
-    gated(declared, Capability::BatchDelete, c.storage().delete_many(&b, &batch), move |out: Vec<DeleteOutcome>| async move {
-        ensure!(out.len() == 21, "{} outcomes for 21 keys", out.len());
-        for o in &out {
-            ensure!(o.result.is_ok(), "{}: {:?}", o.key, o.result);
-        }
-        let left: Vec<String> = s.list_objects(&b2, ListOptions::default()).await.map_err(e("list"))?.into_iter().map(|m| m.key).collect();
-        ensure!(left == vec!["k20", "k21", "k22", "k23", "k24"], "left: {left:?}");
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::BatchDelete,
+        c.storage().delete_many(&b, &batch),
+        move |out: Vec<DeleteOutcome>| async move {
+            ensure!(out.len() == 21, "{} outcomes for 21 keys", out.len());
+            for o in &out {
+                ensure!(o.result.is_ok(), "{}: {:?}", o.key, o.result);
+            }
+            let left: Vec<String> = s
+                .list_objects(&b2, ListOptions::default())
+                .await
+                .map_err(e("list"))?
+                .into_iter()
+                .map(|m| m.key)
+                .collect();
+            ensure!(left == vec!["k20", "k21", "k22", "k23", "k24"], "left: {left:?}");
+            Ok(())
+        },
+    )
     .await
 }
 
 async fn list_prefix(c: Ctx) -> R {
     let b = c.bucket().await?;
-    for k in ["photos/a.jpg", "photos/b.jpg", "photosynthesis.txt", "docs/a.txt", "photos/2024/c.jpg"] {
+    for k in [
+        "photos/a.jpg",
+        "photos/b.jpg",
+        "photosynthesis.txt",
+        "docs/a.txt",
+        "photos/2024/c.jpg",
+    ] {
         put(&c, &b, k, "x").await?;
     }
     let got = keys(&c, &b, ListOptions::prefix("photos/")).await?;
-    ensure!(got == vec!["photos/2024/c.jpg", "photos/a.jpg", "photos/b.jpg"], "got {got:?}");
+    ensure!(
+        got == vec!["photos/2024/c.jpg", "photos/a.jpg", "photos/b.jpg"],
+        "got {got:?}"
+    );
     Ok(Observed::Pass)
 }
 
@@ -451,7 +892,10 @@ async fn list_order(c: Ctx) -> R {
     let got = keys(&c, &b, ListOptions::default()).await?;
     let mut want: Vec<String> = ks.iter().map(|s| s.to_string()).collect();
     want.sort();
-    ensure!(got.iter().collect::<BTreeSet<_>>() == want.iter().collect::<BTreeSet<_>>(), "key set differs: {got:?}");
+    ensure!(
+        got.iter().collect::<BTreeSet<_>>() == want.iter().collect::<BTreeSet<_>>(),
+        "key set differs: {got:?}"
+    );
     if c.storage().capabilities().list_ordering == ListOrdering::Lexicographic {
         ensure!(got == want, "declared lexicographic, got {got:?}");
     }
@@ -465,12 +909,21 @@ async fn list_delimiter(c: Ctx) -> R {
     }
     let declared = c.storage().capabilities().list_delimiter;
     let o = ListOptions::default().delimiter("/");
-    gated(declared, Capability::ListDelimiter, c.storage().list_page(&b, &o, None), |p: ListPage| async move {
-        let objs: Vec<&str> = p.objects.iter().map(|o| o.key.as_str()).collect();
-        ensure!(objs == vec!["c"], "objects {objs:?}");
-        ensure!(p.common_prefixes == vec!["a/", "b/", "d/"], "prefixes {:?}", p.common_prefixes);
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::ListDelimiter,
+        c.storage().list_page(&b, &o, None),
+        |p: ListPage| async move {
+            let objs: Vec<&str> = p.objects.iter().map(|o| o.key.as_str()).collect();
+            ensure!(objs == vec!["c"], "objects {objs:?}");
+            ensure!(
+                p.common_prefixes == vec!["a/", "b/", "d/"],
+                "prefixes {:?}",
+                p.common_prefixes
+            );
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -481,11 +934,16 @@ async fn list_start_after_exclusive(c: Ctx) -> R {
     }
     let declared = c.storage().capabilities().list_start_after;
     let o = ListOptions::default().start_after("k2");
-    gated(declared, Capability::ListStartAfter, c.storage().list_page(&b, &o, None), |p: ListPage| async move {
-        let got: Vec<&str> = p.objects.iter().map(|o| o.key.as_str()).collect();
-        ensure!(got == vec!["k3", "k4"], "got {got:?} (start-after must be exclusive)");
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::ListStartAfter,
+        c.storage().list_page(&b, &o, None),
+        |p: ListPage| async move {
+            let got: Vec<&str> = p.objects.iter().map(|o| o.key.as_str()).collect();
+            ensure!(got == vec!["k3", "k4"], "got {got:?} (start-after must be exclusive)");
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -522,8 +980,15 @@ async fn list_pagination(c: Ctx) -> R {
 
 async fn list_empty_bucket(c: Ctx) -> R {
     let b = c.bucket().await?;
-    let p = c.storage().list_page(&b, &ListOptions::default(), None).await.map_err(e("list"))?;
-    ensure!(p.objects.is_empty() && p.common_prefixes.is_empty() && p.next_token.is_none(), "{p:?}");
+    let p = c
+        .storage()
+        .list_page(&b, &ListOptions::default(), None)
+        .await
+        .map_err(e("list"))?;
+    ensure!(
+        p.objects.is_empty() && p.common_prefixes.is_empty() && p.next_token.is_none(),
+        "{p:?}"
+    );
     Ok(Observed::Pass)
 }
 
@@ -531,16 +996,31 @@ async fn copy_object(c: Ctx) -> R {
     let b = c.bucket().await?;
     let b2 = c.bucket().await?;
     let o = PutOptions::default().content_type("text/plain");
-    c.storage().put(&b, "src", Bytes::from_static(b"payload"), &o).await.map_err(e("put"))?;
+    c.storage()
+        .put(&b, "src", Bytes::from_static(b"payload"), &o)
+        .await
+        .map_err(e("put"))?;
     let declared = c.storage().capabilities().copy;
     let s = c.storage().clone();
     let b3 = b2.clone();
-    gated(declared, Capability::Copy, c.storage().copy(&b, "src", &b2, "dst", &CopyOptions::default()), move |_| async move {
-        ensure!(s.get_bytes(&b3, "dst").await.map_err(e("get"))? == "payload", "content differs");
-        let h = s.head(&b3, "dst").await.map_err(e("head"))?;
-        ensure!(h.content_type.as_deref() == Some("text/plain"), "content type {:?}", h.content_type);
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::Copy,
+        c.storage().copy(&b, "src", &b2, "dst", &CopyOptions::default()),
+        move |_| async move {
+            ensure!(
+                s.get_bytes(&b3, "dst").await.map_err(e("get"))? == "payload",
+                "content differs"
+            );
+            let h = s.head(&b3, "dst").await.map_err(e("head"))?;
+            ensure!(
+                h.content_type.as_deref() == Some("text/plain"),
+                "content type {:?}",
+                h.content_type
+            );
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -556,16 +1036,26 @@ async fn copy_if_not_exists(c: Ctx) -> R {
     }
     expect_kind("copy onto existing", r, ErrorKind::AlreadyExists)?;
     ensure!(get(&c, &b, "dst").await? == "old", "destination overwritten");
-    c.storage().copy(&b, "src", &b, "fresh", &o).await.map_err(e("copy to new key"))?;
+    c.storage()
+        .copy(&b, "src", &b, "fresh", &o)
+        .await
+        .map_err(e("copy to new key"))?;
     Ok(Observed::Pass)
 }
 
 async fn copy_missing_source(c: Ctx) -> R {
     let b = c.bucket().await?;
     if !c.storage().capabilities().copy {
-        return Ok(Observed::Unsupported(Some(Capability::Copy), "copy not declared".into()));
+        return Ok(Observed::Unsupported(
+            Some(Capability::Copy),
+            "copy not declared".into(),
+        ));
     }
-    expect_kind("copy missing", c.storage().copy(&b, "nope", &b, "dst", &CopyOptions::default()).await, ErrorKind::NotFound)?;
+    expect_kind(
+        "copy missing",
+        c.storage().copy(&b, "nope", &b, "dst", &CopyOptions::default()).await,
+        ErrorKind::NotFound,
+    )?;
     Ok(Observed::Pass)
 }
 
@@ -601,13 +1091,19 @@ async fn multipart_part_too_small(c: Ctx) -> R {
     let b = c.bucket().await?;
     let s = c.storage();
     if !s.capabilities().multipart {
-        return Ok(Observed::Unsupported(Some(Capability::Multipart), "multipart not declared".into()));
+        return Ok(Observed::Unsupported(
+            Some(Capability::Multipart),
+            "multipart not declared".into(),
+        ));
     }
     let min = s.capabilities().multipart_min_part_size;
     if min < 2 {
         return Ok(Observed::Unsupported(None, "no minimum part size declared".into()));
     }
-    let up = s.create_multipart(&b, "small", &PutOptions::default()).await.map_err(e("create"))?;
+    let up = s
+        .create_multipart(&b, "small", &PutOptions::default())
+        .await
+        .map_err(e("create"))?;
     let p1 = s.upload_part(&up, 1, pattern(min as usize - 1, 1)).await;
     let p2 = s.upload_part(&up, 2, pattern(10, 2)).await;
     let r = match (p1, p2) {
@@ -624,13 +1120,23 @@ async fn multipart_abort(c: Ctx) -> R {
     let b = c.bucket().await?;
     let s = c.storage();
     if !s.capabilities().multipart {
-        return Ok(Observed::Unsupported(Some(Capability::Multipart), "multipart not declared".into()));
+        return Ok(Observed::Unsupported(
+            Some(Capability::Multipart),
+            "multipart not declared".into(),
+        ));
     }
-    let up = s.create_multipart(&b, "aborted", &PutOptions::default()).await.map_err(e("create"))?;
+    let up = s
+        .create_multipart(&b, "aborted", &PutOptions::default())
+        .await
+        .map_err(e("create"))?;
     s.upload_part(&up, 1, pattern(100, 1)).await.map_err(e("part"))?;
     s.abort_multipart(&up).await.map_err(e("abort"))?;
     expect_kind("head after abort", s.head(&b, "aborted").await, ErrorKind::NotFound)?;
-    expect_kind("part after abort", s.upload_part(&up, 2, pattern(10, 1)).await, ErrorKind::NotFound)?;
+    expect_kind(
+        "part after abort",
+        s.upload_part(&up, 2, pattern(10, 1)).await,
+        ErrorKind::NotFound,
+    )?;
     Ok(Observed::Pass)
 }
 
@@ -640,10 +1146,16 @@ async fn writer_streams_in_parts(c: Ctx) -> R {
     let ps = part_size(&c).max(1024 * 1024);
     let total = ps * 2 + 4321;
     let data = pattern(total, 5);
-    let chunks: Vec<nimbus_core::Result<Bytes>> = (0..total).step_by(100_000).map(|i| Ok(data.slice(i..(i + 100_000).min(total)))).collect();
+    let chunks: Vec<nimbus_core::Result<Bytes>> = (0..total)
+        .step_by(100_000)
+        .map(|i| Ok(data.slice(i..(i + 100_000).min(total))))
+        .collect();
     let stream: ByteStream = Box::pin(futures::stream::iter(chunks));
     let opts = WriterOptions::default().part_size(ps as u64);
-    let m = s.upload_stream(&b, "w", stream, opts).await.map_err(e("upload_stream"))?;
+    let m = s
+        .upload_stream(&b, "w", stream, opts)
+        .await
+        .map_err(e("upload_stream"))?;
     ensure!(m.size == total as u64, "size {}", m.size);
     ensure!(get(&c, &b, "w").await? == data, "content differs");
     Ok(Observed::Pass)
@@ -654,12 +1166,18 @@ async fn presign_get(c: Ctx) -> R {
     put(&c, &b, "p k", "secret payload").await?;
     let declared = c.storage().capabilities().presign_get;
     let client = c.target.presign.clone();
-    gated(declared, Capability::PresignGet, c.storage().presign(&b, "p k", PresignMethod::Get, Duration::from_secs(300)), move |url: String| async move {
-        let client = client.ok_or("presign declared but the target has no presign client")?;
-        let got = client.get(&url).await.map_err(e("fetch"))?;
-        ensure!(got == "secret payload", "got {got:?}");
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::PresignGet,
+        c.storage()
+            .presign(&b, "p k", PresignMethod::Get, Duration::from_secs(300)),
+        move |url: String| async move {
+            let client = client.ok_or("presign declared but the target has no presign client")?;
+            let got = client.get(&url).await.map_err(e("fetch"))?;
+            ensure!(got == "secret payload", "got {got:?}");
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -668,12 +1186,24 @@ async fn presign_put(c: Ctx) -> R {
     let declared = c.storage().capabilities().presign_put;
     let client = c.target.presign.clone();
     let (s, b2) = (c.storage().clone(), b.clone());
-    gated(declared, Capability::PresignPut, c.storage().presign(&b, "up", PresignMethod::Put, Duration::from_secs(300)), move |url: String| async move {
-        let client = client.ok_or("presign declared but the target has no presign client")?;
-        client.put(&url, Bytes::from_static(b"uploaded")).await.map_err(e("upload"))?;
-        ensure!(s.get_bytes(&b2, "up").await.map_err(e("get"))? == "uploaded", "content differs");
-        Ok(())
-    })
+    gated(
+        declared,
+        Capability::PresignPut,
+        c.storage()
+            .presign(&b, "up", PresignMethod::Put, Duration::from_secs(300)),
+        move |url: String| async move {
+            let client = client.ok_or("presign declared but the target has no presign client")?;
+            client
+                .put(&url, Bytes::from_static(b"uploaded"))
+                .await
+                .map_err(e("upload"))?;
+            ensure!(
+                s.get_bytes(&b2, "up").await.map_err(e("get"))? == "uploaded",
+                "content differs"
+            );
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -682,16 +1212,30 @@ async fn presign_tampered_rejected(c: Ctx) -> R {
     put(&c, &b, "one", "1").await?;
     put(&c, &b, "two", "2").await?;
     if !c.storage().capabilities().presign_get {
-        return Ok(Observed::Unsupported(Some(Capability::PresignGet), "presign not declared".into()));
+        return Ok(Observed::Unsupported(
+            Some(Capability::PresignGet),
+            "presign not declared".into(),
+        ));
     }
-    let client = c.target.presign.clone().ok_or("presign declared but the target has no presign client")?;
-    let url = c.storage().presign(&b, "one", PresignMethod::Get, Duration::from_secs(300)).await.map_err(e("presign"))?;
+    let client = c
+        .target
+        .presign
+        .clone()
+        .ok_or("presign declared but the target has no presign client")?;
+    let url = c
+        .storage()
+        .presign(&b, "one", PresignMethod::Get, Duration::from_secs(300))
+        .await
+        .map_err(e("presign"))?;
     let tampered = url.replacen("/one", "/two", 1);
     ensure!(tampered != url, "could not tamper {url}");
     let r = client.get(&tampered).await;
     ensure!(r.is_err(), "a URL signed for `one` read `two`");
     let err = r.err().map(|x| x.kind());
-    ensure!(matches!(err, Some(ErrorKind::PermissionDenied | ErrorKind::Unauthenticated)), "tampered URL gave {err:?}");
+    ensure!(
+        matches!(err, Some(ErrorKind::PermissionDenied | ErrorKind::Unauthenticated)),
+        "tampered URL gave {err:?}"
+    );
     Ok(Observed::Pass)
 }
 
@@ -711,21 +1255,58 @@ async fn key_unicode_round_trip(c: Ctx) -> R {
 
 async fn key_special_characters(c: Ctx) -> R {
     let b = c.bucket().await?;
-    for k in ["with space", "plus+sign", "per%cent", "ques?tion", "hash#tag", "eq=amp&", "semi;colon", "tilde~", "quote'd"] {
+    for k in [
+        "with space",
+        "plus+sign",
+        "per%cent",
+        "ques?tion",
+        "hash#tag",
+        "eq=amp&",
+        "semi;colon",
+        "tilde~",
+        "quote'd",
+    ] {
         put(&c, &b, k, k).await?;
         ensure!(get(&c, &b, k).await? == k, "content of {k}");
-        ensure!(c.storage().head(&b, k).await.map_err(e("head"))?.key == k, "head key of {k}");
+        ensure!(
+            c.storage().head(&b, k).await.map_err(e("head"))?.key == k,
+            "head key of {k}"
+        );
     }
     Ok(Observed::Pass)
 }
 
 async fn key_invalid_rejected(c: Ctx) -> R {
     let b = c.bucket().await?;
-    for k in ["../escape", "a/../../etc/passwd", "/abs", "a//b", "nul\0byte", "ctl\u{1}x", "bidi\u{202E}gpj.exe", "back\\slash", "./dot", ""] {
-        expect_kind(&format!("put {}", k.escape_debug()), c.storage().put(&b, k, Bytes::from_static(b"x"), &PutOptions::default()).await, ErrorKind::InvalidInput)?;
-        expect_kind(&format!("get {}", k.escape_debug()), c.storage().get(&b, k, &GetOptions::default()).await.map(|_| ()), ErrorKind::InvalidInput)?;
+    for k in [
+        "../escape",
+        "a/../../etc/passwd",
+        "/abs",
+        "a//b",
+        "nul\0byte",
+        "ctl\u{1}x",
+        "bidi\u{202E}gpj.exe",
+        "back\\slash",
+        "./dot",
+        "",
+    ] {
+        expect_kind(
+            &format!("put {}", k.escape_debug()),
+            c.storage()
+                .put(&b, k, Bytes::from_static(b"x"), &PutOptions::default())
+                .await,
+            ErrorKind::InvalidInput,
+        )?;
+        expect_kind(
+            &format!("get {}", k.escape_debug()),
+            c.storage().get(&b, k, &GetOptions::default()).await.map(|_| ()),
+            ErrorKind::InvalidInput,
+        )?;
     }
-    ensure!(keys(&c, &b, ListOptions::default()).await?.is_empty(), "a rejected key was stored");
+    ensure!(
+        keys(&c, &b, ListOptions::default()).await?.is_empty(),
+        "a rejected key was stored"
+    );
     Ok(Observed::Pass)
 }
 
@@ -743,21 +1324,38 @@ async fn key_max_length(c: Ctx) -> R {
     put(&c, &b, &k, "x").await?;
     ensure!(get(&c, &b, &k).await? == "x", "content");
     let long = format!("{k}c");
-    expect_kind("key one byte too long", c.storage().put(&b, &long, Bytes::from_static(b"x"), &PutOptions::default()).await, ErrorKind::InvalidInput)?;
+    expect_kind(
+        "key one byte too long",
+        c.storage()
+            .put(&b, &long, Bytes::from_static(b"x"), &PutOptions::default())
+            .await,
+        ErrorKind::InvalidInput,
+    )?;
     Ok(Observed::Pass)
 }
 
 async fn key_and_prefix_coexist(c: Ctx) -> R {
     let b = c.bucket().await?;
     put(&c, &b, "a", "file").await?;
-    match c.storage().put(&b, "a/b", Bytes::from_static(b"nested"), &PutOptions::default()).await {
+    match c
+        .storage()
+        .put(&b, "a/b", Bytes::from_static(b"nested"), &PutOptions::default())
+        .await
+    {
         Ok(_) => {
-            ensure!(get(&c, &b, "a").await? == "file" && get(&c, &b, "a/b").await? == "nested", "contents differ");
+            ensure!(
+                get(&c, &b, "a").await? == "file" && get(&c, &b, "a/b").await? == "nested",
+                "contents differ"
+            );
             Ok(Observed::Pass)
         }
         Err(err) if err.kind() == ErrorKind::Conflict => {
             ensure!(get(&c, &b, "a").await? == "file", "the first object was damaged");
-            portable_or_differs(false, "local-fs-key-prefix-collision", format!("put `a/b` after `a`: {err}"))
+            portable_or_differs(
+                false,
+                "local-fs-key-prefix-collision",
+                format!("put `a/b` after `a`: {err}"),
+            )
         }
         Err(err) => Err(format!("put a/b: {err}")),
     }
@@ -765,9 +1363,17 @@ async fn key_and_prefix_coexist(c: Ctx) -> R {
 
 async fn directory_marker_key(c: Ctx) -> R {
     let b = c.bucket().await?;
-    match c.storage().put(&b, "folder/", Bytes::new(), &PutOptions::default()).await {
+    match c
+        .storage()
+        .put(&b, "folder/", Bytes::new(), &PutOptions::default())
+        .await
+    {
         Ok(_) => {
-            let p = c.storage().list_page(&b, &ListOptions::default(), None).await.map_err(e("list"))?;
+            let p = c
+                .storage()
+                .list_page(&b, &ListOptions::default(), None)
+                .await
+                .map_err(e("list"))?;
             ensure!(p.objects.iter().any(|o| o.key == "folder/"), "marker not listed: {p:?}");
             Ok(Observed::Pass)
         }

@@ -108,7 +108,9 @@ async fn wait(c: &dyn Compute, id: &str, target: State) -> Result<Instance> {
     let pb = spinner(&format!("waiting for {id} to be {target}"));
     let opts = WaitOptions::timeout(Duration::from_secs(600)).interval(Duration::from_millis(250));
     let r = c
-        .wait_for_state_with(id, target, opts, |i| pb.set_message(format!("{id}: {} ({})", i.state.state, i.state.raw)))
+        .wait_for_state_with(id, target, opts, |i| {
+            pb.set_message(format!("{id}: {} ({})", i.state.state, i.state.raw))
+        })
         .await;
     pb.finish_and_clear();
     Ok(r?)
@@ -140,12 +142,27 @@ pub async fn run(cmd: ComputeCmd, profile: Option<&str>) -> Result<()> {
                 println!("{:<12} {}", r.id, r.zones.join(", "));
             }
         }
-        ComputeCmd::Create { name, size, min_vcpus, min_memory_mib, image, subnet, firewalls, labels, wait: w } => {
+        ComputeCmd::Create {
+            name,
+            size,
+            min_vcpus,
+            min_memory_mib,
+            image,
+            subnet,
+            firewalls,
+            labels,
+            wait: w,
+        } => {
             let size = match size {
                 Some(s) => SizeChoice::Id(s),
-                None => SizeChoice::Requirements { min_vcpus, min_memory_mib },
+                None => SizeChoice::Requirements {
+                    min_vcpus,
+                    min_memory_mib,
+                },
             };
-            let image = if image.contains('.') || image.contains('-') && !image.starts_with("img-") && !image.starts_with("ami-") {
+            let image = if image.contains('.')
+                || image.contains('-') && !image.starts_with("img-") && !image.starts_with("ami-")
+            {
                 ImageChoice::Alias(image)
             } else {
                 ImageChoice::Id(image)
@@ -167,12 +184,23 @@ pub async fn run(cmd: ComputeCmd, profile: Option<&str>) -> Result<()> {
             }
             print(&i);
         }
-        ComputeCmd::Stop { id, deallocate, wait: w } => {
+        ComputeCmd::Stop {
+            id,
+            deallocate,
+            wait: w,
+        } => {
             let caps = c.capabilities();
             if caps.stop_keeps_billing && !deallocate {
-                eprintln!("note: on {} a stopped instance keeps billing until deallocated; pass --deallocate to stop billing", c.provider());
+                eprintln!(
+                    "note: on {} a stopped instance keeps billing until deallocated; pass --deallocate to stop billing",
+                    c.provider()
+                );
             }
-            let mode = if deallocate { StopMode::Deallocate } else { StopMode::Stop };
+            let mode = if deallocate {
+                StopMode::Deallocate
+            } else {
+                StopMode::Stop
+            };
             let mut i = c.stop_instance(&id, mode).await?;
             if w {
                 i = wait(c.as_ref(), &id, State::Stopped).await?;

@@ -20,7 +20,8 @@ pub enum ConfigCmd {
 }
 
 fn resolver(file: Option<std::path::PathBuf>) -> Result<ProfileResolver> {
-    let env: std::collections::BTreeMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("NIMBUS_")).collect();
+    let env: std::collections::BTreeMap<String, String> =
+        std::env::vars().filter(|(k, _)| k.starts_with("NIMBUS_")).collect();
     let mut r = ProfileResolver::new(nimbus::schemas()).env(env.clone());
     if let Some(p) = file.or_else(|| default_config_path(&env)) {
         r = r.file(ConfigFile::load(&p)?);

@@ -90,7 +90,11 @@ pub fn parse_rule(s: &str) -> std::result::Result<FirewallRule, String> {
         "deny" => Action::Deny,
         o => return Err(format!("action `{o}`: expected allow or deny")),
     };
-    let mut r = FirewallRule::allow_tcp_in(1, peer).direction(direction).protocol(protocol).ports(ports).action(action);
+    let mut r = FirewallRule::allow_tcp_in(1, peer)
+        .direction(direction)
+        .protocol(protocol)
+        .ports(ports)
+        .action(action);
     if let Some(pr) = p.get(5) {
         r = r.priority(pr.parse().map_err(|_| format!("priority `{pr}` is not a number"))?);
     }
@@ -102,9 +106,20 @@ pub async fn run(cmd: NetworkCmd, profile: Option<&str>) -> Result<()> {
     match cmd {
         NetworkCmd::Ls => {
             for net in n.list_networks().await? {
-                println!("{:<14} {:<20} {}", net.id, net.name, net.cidr.map(|c| c.to_string()).unwrap_or_default());
+                println!(
+                    "{:<14} {:<20} {}",
+                    net.id,
+                    net.name,
+                    net.cidr.map(|c| c.to_string()).unwrap_or_default()
+                );
                 for s in n.list_subnets(Some(net.id.clone())).await? {
-                    println!("  subnet   {:<14} {:<18} {:<16} {}", s.id, s.name, s.cidr, s.zone.unwrap_or_default());
+                    println!(
+                        "  subnet   {:<14} {:<18} {:<16} {}",
+                        s.id,
+                        s.name,
+                        s.cidr,
+                        s.zone.unwrap_or_default()
+                    );
                 }
                 for f in n.list_firewalls(Some(net.id.clone())).await? {
                     println!("  firewall {:<14} {:<18} {} rule(s)", f.id, f.name, f.rules.len());
@@ -119,7 +134,12 @@ pub async fn run(cmd: NetworkCmd, profile: Option<&str>) -> Result<()> {
             n.delete_network(&id).await?;
             println!("deleted {id}");
         }
-        NetworkCmd::SubnetCreate { network, name, cidr, zone } => {
+        NetworkCmd::SubnetCreate {
+            network,
+            name,
+            cidr,
+            zone,
+        } => {
             let mut spec = SubnetSpec::new(network, name, parse_cidr(&cidr)?);
             spec.zone = zone;
             let s = n.create_subnet(&spec).await?;
@@ -154,7 +174,11 @@ mod tests {
         assert_eq!(r.ports, Some(PortRange { from: 8000, to: 8080 }));
         assert_eq!(r.action, Action::Deny);
         assert_eq!(r.priority, Some(200));
-        assert!(parse_rule("sideways tcp 22 0.0.0.0/0 allow").unwrap_err().contains("direction"));
-        assert!(parse_rule("ingress tcp 22 10.0.0.1/8 allow").unwrap_err().contains("did you mean 10.0.0.0/8"));
+        assert!(parse_rule("sideways tcp 22 0.0.0.0/0 allow")
+            .unwrap_err()
+            .contains("direction"));
+        assert!(parse_rule("ingress tcp 22 10.0.0.1/8 allow")
+            .unwrap_err()
+            .contains("did you mean 10.0.0.0/8"));
     }
 }

@@ -99,19 +99,26 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             o.storage.delete_bucket(&o.bucket).await?;
             println!("removed bucket {}", o.bucket);
         }
-        StorageCmd::Put { src, url, content_type, create_only } => {
+        StorageCmd::Put {
+            src,
+            url,
+            content_type,
+            create_only,
+        } => {
             let o = open(&url)?;
             need_key(&o, &url)?;
             let (body, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if src == "-" {
                 (Box::new(tokio::io::stdin()), None)
             } else {
-                let f = tokio::fs::File::open(&src).await.with_context(|| format!("cannot open {src}"))?;
+                let f = tokio::fs::File::open(&src)
+                    .await
+                    .with_context(|| format!("cannot open {src}"))?;
                 let len = f.metadata().await?.len();
                 (Box::new(f), Some(len))
             };
             let pb = Arc::new(bytes_bar(size, &format!("put {}", o.key)));
-            let stream = tokio_util::io::ReaderStream::with_capacity(body, 256 * 1024)
-                .map(|r| r.map_err(nimbus::Error::from));
+            let stream =
+                tokio_util::io::ReaderStream::with_capacity(body, 256 * 1024).map(|r| r.map_err(nimbus::Error::from));
             let stream = track(Box::pin(stream), pb.clone());
             let mut put = PutOptions::default();
             if let Some(ct) = content_type {
@@ -126,7 +133,13 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             }
             let meta = o.storage.upload_stream(&o.bucket, &o.key, stream, w).await?;
             pb.finish_and_clear();
-            println!("put {}/{} ({} bytes, etag {})", o.bucket, o.key, meta.size, meta.etag.unwrap_or_default());
+            println!(
+                "put {}/{} ({} bytes, etag {})",
+                o.bucket,
+                o.key,
+                meta.size,
+                meta.etag.unwrap_or_default()
+            );
         }
         StorageCmd::Get { url, dest } => {
             let o = open(&url)?;
@@ -137,7 +150,11 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             let mut out: Box<dyn tokio::io::AsyncWrite + Unpin + Send> = if dest == "-" {
                 Box::new(tokio::io::stdout())
             } else {
-                Box::new(tokio::fs::File::create(&dest).await.with_context(|| format!("cannot create {dest}"))?)
+                Box::new(
+                    tokio::fs::File::create(&dest)
+                        .await
+                        .with_context(|| format!("cannot create {dest}"))?,
+                )
             };
             while let Some(chunk) = body.next().await {
                 out.write_all(&chunk?).await?;
@@ -176,7 +193,10 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             if s.storage.provider() != d.storage.provider() {
                 bail!("cp copies within one store; use `get` and `put` across stores");
             }
-            let m = s.storage.copy(&s.bucket, &s.key, &d.bucket, &d.key, &Default::default()).await?;
+            let m = s
+                .storage
+                .copy(&s.bucket, &s.key, &d.bucket, &d.key, &Default::default())
+                .await?;
             println!("copied to {}/{} ({} bytes)", d.bucket, m.key, m.size);
         }
     }

@@ -96,8 +96,12 @@ impl fmt::Display for ErrorKind {
 ///
 /// Build one with [`Error::new`] and the `with_*` methods. Messages must never contain
 /// secrets; adapters pass credentials only through [`crate::config::Secret`].
-#[non_exhaustive]
-pub struct Error {
+///
+/// The fields live behind one box so that `Result<T, Error>` stays one pointer wide on the
+/// happy path (as object_store and reqwest do).
+pub struct Error(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     provider: Cow<'static, str>,
     operation: Cow<'static, str>,
@@ -113,7 +117,7 @@ pub struct Error {
 impl Error {
     /// A new error of `kind` with a human-readable message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             provider: Cow::Borrowed(""),
             operation: Cow::Borrowed(""),
@@ -124,7 +128,7 @@ impl Error {
             request_id: None,
             retry_after: None,
             source: None,
-        }
+        }))
     }
 
     /// The typed "this provider cannot do that" error, naming the capability.
@@ -133,7 +137,7 @@ impl Error {
             ErrorKind::Unsupported,
             format!("capability `{}` is not supported", capability.name()),
         );
-        e.capability = Some(capability);
+        e.0.capability = Some(capability);
         e
     }
 
@@ -155,37 +159,37 @@ impl Error {
 
     /// Sets the provider (e.g. `local-fs`, `aws-s3`).
     pub fn with_provider(mut self, provider: impl Into<Cow<'static, str>>) -> Self {
-        self.provider = provider.into();
+        self.0.provider = provider.into();
         self
     }
     /// Sets the operation (e.g. `put`, `create_instance`).
     pub fn with_operation(mut self, operation: impl Into<Cow<'static, str>>) -> Self {
-        self.operation = operation.into();
+        self.0.operation = operation.into();
         self
     }
     /// Sets the resource (bucket/key, instance id, …).
     pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
-        self.resource = Some(resource.into());
+        self.0.resource = Some(resource.into());
         self
     }
     /// Sets the provider's raw error code (e.g. `NoSuchKey`, `DependencyViolation`).
     pub fn with_raw_code(mut self, code: impl Into<String>) -> Self {
-        self.raw_code = Some(code.into());
+        self.0.raw_code = Some(code.into());
         self
     }
     /// Sets the provider's request id.
     pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
-        self.request_id = Some(id.into());
+        self.0.request_id = Some(id.into());
         self
     }
     /// Sets the retry-after hint the provider gave.
     pub fn with_retry_after(mut self, after: Duration) -> Self {
-        self.retry_after = Some(after);
+        self.0.retry_after = Some(after);
         self
     }
     /// Sets the source error.
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.0.source = Some(source.into());
         self
     }
     /// Fills provider, operation and resource only where they are still empty.
@@ -198,16 +202,16 @@ impl Error {
         operation: &'static str,
         resource: impl FnOnce() -> String,
     ) -> Self {
-        if self.provider.is_empty() {
-            self.provider = Cow::Borrowed(provider);
+        if self.0.provider.is_empty() {
+            self.0.provider = Cow::Borrowed(provider);
         }
-        if self.operation.is_empty() {
-            self.operation = Cow::Borrowed(operation);
+        if self.0.operation.is_empty() {
+            self.0.operation = Cow::Borrowed(operation);
         }
-        if self.resource.is_none() {
+        if self.0.resource.is_none() {
             let r = resource();
             if !r.is_empty() {
-                self.resource = Some(r);
+                self.0.resource = Some(r);
             }
         }
         self
@@ -215,72 +219,72 @@ impl Error {
 
     /// The portable kind.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     /// The provider that raised the error (empty when raised by portable code).
     pub fn provider(&self) -> &str {
-        &self.provider
+        &self.0.provider
     }
     /// The operation that failed.
     pub fn operation(&self) -> &str {
-        &self.operation
+        &self.0.operation
     }
     /// The resource the operation was about.
     pub fn resource(&self) -> Option<&str> {
-        self.resource.as_deref()
+        self.0.resource.as_deref()
     }
     /// The human-readable message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     /// The capability that is missing, for [`ErrorKind::Unsupported`].
     pub fn capability(&self) -> Option<Capability> {
-        self.capability
+        self.0.capability
     }
     /// The provider's raw error code.
     pub fn raw_code(&self) -> Option<&str> {
-        self.raw_code.as_deref()
+        self.0.raw_code.as_deref()
     }
     /// The provider's request id.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.0.request_id.as_deref()
     }
     /// The provider's retry-after hint.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
     /// Whether the same call may succeed if made again (rate limited, unavailable, timeout).
     pub fn is_retryable(&self) -> bool {
-        self.kind.is_retryable()
+        self.0.kind.is_retryable()
     }
     /// Whether this is the typed unsupported error for `capability`.
     pub fn is_unsupported(&self, capability: Capability) -> bool {
-        self.kind == ErrorKind::Unsupported && self.capability == Some(capability)
+        self.0.kind == ErrorKind::Unsupported && self.0.capability == Some(capability)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut prefix = Vec::new();
-        if !self.provider.is_empty() {
-            prefix.push(self.provider.as_ref());
+        if !self.0.provider.is_empty() {
+            prefix.push(self.0.provider.as_ref());
         }
-        if !self.operation.is_empty() {
-            prefix.push(self.operation.as_ref());
+        if !self.0.operation.is_empty() {
+            prefix.push(self.0.operation.as_ref());
         }
         if !prefix.is_empty() {
             write!(f, "{}", prefix.join(" "))?;
-            if let Some(r) = &self.resource {
+            if let Some(r) = &self.0.resource {
                 write!(f, " `{r}`")?;
             }
             f.write_str(": ")?;
         }
-        write!(f, "{}: {}", self.kind, self.message)?;
+        write!(f, "{}: {}", self.0.kind, self.0.message)?;
         let mut extra = Vec::new();
-        if let Some(c) = &self.raw_code {
+        if let Some(c) = &self.0.raw_code {
             extra.push(format!("code={c}"));
         }
-        if let Some(r) = &self.request_id {
+        if let Some(r) = &self.0.request_id {
             extra.push(format!("request_id={r}"));
         }
         if !extra.is_empty() {
@@ -293,30 +297,30 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind);
-        if !self.provider.is_empty() {
-            d.field("provider", &self.provider);
+        d.field("kind", &self.0.kind);
+        if !self.0.provider.is_empty() {
+            d.field("provider", &self.0.provider);
         }
-        if !self.operation.is_empty() {
-            d.field("operation", &self.operation);
+        if !self.0.operation.is_empty() {
+            d.field("operation", &self.0.operation);
         }
-        if let Some(r) = &self.resource {
+        if let Some(r) = &self.0.resource {
             d.field("resource", r);
         }
-        d.field("message", &self.message);
-        if let Some(c) = &self.capability {
+        d.field("message", &self.0.message);
+        if let Some(c) = &self.0.capability {
             d.field("capability", &c.name());
         }
-        if let Some(c) = &self.raw_code {
+        if let Some(c) = &self.0.raw_code {
             d.field("raw_code", c);
         }
-        if let Some(r) = &self.request_id {
+        if let Some(r) = &self.0.request_id {
             d.field("request_id", r);
         }
-        if let Some(r) = &self.retry_after {
+        if let Some(r) = &self.0.retry_after {
             d.field("retry_after", r);
         }
-        if let Some(s) = &self.source {
+        if let Some(s) = &self.0.source {
             d.field("source", &s.to_string());
         }
         d.finish()
@@ -325,7 +329,7 @@ impl fmt::Debug for Error {
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_deref().map(|s| s as &(dyn StdError + 'static))
+        self.0.source.as_deref().map(|s| s as &(dyn StdError + 'static))
     }
 }
 

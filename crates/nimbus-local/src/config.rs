@@ -11,19 +11,69 @@ use crate::sim::{SimCloud, SimOptions};
 use crate::storage::{open_fs, open_memory, StorageOptions};
 
 const STORAGE_KEYS: &[KeyDef] = &[
-    KeyDef { name: "root", aliases: &["path", "dir"], kind: KeyKind::Path, doc: "Directory holding the buckets (filesystem store)." },
-    KeyDef { name: "memory", aliases: &["in_memory"], kind: KeyKind::Bool, doc: "Keep objects in memory instead of on disk." },
-    KeyDef { name: "min_part_size", aliases: &[], kind: KeyKind::Integer, doc: "Smallest multipart part in bytes (default 5 MiB, as S3)." },
+    KeyDef {
+        name: "root",
+        aliases: &["path", "dir"],
+        kind: KeyKind::Path,
+        doc: "Directory holding the buckets (filesystem store).",
+    },
+    KeyDef {
+        name: "memory",
+        aliases: &["in_memory"],
+        kind: KeyKind::Bool,
+        doc: "Keep objects in memory instead of on disk.",
+    },
+    KeyDef {
+        name: "min_part_size",
+        aliases: &[],
+        kind: KeyKind::Integer,
+        doc: "Smallest multipart part in bytes (default 5 MiB, as S3).",
+    },
 ];
 
 const SIM_KEYS: &[KeyDef] = &[
-    KeyDef { name: "state_dir", aliases: &["dir"], kind: KeyKind::Path, doc: "Directory of the simulator's state (shared by processes)." },
-    KeyDef { name: "region", aliases: &[], kind: KeyKind::String, doc: "Region name (default local-1)." },
-    KeyDef { name: "transition_time", aliases: &["boot_time"], kind: KeyKind::Duration, doc: "How long each state transition takes." },
-    KeyDef { name: "max_instances", aliases: &[], kind: KeyKind::Integer, doc: "Instance quota." },
-    KeyDef { name: "max_vcpus", aliases: &[], kind: KeyKind::Integer, doc: "vCPU quota." },
-    KeyDef { name: "latency", aliases: &[], kind: KeyKind::Duration, doc: "Added latency per call (fault injection)." },
-    KeyDef { name: "error_rate", aliases: &["fault_rate"], kind: KeyKind::Fraction, doc: "Fraction of calls failing with a transient error." },
+    KeyDef {
+        name: "state_dir",
+        aliases: &["dir"],
+        kind: KeyKind::Path,
+        doc: "Directory of the simulator's state (shared by processes).",
+    },
+    KeyDef {
+        name: "region",
+        aliases: &[],
+        kind: KeyKind::String,
+        doc: "Region name (default local-1).",
+    },
+    KeyDef {
+        name: "transition_time",
+        aliases: &["boot_time"],
+        kind: KeyKind::Duration,
+        doc: "How long each state transition takes.",
+    },
+    KeyDef {
+        name: "max_instances",
+        aliases: &[],
+        kind: KeyKind::Integer,
+        doc: "Instance quota.",
+    },
+    KeyDef {
+        name: "max_vcpus",
+        aliases: &[],
+        kind: KeyKind::Integer,
+        doc: "vCPU quota.",
+    },
+    KeyDef {
+        name: "latency",
+        aliases: &[],
+        kind: KeyKind::Duration,
+        doc: "Added latency per call (fault injection).",
+    },
+    KeyDef {
+        name: "error_rate",
+        aliases: &["fault_rate"],
+        kind: KeyKind::Fraction,
+        doc: "Fraction of calls failing with a transient error.",
+    },
 ];
 
 /// The keys of the `local` provider.
@@ -58,7 +108,10 @@ pub fn storage_from_settings(s: &Settings) -> Result<Arc<dyn Storage>> {
     if s.get_bool("memory")?.unwrap_or(false) {
         return Ok(open_memory(o));
     }
-    let root = s.get("root").map(PathBuf::from).unwrap_or_else(|| default_home().join("storage"));
+    let root = s
+        .get("root")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default_home().join("storage"));
     Ok(open_fs(root, o)?)
 }
 
@@ -78,7 +131,10 @@ pub fn sim_from_settings(s: &Settings) -> Result<Arc<SimCloud>> {
     if let Some(n) = s.get_u64("max_vcpus")? {
         o.max_vcpus = n as u32;
     }
-    let dir = s.get("state_dir").map(PathBuf::from).unwrap_or_else(|| default_home().join("sim"));
+    let dir = s
+        .get("state_dir")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| default_home().join("sim"));
     SimCloud::open(dir, o)
 }
 

@@ -9,6 +9,7 @@ use nimbus_core::layers::{Layered, Retry, Trace};
 use nimbus_core::{Compute, Error, NetworkService, Result, Storage};
 
 /// The configuration schemas of every provider compiled in.
+#[allow(clippy::vec_init_then_push)] // one cfg-gated push per provider feature
 pub fn schemas() -> Vec<ProviderSchema> {
     #[allow(unused_mut)]
     let mut v = Vec::new();
@@ -99,8 +100,20 @@ fn check_options(u: &StorageUrl, known: &[&str]) -> Result<()> {
         if !known.contains(&k.as_str()) {
             let hint = nimbus_core::config::suggest::did_you_mean(k, known.iter().copied())
                 .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("; known: {}", if known.is_empty() { "none".into() } else { known.join(", ") }));
-            return Err(Error::invalid(format!("unknown option `{k}` for {}:// URLs{hint}", u.scheme)));
+                .unwrap_or_else(|| {
+                    format!(
+                        "; known: {}",
+                        if known.is_empty() {
+                            "none".into()
+                        } else {
+                            known.join(", ")
+                        }
+                    )
+                });
+            return Err(Error::invalid(format!(
+                "unknown option `{k}` for {}:// URLs{hint}",
+                u.scheme
+            )));
         }
     }
     Ok(())
@@ -126,12 +139,15 @@ impl Clouds {
     /// Resolves a profile from `NIMBUS_CONFIG` or `./nimbus.toml` (if present), the
     /// environment, and provider defaults. `name` overrides `NIMBUS_PROFILE`.
     pub fn from_profile(name: Option<&str>) -> Result<Self> {
-        let env: std::collections::BTreeMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("NIMBUS_")).collect();
+        let env: std::collections::BTreeMap<String, String> =
+            std::env::vars().filter(|(k, _)| k.starts_with("NIMBUS_")).collect();
         let mut r = ProfileResolver::new(schemas()).env(env.clone());
         if let Some(p) = default_config_path(&env) {
             r = r.file(ConfigFile::load(&p)?);
         }
-        Ok(Clouds { profile: r.resolve(name)? })
+        Ok(Clouds {
+            profile: r.resolve(name)?,
+        })
     }
 
     /// From an already-resolved profile.
@@ -171,7 +187,9 @@ impl Clouds {
 }
 
 fn no_provider(p: &str) -> Error {
-    Error::invalid(format!("provider `{p}` is not compiled into this build; enable its cargo feature"))
+    Error::invalid(format!(
+        "provider `{p}` is not compiled into this build; enable its cargo feature"
+    ))
 }
 
 #[cfg(all(test, feature = "local"))]

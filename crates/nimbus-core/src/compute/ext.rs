@@ -55,18 +55,18 @@ impl WaitOptions {
 /// then the id, so the choice is deterministic across calls.
 pub fn pick_size(sizes: &[Size], choice: &SizeChoice) -> Result<Size> {
     match choice {
-        SizeChoice::Id(id) => sizes.iter().find(|s| &s.id == id).cloned().ok_or_else(|| {
-            Error::invalid(format!("unknown size `{id}`")).with_resource(id.clone())
-        }),
+        SizeChoice::Id(id) => sizes
+            .iter()
+            .find(|s| &s.id == id)
+            .cloned()
+            .ok_or_else(|| Error::invalid(format!("unknown size `{id}`")).with_resource(id.clone())),
         SizeChoice::Requirements {
             min_vcpus,
             min_memory_mib,
         } => sizes
             .iter()
             .filter(|s| s.vcpus >= *min_vcpus && s.memory_mib >= *min_memory_mib)
-            .min_by(|a, b| {
-                (a.vcpus, a.memory_mib, &a.id).cmp(&(b.vcpus, b.memory_mib, &b.id))
-            })
+            .min_by(|a, b| (a.vcpus, a.memory_mib, &a.id).cmp(&(b.vcpus, b.memory_mib, &b.id)))
             .cloned()
             .ok_or_else(|| {
                 Error::new(

@@ -66,8 +66,8 @@ impl std::str::FromStr for State {
             "unknown" => State::Unknown,
             other => {
                 return Err(crate::Error::invalid(format!(
-                    "unknown state `{other}`; expected one of pending, running, stopping, stopped, terminating, terminated"
-                )))
+                "unknown state `{other}`; expected one of pending, running, stopping, stopped, terminating, terminated"
+            )))
             }
         })
     }
@@ -86,10 +86,7 @@ pub struct InstanceState {
 impl InstanceState {
     /// A state from its parts.
     pub fn new(state: State, raw: impl Into<String>) -> Self {
-        InstanceState {
-            state,
-            raw: raw.into(),
-        }
+        InstanceState { state, raw: raw.into() }
     }
 }
 
@@ -165,10 +162,7 @@ pub struct Region {
 impl Region {
     /// A region from its parts.
     pub fn new(id: impl Into<String>, zones: Vec<String>) -> Self {
-        Region {
-            id: id.into(),
-            zones,
-        }
+        Region { id: id.into(), zones }
     }
 }
 

@@ -76,9 +76,8 @@ pub struct ConfigFile {
 impl ConfigFile {
     /// Reads and parses a file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::invalid(format!("cannot read config file {}: {e}", path.display())).with_source(e)
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid(format!("cannot read config file {}: {e}", path.display())).with_source(e))?;
         Self::parse(&text, &path.display().to_string())
     }
 
@@ -266,12 +265,21 @@ impl ProfileResolver {
 
     fn env_issues(&self) -> Vec<ConfigIssue> {
         let mut out = Vec::new();
-        let general = ["NIMBUS_PROFILE", "NIMBUS_CONFIG", "NIMBUS_PROVIDER", "NIMBUS_LOG", "NIMBUS_HOME", "NIMBUS_SHARED_DIR"];
+        let general = [
+            "NIMBUS_PROFILE",
+            "NIMBUS_CONFIG",
+            "NIMBUS_PROVIDER",
+            "NIMBUS_LOG",
+            "NIMBUS_HOME",
+            "NIMBUS_SHARED_DIR",
+        ];
         for k in self.env.keys() {
             if general.contains(&k.as_str()) {
                 continue;
             }
-            let svc = SERVICES.iter().find(|s| k.starts_with(&format!("NIMBUS_{}_", s.to_uppercase())));
+            let svc = SERVICES
+                .iter()
+                .find(|s| k.starts_with(&format!("NIMBUS_{}_", s.to_uppercase())));
             let known = match svc {
                 Some(s) => {
                     let rest = &k[format!("NIMBUS_{}_", s.to_uppercase()).len()..];
@@ -322,7 +330,11 @@ impl ProfileResolver {
 
     fn resolve_inner(&self, name: &str) -> std::result::Result<Profile, Vec<ConfigIssue>> {
         let mut issues = Vec::new();
-        let origin = self.file.as_ref().map(|f| f.origin.clone()).unwrap_or_else(|| "configuration".into());
+        let origin = self
+            .file
+            .as_ref()
+            .map(|f| f.origin.clone())
+            .unwrap_or_else(|| "configuration".into());
         let issue = |key: Option<String>, message: String| ConfigIssue {
             origin: origin.clone(),
             profile: Some(name.to_string()),
@@ -350,7 +362,11 @@ impl ProfileResolver {
                     None,
                     format!(
                         "no such profile{hint} (known: {})",
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 )]);
             }
@@ -367,9 +383,10 @@ impl ProfileResolver {
                 ("provider", toml::Value::String(p)) => base_provider = p.clone(),
                 ("provider", _) => issues.push(issue(Some("provider".into()), "expected a string".into())),
                 (s, toml::Value::Table(_)) if SERVICES.contains(&s) => {}
-                (s, _) if SERVICES.contains(&s) => {
-                    issues.push(issue(Some(s.into()), format!("expected a table ([profiles.{name}.{s}])")))
-                }
+                (s, _) if SERVICES.contains(&s) => issues.push(issue(
+                    Some(s.into()),
+                    format!("expected a table ([profiles.{name}.{s}])"),
+                )),
                 (other, _) => issues.push(issue(
                     Some(other.into()),
                     unknown_msg(other, ["provider", "storage", "compute", "network"]),
@@ -419,24 +436,33 @@ impl ProfileResolver {
             let keys = schema.keys(svc);
             let cfg = profile.service_mut(svc);
             cfg.provider = provider.clone();
-            let mut set = |key: &str, raw: String, source: String, issues: &mut Vec<ConfigIssue>| {
-                match keys.iter().find(|d| d.matches(key)) {
-                    None => issues.push(issue(
-                        Some(format!("{svc}.{key}")),
-                        unknown_msg(
-                            key,
-                            keys.iter().flat_map(|d| std::iter::once(d.name).chain(d.aliases.iter().copied())),
-                        )
-                        .replacen("unknown key", &format!("unknown key for provider `{provider}`"), 1),
-                    )),
-                    Some(d) => match d.kind.check(&raw) {
-                        Ok(()) => cfg.settings.set(d.name, raw, source),
-                        Err(expected) => {
-                            let shown = if d.kind == super::KeyKind::Secret { "***".into() } else { raw };
-                            issues.push(issue(Some(format!("{svc}.{}", d.name)), format!("`{shown}`: {expected}")))
-                        }
-                    },
-                }
+            let mut set = |key: &str, raw: String, source: String, issues: &mut Vec<ConfigIssue>| match keys
+                .iter()
+                .find(|d| d.matches(key))
+            {
+                None => issues.push(issue(
+                    Some(format!("{svc}.{key}")),
+                    unknown_msg(
+                        key,
+                        keys.iter()
+                            .flat_map(|d| std::iter::once(d.name).chain(d.aliases.iter().copied())),
+                    )
+                    .replacen("unknown key", &format!("unknown key for provider `{provider}`"), 1),
+                )),
+                Some(d) => match d.kind.check(&raw) {
+                    Ok(()) => cfg.settings.set(d.name, raw, source),
+                    Err(expected) => {
+                        let shown = if d.kind == super::KeyKind::Secret {
+                            "***".into()
+                        } else {
+                            raw
+                        };
+                        issues.push(issue(
+                            Some(format!("{svc}.{}", d.name)),
+                            format!("`{shown}`: {expected}"),
+                        ))
+                    }
+                },
             };
             for (k, v) in &table {
                 if k == "provider" {
@@ -448,7 +474,10 @@ impl ProfileResolver {
                     toml::Value::Float(f) => f.to_string(),
                     toml::Value::Boolean(b) => b.to_string(),
                     _ => {
-                        issues.push(issue(Some(format!("{svc}.{k}")), "expected a string, number or boolean".into()));
+                        issues.push(issue(
+                            Some(format!("{svc}.{k}")),
+                            "expected a string, number or boolean".into(),
+                        ));
                         continue;
                     }
                 };
@@ -491,12 +520,32 @@ mod tests {
     use crate::config::{KeyDef, KeyKind};
 
     const STORAGE: &[KeyDef] = &[
-        KeyDef { name: "root", aliases: &["path"], kind: KeyKind::Path, doc: "root" },
-        KeyDef { name: "access_key", aliases: &[], kind: KeyKind::Secret, doc: "key" },
+        KeyDef {
+            name: "root",
+            aliases: &["path"],
+            kind: KeyKind::Path,
+            doc: "root",
+        },
+        KeyDef {
+            name: "access_key",
+            aliases: &[],
+            kind: KeyKind::Secret,
+            doc: "key",
+        },
     ];
-    const COMPUTE: &[KeyDef] = &[KeyDef { name: "boot_time", aliases: &[], kind: KeyKind::Duration, doc: "boot" }];
+    const COMPUTE: &[KeyDef] = &[KeyDef {
+        name: "boot_time",
+        aliases: &[],
+        kind: KeyKind::Duration,
+        doc: "boot",
+    }];
     fn schemas() -> Vec<ProviderSchema> {
-        vec![ProviderSchema { provider: "local", storage: STORAGE, compute: COMPUTE, network: &[] }]
+        vec![ProviderSchema {
+            provider: "local",
+            storage: STORAGE,
+            compute: COMPUTE,
+            network: &[],
+        }]
     }
 
     #[test]
@@ -513,9 +562,16 @@ mod tests {
         let p = r.resolve(Some("acme")).unwrap();
         assert_eq!(p.storage.settings.get("root"), Some("/env"));
         assert_eq!(p.storage.settings.source("root"), Some("env NIMBUS_STORAGE_ROOT"));
-        let p = r.clone().explicit("storage", "root", "/x").resolve(Some("acme")).unwrap();
+        let p = r
+            .clone()
+            .explicit("storage", "root", "/x")
+            .resolve(Some("acme"))
+            .unwrap();
         assert_eq!(p.storage.settings.get("root"), Some("/x"));
-        assert_eq!(p.compute.settings.get_duration("boot_time").unwrap(), Some(std::time::Duration::from_secs(1)));
+        assert_eq!(
+            p.compute.settings.get_duration("boot_time").unwrap(),
+            Some(std::time::Duration::from_secs(1))
+        );
     }
 
     #[test]
@@ -531,9 +587,18 @@ mod tests {
         let issues = r.check();
         let text: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
         let all = text.join("\n");
-        assert!(all.contains("profile `acme`: key `provder`: unknown key; did you mean `provider`?"), "{all}");
-        assert!(all.contains("key `storage.rot`: unknown key for provider `local`; did you mean `root`?"), "{all}");
-        assert!(all.contains("key `compute.boot_time`: `soon`: expected a duration"), "{all}");
+        assert!(
+            all.contains("profile `acme`: key `provder`: unknown key; did you mean `provider`?"),
+            "{all}"
+        );
+        assert!(
+            all.contains("key `storage.rot`: unknown key for provider `local`; did you mean `root`?"),
+            "{all}"
+        );
+        assert!(
+            all.contains("key `compute.boot_time`: `soon`: expected a duration"),
+            "{all}"
+        );
         assert!(all.contains("unknown provider `lcoal`; did you mean `local`?"), "{all}");
         assert!(all.contains("NIMBUS_STORAGE_ROTO"), "{all}");
         assert!(all.contains("nimbus.toml"), "{all}");
@@ -553,7 +618,12 @@ mod tests {
 
     #[test]
     fn secret_values_not_echoed() {
-        const S: &[KeyDef] = &[KeyDef { name: "n", aliases: &[], kind: KeyKind::Integer, doc: "" }];
+        const S: &[KeyDef] = &[KeyDef {
+            name: "n",
+            aliases: &[],
+            kind: KeyKind::Integer,
+            doc: "",
+        }];
         let _ = S;
         let f = ConfigFile::parse("[profiles.a.storage]\naccess_key='hunter2'\nroot=1\n", "f").unwrap();
         let r = ProfileResolver::new(schemas()).file(f);

@@ -115,7 +115,11 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
         "s" => n,
         "m" => n * 60.0,
         "h" => n * 3600.0,
-        _ => return Err(Error::invalid(format!("`{s}`: unknown duration unit `{unit}` (use ms, s, m or h)"))),
+        _ => {
+            return Err(Error::invalid(format!(
+                "`{s}`: unknown duration unit `{unit}` (use ms, s, m or h)"
+            )))
+        }
     };
     Ok(Duration::from_secs_f64(secs))
 }
@@ -130,7 +134,11 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut m = f.debug_map();
         for (k, (v, src)) in &self.values {
-            let shown = if super::url::is_secret_key(k) { "***" } else { v.as_str() };
+            let shown = if super::url::is_secret_key(k) {
+                "***"
+            } else {
+                v.as_str()
+            };
             m.entry(k, &format_args!("{shown} (from {src})"));
         }
         m.finish()
@@ -155,7 +163,11 @@ impl Settings {
         self.values
             .iter()
             .map(|(k, (v, s))| {
-                let shown = if super::url::is_secret_key(k) { "***".to_string() } else { v.clone() };
+                let shown = if super::url::is_secret_key(k) {
+                    "***".to_string()
+                } else {
+                    v.clone()
+                };
                 (k.clone(), shown, s.clone())
             })
             .collect()
@@ -174,7 +186,11 @@ impl Settings {
     }
     /// A fraction.
     pub fn get_fraction(&self, key: &str) -> Result<Option<f64>> {
-        self.typed(key, |v| v.parse::<f64>().ok().filter(|f| (0.0..=1.0).contains(f)), KeyKind::Fraction)
+        self.typed(
+            key,
+            |v| v.parse::<f64>().ok().filter(|f| (0.0..=1.0).contains(f)),
+            KeyKind::Fraction,
+        )
     }
     /// A secret.
     pub fn get_secret(&self, key: &str) -> Option<Secret> {
@@ -184,8 +200,15 @@ impl Settings {
         match self.values.get(key) {
             None => Ok(None),
             Some((v, src)) => parse(v).map(Some).ok_or_else(|| {
-                let shown = if super::url::is_secret_key(key) { "***" } else { v.as_str() };
-                Error::invalid(format!("`{key}` = `{shown}` (from {src}): expected {}", kind.expected()))
+                let shown = if super::url::is_secret_key(key) {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                Error::invalid(format!(
+                    "`{key}` = `{shown}` (from {src}): expected {}",
+                    kind.expected()
+                ))
             }),
         }
     }
@@ -208,7 +231,10 @@ mod tests {
         let mut s = Settings::default();
         s.set("latency", "fast", "file nimbus.toml");
         let e = s.get_duration("latency").unwrap_err();
-        assert!(e.message().contains("`latency` = `fast` (from file nimbus.toml)"), "{e}");
+        assert!(
+            e.message().contains("`latency` = `fast` (from file nimbus.toml)"),
+            "{e}"
+        );
         s.set("secret_key", "hunter2", "env");
         assert!(!format!("{s:?}").contains("hunter2"));
     }

@@ -49,7 +49,10 @@ impl StorageUrl {
         let mut options = BTreeMap::new();
         for (k, v) in u.query_pairs() {
             if options.insert(k.to_string(), v.to_string()).is_some() {
-                return Err(Error::invalid(format!("option `{k}` is given twice in `{}`", redact_url(s))));
+                return Err(Error::invalid(format!(
+                    "option `{k}` is given twice in `{}`",
+                    redact_url(s)
+                )));
             }
         }
         let path = percent_decode(u.path())?;
@@ -70,7 +73,9 @@ impl StorageUrl {
         }
         let bucket = u.host_str().unwrap_or_default().to_string();
         if bucket.is_empty() {
-            return Err(Error::invalid(format!("`{s}` names no bucket; expected {scheme}://bucket/key")));
+            return Err(Error::invalid(format!(
+                "`{s}` names no bucket; expected {scheme}://bucket/key"
+            )));
         }
         let key = path.strip_prefix('/').unwrap_or(&path).to_string();
         Ok(StorageUrl {
@@ -134,7 +139,9 @@ fn percent_decode(s: &str) -> Result<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            let h = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             if let Some(b) = h {
                 out.push(b);
                 i += 3;
@@ -153,7 +160,8 @@ mod tests {
 
     #[test]
     fn s3_url_with_options() {
-        let u = StorageUrl::parse("s3://my-bucket/a/b%20c.txt?region=eu-west-1&endpoint=http://127.0.0.1:9000").unwrap();
+        let u =
+            StorageUrl::parse("s3://my-bucket/a/b%20c.txt?region=eu-west-1&endpoint=http://127.0.0.1:9000").unwrap();
         assert_eq!(u.scheme, "s3");
         assert_eq!(u.bucket, "my-bucket");
         assert_eq!(u.key, "a/b c.txt");

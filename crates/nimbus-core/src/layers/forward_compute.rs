@@ -45,24 +45,29 @@ impl<T: Compute + ?Sized, I: Interceptor> Compute for Layered<T, I> {
         call!(self, "list_images", String::new(), true, |s| s.list_images())
     }
     async fn create_instance(&self, spec: &InstanceSpec) -> Result<Instance> {
-        call!(self, "create_instance", spec.name.clone(), false, |s| s.create_instance(spec))
+        call!(self, "create_instance", spec.name.clone(), false, |s| s
+            .create_instance(spec))
     }
     async fn get_instance(&self, id: &str) -> Result<Instance> {
         call!(self, "get_instance", id.to_string(), true, |s| s.get_instance(id))
     }
     async fn list_instances(&self, filter: &InstanceFilter) -> Result<Vec<Instance>> {
-        call!(self, "list_instances", String::new(), true, |s| s.list_instances(filter))
+        call!(self, "list_instances", String::new(), true, |s| s
+            .list_instances(filter))
     }
     async fn start_instance(&self, id: &str) -> Result<Instance> {
         call!(self, "start_instance", id.to_string(), false, |s| s.start_instance(id))
     }
     async fn stop_instance(&self, id: &str, mode: StopMode) -> Result<Instance> {
-        call!(self, "stop_instance", id.to_string(), false, |s| s.stop_instance(id, mode))
+        call!(self, "stop_instance", id.to_string(), false, |s| s
+            .stop_instance(id, mode))
     }
     async fn reboot_instance(&self, id: &str) -> Result<Instance> {
-        call!(self, "reboot_instance", id.to_string(), false, |s| s.reboot_instance(id))
+        call!(self, "reboot_instance", id.to_string(), false, |s| s
+            .reboot_instance(id))
     }
     async fn terminate_instance(&self, id: &str) -> Result<Instance> {
-        call!(self, "terminate_instance", id.to_string(), true, |s| s.terminate_instance(id))
+        call!(self, "terminate_instance", id.to_string(), true, |s| s
+            .terminate_instance(id))
     }
 }

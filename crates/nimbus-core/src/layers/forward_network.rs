@@ -36,7 +36,8 @@ impl<T: NetworkService + ?Sized, I: Interceptor> NetworkService for Layered<T, I
         self.inner.native()
     }
     async fn create_network(&self, spec: &NetworkSpec) -> Result<Network> {
-        call!(self, "create_network", spec.name.clone(), false, |s| s.create_network(spec))
+        call!(self, "create_network", spec.name.clone(), false, |s| s
+            .create_network(spec))
     }
     async fn get_network(&self, id: &str) -> Result<Network> {
         call!(self, "get_network", id.to_string(), true, |s| s.get_network(id))
@@ -48,7 +49,8 @@ impl<T: NetworkService + ?Sized, I: Interceptor> NetworkService for Layered<T, I
         call!(self, "delete_network", id.to_string(), false, |s| s.delete_network(id))
     }
     async fn create_subnet(&self, spec: &SubnetSpec) -> Result<Subnet> {
-        call!(self, "create_subnet", spec.name.clone(), false, |s| s.create_subnet(spec))
+        call!(self, "create_subnet", spec.name.clone(), false, |s| s
+            .create_subnet(spec))
     }
     async fn get_subnet(&self, id: &str) -> Result<Subnet> {
         call!(self, "get_subnet", id.to_string(), true, |s| s.get_subnet(id))
@@ -61,7 +63,8 @@ impl<T: NetworkService + ?Sized, I: Interceptor> NetworkService for Layered<T, I
         call!(self, "delete_subnet", id.to_string(), false, |s| s.delete_subnet(id))
     }
     async fn create_firewall(&self, spec: &FirewallSpec) -> Result<Firewall> {
-        call!(self, "create_firewall", spec.name.clone(), false, |s| s.create_firewall(spec))
+        call!(self, "create_firewall", spec.name.clone(), false, |s| s
+            .create_firewall(spec))
     }
     async fn get_firewall(&self, id: &str) -> Result<Firewall> {
         call!(self, "get_firewall", id.to_string(), true, |s| s.get_firewall(id))
@@ -71,17 +74,29 @@ impl<T: NetworkService + ?Sized, I: Interceptor> NetworkService for Layered<T, I
             .list_firewalls(network.clone()))
     }
     async fn set_firewall_rules(&self, id: &str, rules: &[FirewallRule]) -> Result<Firewall> {
-        call!(self, "set_firewall_rules", id.to_string(), true, |s| s.set_firewall_rules(id, rules))
+        call!(self, "set_firewall_rules", id.to_string(), true, |s| s
+            .set_firewall_rules(id, rules))
     }
     async fn delete_firewall(&self, id: &str) -> Result<()> {
-        call!(self, "delete_firewall", id.to_string(), false, |s| s.delete_firewall(id))
+        call!(self, "delete_firewall", id.to_string(), false, |s| s
+            .delete_firewall(id))
     }
     async fn attach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
-        call!(self, "attach_firewall", format!("{firewall} -> {instance}"), true, |s| s
-            .attach_firewall(firewall, instance))
+        call!(
+            self,
+            "attach_firewall",
+            format!("{firewall} -> {instance}"),
+            true,
+            |s| s.attach_firewall(firewall, instance)
+        )
     }
     async fn detach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
-        call!(self, "detach_firewall", format!("{firewall} -> {instance}"), true, |s| s
-            .detach_firewall(firewall, instance))
+        call!(
+            self,
+            "detach_firewall",
+            format!("{firewall} -> {instance}"),
+            true,
+            |s| s.detach_firewall(firewall, instance)
+        )
     }
 }

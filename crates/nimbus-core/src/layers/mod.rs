@@ -8,6 +8,9 @@
 //! a closure that makes the call again. Retry can only repeat a call through that closure, so
 //! a call whose body cannot be replayed (a consumed stream) is never repeated.
 
+// Layer impls spell out `-> impl Future + Send` because the trait requires `Send`.
+#![allow(clippy::manual_async_fn)]
+
 mod fault;
 mod forward_compute;
 mod forward_network;

@@ -250,7 +250,12 @@ pub struct Firewall {
 
 impl Firewall {
     /// A firewall from its parts.
-    pub fn new(id: impl Into<String>, name: impl Into<String>, network: impl Into<String>, rules: Vec<FirewallRule>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        network: impl Into<String>,
+        rules: Vec<FirewallRule>,
+    ) -> Self {
         Firewall {
             id: id.into(),
             name: name.into(),

@@ -71,9 +71,7 @@ pub fn validate_rules(rules: &[FirewallRule], caps: &NetworkCapabilities) -> Res
         let n = i + 1;
         if let Some(p) = r.ports {
             if !matches!(r.protocol, Protocol::Tcp | Protocol::Udp) {
-                return Err(Error::invalid(format!(
-                    "rule {n}: ports apply only to tcp and udp"
-                )));
+                return Err(Error::invalid(format!("rule {n}: ports apply only to tcp and udp")));
             }
             if p.from == 0 || p.from > p.to {
                 return Err(Error::invalid(format!(
@@ -101,9 +99,7 @@ pub fn validate_rules(rules: &[FirewallRule], caps: &NetworkCapabilities) -> Res
             }
             if let Some((lo, hi)) = caps.firewall_priority_range {
                 if p < lo || p > hi {
-                    return Err(Error::invalid(format!(
-                        "rule {n}: priority {p} is outside {lo}..={hi}"
-                    )));
+                    return Err(Error::invalid(format!("rule {n}: priority {p} is outside {lo}..={hi}")));
                 }
             }
         }

@@ -7,8 +7,7 @@ use bytes::Bytes;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use super::{
-    ByteStream, GetOptions, GetRange, ListEntry, ListOptions, ObjectMeta, ObjectWriter,
-    Storage, WriterOptions,
+    ByteStream, GetOptions, GetRange, ListEntry, ListOptions, ObjectMeta, ObjectWriter, Storage, WriterOptions,
 };
 use crate::{Capability, Error, Result};
 

@@ -65,13 +65,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Stores an object from a stream without buffering it whole. The stream is consumed,
     /// so layers never retry this call.
-    async fn put_stream(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: ByteStream,
-        options: &PutOptions,
-    ) -> Result<ObjectMeta>;
+    async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta>;
 
     /// Reads an object (whole or ranged, optionally conditional) as a stream.
     async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult>;

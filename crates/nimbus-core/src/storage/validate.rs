@@ -20,8 +20,10 @@ pub const MAX_SEGMENT_LEN: usize = 255;
 /// names break virtual-hosted TLS on S3).
 pub fn validate_bucket_name(name: &str) -> Result<()> {
     let fail = |why: &str| {
-        Err(Error::invalid(format!("invalid bucket name `{}`: {why}", name.escape_debug()))
-            .with_resource(name.escape_debug().to_string()))
+        Err(
+            Error::invalid(format!("invalid bucket name `{}`: {why}", name.escape_debug()))
+                .with_resource(name.escape_debug().to_string()),
+        )
     };
     if name.len() < 3 || name.len() > 63 {
         return fail("must be 3 to 63 characters long");
@@ -129,7 +131,17 @@ mod tests {
     #[test]
     fn bad_bucket_names() {
         for n in [
-            "", "ab", "Abc", "a_b", "a.b", "-ab", "ab-", "a--b", "ünï", "a b", &"a".repeat(64),
+            "",
+            "ab",
+            "Abc",
+            "a_b",
+            "a.b",
+            "-ab",
+            "ab-",
+            "a--b",
+            "ünï",
+            "a b",
+            &"a".repeat(64),
         ] {
             let e = validate_bucket_name(n).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{n}");
@@ -138,7 +150,15 @@ mod tests {
 
     #[test]
     fn good_keys() {
-        for k in ["a", "a/b/c", "dir/", "ünïcödé/ファイル.txt", "a b+c=d", "x..y", ".hidden"] {
+        for k in [
+            "a",
+            "a/b/c",
+            "dir/",
+            "ünïcödé/ファイル.txt",
+            "a b+c=d",
+            "x..y",
+            ".hidden",
+        ] {
             validate_key(k).unwrap();
         }
     }

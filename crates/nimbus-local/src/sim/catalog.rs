@@ -21,9 +21,21 @@ pub fn sizes() -> Vec<Size> {
 /// Images offered by the local cloud, with their portable aliases.
 pub fn images() -> Vec<Image> {
     vec![
-        Image::new("img-ubuntu-2204", "Ubuntu 22.04 LTS (simulated)", vec!["ubuntu-22.04".into()]),
-        Image::new("img-ubuntu-2404", "Ubuntu 24.04 LTS (simulated)", vec!["ubuntu-24.04".into(), "ubuntu".into()]),
-        Image::new("img-debian-12", "Debian 12 (simulated)", vec!["debian-12".into(), "debian".into()]),
+        Image::new(
+            "img-ubuntu-2204",
+            "Ubuntu 22.04 LTS (simulated)",
+            vec!["ubuntu-22.04".into()],
+        ),
+        Image::new(
+            "img-ubuntu-2404",
+            "Ubuntu 24.04 LTS (simulated)",
+            vec!["ubuntu-24.04".into(), "ubuntu".into()],
+        ),
+        Image::new(
+            "img-debian-12",
+            "Debian 12 (simulated)",
+            vec!["debian-12".into(), "debian".into()],
+        ),
     ]
 }
 

@@ -39,7 +39,11 @@ fn instance_not_found(id: &str) -> Error {
 /// Checks labels: keys 1–63 of `a-z0-9_-` starting with a letter, values up to 63 of the
 /// same (GCP's rules, the strictest).
 pub fn validate_labels(labels: &std::collections::BTreeMap<String, String>) -> Result<()> {
-    let ok = |s: &str| s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    let ok = |s: &str| {
+        s.len() <= 63
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
     for (k, v) in labels {
         if k.is_empty() || !k.as_bytes()[0].is_ascii_lowercase() || !ok(k) {
             return Err(Error::invalid(format!(
@@ -48,7 +52,10 @@ pub fn validate_labels(labels: &std::collections::BTreeMap<String, String>) -> R
             )));
         }
         if !ok(v) {
-            return Err(Error::invalid(format!("label `{k}` value `{}`: use up to 63 of a-z, 0-9, _ and -", v.escape_debug())));
+            return Err(Error::invalid(format!(
+                "label `{k}` value `{}`: use up to 63 of a-z, 0-9, _ and -",
+                v.escape_debug()
+            )));
         }
     }
     Ok(())
@@ -64,7 +71,12 @@ impl LocalCompute {
         &self.cloud
     }
 
-    async fn transition(&self, op: &'static str, id: &str, f: fn(Phase) -> std::result::Result<Option<Phase>, ()>) -> Result<Instance> {
+    async fn transition(
+        &self,
+        op: &'static str,
+        id: &str,
+        f: fn(Phase) -> std::result::Result<Option<Phase>, ()>,
+    ) -> Result<Instance> {
         let id = id.to_string();
         let id2 = id.clone();
         self.cloud
@@ -132,11 +144,16 @@ impl Compute for LocalCompute {
                 validate_name("instance", &spec.name)?;
                 validate_labels(&spec.labels)?;
                 if spec.user_data.as_ref().is_some_and(|u| u.len() > MAX_USER_DATA) {
-                    return Err(Error::invalid(format!("user data is larger than {MAX_USER_DATA} bytes")));
+                    return Err(Error::invalid(format!(
+                        "user data is larger than {MAX_USER_DATA} bytes"
+                    )));
                 }
                 if s.instances.values().any(|i| i.live() && i.name == spec.name) {
-                    return Err(Error::new(ErrorKind::AlreadyExists, format!("an instance named `{}` exists", spec.name))
-                        .with_raw_code("InstanceNameInUse"));
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!("an instance named `{}` exists", spec.name),
+                    )
+                    .with_raw_code("InstanceNameInUse"));
                 }
                 let size = pick_size(&catalog::sizes(), &spec.size)?;
                 let image = catalog::images()
@@ -164,7 +181,10 @@ impl Compute for LocalCompute {
                 };
                 let zone = match (&spec.zone, &subnet) {
                     (Some(z), _) if !o.zones.contains(z) => {
-                        return Err(Error::invalid(format!("unknown zone `{z}`; zones here: {}", o.zones.join(", "))))
+                        return Err(Error::invalid(format!(
+                            "unknown zone `{z}`; zones here: {}",
+                            o.zones.join(", ")
+                        )))
                     }
                     (Some(z), Some(sn)) if sn.zone.as_ref() != Some(z) => {
                         return Err(Error::invalid(format!(
@@ -206,14 +226,20 @@ impl Compute for LocalCompute {
                 if vcpus + size.vcpus > o.max_vcpus {
                     return Err(Error::new(
                         ErrorKind::QuotaExceeded,
-                        format!("vCPU quota of {} would be exceeded ({vcpus} in use, {} asked)", o.max_vcpus, size.vcpus),
+                        format!(
+                            "vCPU quota of {} would be exceeded ({vcpus} in use, {} asked)",
+                            o.max_vcpus, size.vcpus
+                        ),
                     )
                     .with_raw_code("VcpuLimitExceeded"));
                 }
                 let private_ip = match &subnet {
                     Some(sn) => Some(s.allocate_ip(sn).ok_or_else(|| {
-                        Error::new(ErrorKind::CapacityUnavailable, format!("subnet `{}` has no free address", sn.id))
-                            .with_raw_code("InsufficientFreeAddressesInSubnet")
+                        Error::new(
+                            ErrorKind::CapacityUnavailable,
+                            format!("subnet `{}` has no free address", sn.id),
+                        )
+                        .with_raw_code("InsufficientFreeAddressesInSubnet")
                     })?),
                     None => None,
                 };
@@ -248,7 +274,10 @@ impl Compute for LocalCompute {
         let id2 = id.clone();
         self.cloud
             .transact(move |s, o, _| {
-                s.instances.get(&id).map(|i| i.to_instance(&o.region)).ok_or_else(|| instance_not_found(&id))
+                s.instances
+                    .get(&id)
+                    .map(|i| i.to_instance(&o.region))
+                    .ok_or_else(|| instance_not_found(&id))
             })
             .await
             .map_err(|e| e.context(PROVIDER, "get_instance", || id2))
@@ -304,4 +333,3 @@ impl Compute for LocalCompute {
         .await
     }
 }
-

@@ -20,8 +20,8 @@ use nimbus_core::{Error, Result};
 pub use catalog::{images, sizes};
 pub use compute::LocalCompute;
 pub use network::LocalNetwork;
-pub use state::Timings;
 use state::SimState;
+pub use state::Timings;
 
 /// Settings of the simulator.
 #[derive(Debug, Clone)]
@@ -78,7 +78,10 @@ pub struct SimCloud {
 }
 
 pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
 }
 
 impl SimCloud {
@@ -144,9 +147,8 @@ impl SimCloud {
         lock.lock()?;
         let path = dir.join("state.json");
         let mut state: SimState = match std::fs::read(&path) {
-            Ok(raw) => serde_json::from_slice(&raw).map_err(|e| {
-                Error::internal(format!("simulator state {} is corrupt: {e}", path.display()))
-            })?,
+            Ok(raw) => serde_json::from_slice(&raw)
+                .map_err(|e| Error::internal(format!("simulator state {} is corrupt: {e}", path.display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => SimState::default(),
             Err(e) => return Err(e.into()),
         };

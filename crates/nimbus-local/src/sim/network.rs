@@ -83,8 +83,11 @@ impl NetworkService for LocalNetwork {
             validate_name("network", &spec.name)?;
             check_prefix("network", spec.cidr, caps().network_prefix_range)?;
             if s.networks.values().any(|n| n.name == spec.name) {
-                return Err(Error::new(ErrorKind::AlreadyExists, format!("a network named `{}` exists", spec.name))
-                    .with_raw_code("NetworkNameInUse"));
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("a network named `{}` exists", spec.name),
+                )
+                .with_raw_code("NetworkNameInUse"));
             }
             let mut n = Network::new(s.new_id("net"), spec.name.clone());
             n.cidr = Some(spec.cidr);
@@ -99,13 +102,19 @@ impl NetworkService for LocalNetwork {
     async fn get_network(&self, id: &str) -> Result<Network> {
         let id = id.to_string();
         self.tx("get_network", id.clone(), move |s, _| {
-            s.networks.get(&id).cloned().ok_or_else(|| not_found("network", "InvalidVpcID.NotFound", &id))
+            s.networks
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| not_found("network", "InvalidVpcID.NotFound", &id))
         })
         .await
     }
 
     async fn list_networks(&self) -> Result<Vec<Network>> {
-        self.tx("list_networks", String::new(), |s, _| Ok(s.networks.values().cloned().collect())).await
+        self.tx("list_networks", String::new(), |s, _| {
+            Ok(s.networks.values().cloned().collect())
+        })
+        .await
     }
 
     async fn delete_network(&self, id: &str) -> Result<()> {
@@ -114,11 +123,21 @@ impl NetworkService for LocalNetwork {
             if !s.networks.contains_key(&id) {
                 return Err(not_found("network", "InvalidVpcID.NotFound", &id));
             }
-            let subnets: Vec<&str> = s.subnets.values().filter(|x| x.network == id).map(|x| x.id.as_str()).collect();
+            let subnets: Vec<&str> = s
+                .subnets
+                .values()
+                .filter(|x| x.network == id)
+                .map(|x| x.id.as_str())
+                .collect();
             if !subnets.is_empty() {
                 return Err(dependency("network", &id, format!("subnets {}", subnets.join(", "))));
             }
-            let fws: Vec<&str> = s.firewalls.values().filter(|x| x.network == id).map(|x| x.id.as_str()).collect();
+            let fws: Vec<&str> = s
+                .firewalls
+                .values()
+                .filter(|x| x.network == id)
+                .map(|x| x.id.as_str())
+                .collect();
             if !fws.is_empty() {
                 return Err(dependency("network", &id, format!("firewalls {}", fws.join(", "))));
             }
@@ -146,19 +165,32 @@ impl NetworkService for LocalNetwork {
                 ))
                 .with_raw_code("InvalidSubnet.Range"));
             }
-            if let Some(other) = s.subnets.values().find(|x| x.network == net.id && overlaps(x.cidr, spec.cidr)) {
+            if let Some(other) = s
+                .subnets
+                .values()
+                .find(|x| x.network == net.id && overlaps(x.cidr, spec.cidr))
+            {
                 return Err(Error::new(
                     ErrorKind::Conflict,
-                    format!("subnet CIDR {} overlaps subnet {} ({})", spec.cidr, other.id, other.cidr),
+                    format!(
+                        "subnet CIDR {} overlaps subnet {} ({})",
+                        spec.cidr, other.id, other.cidr
+                    ),
                 )
                 .with_raw_code("InvalidSubnet.Conflict"));
             }
             if s.subnets.values().any(|x| x.network == net.id && x.name == spec.name) {
-                return Err(Error::new(ErrorKind::AlreadyExists, format!("a subnet named `{}` exists", spec.name)));
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("a subnet named `{}` exists", spec.name),
+                ));
             }
             let zone = match &spec.zone {
                 Some(z) if !o.zones.contains(z) => {
-                    return Err(Error::invalid(format!("unknown zone `{z}`; zones here: {}", o.zones.join(", "))))
+                    return Err(Error::invalid(format!(
+                        "unknown zone `{z}`; zones here: {}",
+                        o.zones.join(", ")
+                    )))
                 }
                 Some(z) => z.clone(),
                 // As AWS CreateSubnet: the provider picks a zone.
@@ -176,7 +208,10 @@ impl NetworkService for LocalNetwork {
     async fn get_subnet(&self, id: &str) -> Result<Subnet> {
         let id = id.to_string();
         self.tx("get_subnet", id.clone(), move |s, _| {
-            s.subnets.get(&id).cloned().ok_or_else(|| not_found("subnet", "InvalidSubnetID.NotFound", &id))
+            s.subnets
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| not_found("subnet", "InvalidSubnetID.NotFound", &id))
         })
         .await
     }
@@ -221,11 +256,22 @@ impl NetworkService for LocalNetwork {
                 return Err(not_found("network", "InvalidVpcID.NotFound", &spec.network));
             }
             validate_rules(&spec.rules, &caps())?;
-            if s.firewalls.values().any(|f| f.network == spec.network && f.name == spec.name) {
-                return Err(Error::new(ErrorKind::AlreadyExists, format!("a firewall named `{}` exists", spec.name))
-                    .with_raw_code("InvalidGroup.Duplicate"));
+            if s.firewalls
+                .values()
+                .any(|f| f.network == spec.network && f.name == spec.name)
+            {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("a firewall named `{}` exists", spec.name),
+                )
+                .with_raw_code("InvalidGroup.Duplicate"));
             }
-            let fw = Firewall::new(s.new_id("fw"), spec.name.clone(), spec.network.clone(), dedup(spec.rules.clone())?);
+            let fw = Firewall::new(
+                s.new_id("fw"),
+                spec.name.clone(),
+                spec.network.clone(),
+                dedup(spec.rules.clone())?,
+            );
             s.firewalls.insert(fw.id.clone(), fw.clone());
             Ok(fw)
         })
@@ -235,7 +281,10 @@ impl NetworkService for LocalNetwork {
     async fn get_firewall(&self, id: &str) -> Result<Firewall> {
         let id = id.to_string();
         self.tx("get_firewall", id.clone(), move |s, _| {
-            s.firewalls.get(&id).cloned().ok_or_else(|| not_found("firewall", "InvalidGroup.NotFound", &id))
+            s.firewalls
+                .get(&id)
+                .cloned()
+                .ok_or_else(|| not_found("firewall", "InvalidGroup.NotFound", &id))
         })
         .await
     }
@@ -257,7 +306,10 @@ impl NetworkService for LocalNetwork {
         self.tx("set_firewall_rules", id.clone(), move |s, _| {
             validate_rules(&rules, &caps())?;
             let rules = dedup(rules)?;
-            let fw = s.firewalls.get_mut(&id).ok_or_else(|| not_found("firewall", "InvalidGroup.NotFound", &id))?;
+            let fw = s
+                .firewalls
+                .get_mut(&id)
+                .ok_or_else(|| not_found("firewall", "InvalidGroup.NotFound", &id))?;
             fw.rules = rules;
             Ok(fw.clone())
         })
@@ -277,7 +329,11 @@ impl NetworkService for LocalNetwork {
                 .map(|i| i.id.as_str())
                 .collect();
             if !users.is_empty() {
-                return Err(dependency("firewall", &id, format!("attached to instances {}", users.join(", "))));
+                return Err(dependency(
+                    "firewall",
+                    &id,
+                    format!("attached to instances {}", users.join(", ")),
+                ));
             }
             s.firewalls.remove(&id);
             Ok(())
@@ -288,14 +344,22 @@ impl NetworkService for LocalNetwork {
     async fn attach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         let (fw, inst) = (firewall.to_string(), instance.to_string());
         self.tx("attach_firewall", format!("{fw} -> {inst}"), move |s, _| {
-            let f = s.firewalls.get(&fw).cloned().ok_or_else(|| not_found("firewall", "InvalidGroup.NotFound", &fw))?;
+            let f = s
+                .firewalls
+                .get(&fw)
+                .cloned()
+                .ok_or_else(|| not_found("firewall", "InvalidGroup.NotFound", &fw))?;
             let subnets = s.subnets.clone();
             let i = s
                 .instances
                 .get_mut(&inst)
                 .filter(|i| i.live())
                 .ok_or_else(|| not_found("instance", "InvalidInstanceID.NotFound", &inst))?;
-            let net = i.subnet.as_ref().and_then(|sn| subnets.get(sn)).map(|sn| sn.network.clone());
+            let net = i
+                .subnet
+                .as_ref()
+                .and_then(|sn| subnets.get(sn))
+                .map(|sn| sn.network.clone());
             if net.as_deref() != Some(f.network.as_str()) {
                 return Err(Error::invalid(format!(
                     "firewall `{fw}` is in network `{}`, instance `{inst}` is not",
@@ -313,7 +377,10 @@ impl NetworkService for LocalNetwork {
     async fn detach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         let (fw, inst) = (firewall.to_string(), instance.to_string());
         self.tx("detach_firewall", format!("{fw} -> {inst}"), move |s, _| {
-            let i = s.instances.get_mut(&inst).ok_or_else(|| not_found("instance", "InvalidInstanceID.NotFound", &inst))?;
+            let i = s
+                .instances
+                .get_mut(&inst)
+                .ok_or_else(|| not_found("instance", "InvalidInstanceID.NotFound", &inst))?;
             i.firewalls.retain(|f| f != &fw);
             Ok(())
         })

@@ -98,7 +98,11 @@ impl InstanceRec {
         self.phase != Phase::Terminated
     }
     pub fn to_instance(&self, region: &str) -> Instance {
-        let mut i = Instance::new(&self.id, &self.name, InstanceState::new(self.phase.portable(), self.phase.raw()));
+        let mut i = Instance::new(
+            &self.id,
+            &self.name,
+            InstanceState::new(self.phase.portable(), self.phase.raw()),
+        );
         i.size = self.size.clone();
         i.image = self.image.clone();
         i.region = region.to_string();

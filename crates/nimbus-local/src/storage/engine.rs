@@ -56,12 +56,17 @@ pub struct Engine<B: Backend> {
 
 impl<B: Backend> std::fmt::Debug for Engine<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalStorage").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("LocalStorage")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as u64
 }
 
 impl<B: Backend> Engine<B> {
@@ -95,20 +100,28 @@ impl<B: Backend> Engine<B> {
         if self.backend.bucket_exists(bucket).await? {
             Ok(())
         } else {
-            Err(Error::new(ErrorKind::NotFound, format!("bucket `{bucket}` does not exist"))
-                .with_raw_code("NoSuchBucket")
-                .with_resource(bucket))
+            Err(
+                Error::new(ErrorKind::NotFound, format!("bucket `{bucket}` does not exist"))
+                    .with_raw_code("NoSuchBucket")
+                    .with_resource(bucket),
+            )
         }
     }
 
     /// A version token unique within this store and increasing: nanoseconds since the epoch,
     /// bumped past the last one handed out.
     fn next_version(&self) -> String {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos() as u64;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64;
         let mut cur = self.generation.load(Ordering::Relaxed);
         loop {
             let next = now.max(cur + 1);
-            match self.generation.compare_exchange(cur, next, Ordering::SeqCst, Ordering::Relaxed) {
+            match self
+                .generation
+                .compare_exchange(cur, next, Ordering::SeqCst, Ordering::Relaxed)
+            {
                 Ok(_) => return next.to_string(),
                 Err(v) => cur = v,
             }
@@ -132,12 +145,21 @@ impl<B: Backend> Engine<B> {
             (PutMode::Update(_), None) => Err(Error::new(ErrorKind::PreconditionFailed, "object does not exist")
                 .with_raw_code("PreconditionFailed")
                 .with_resource(res)),
-            (other, _) => Err(Error::invalid(format!("put mode {other:?} is not known to local storage"))),
+            (other, _) => Err(Error::invalid(format!(
+                "put mode {other:?} is not known to local storage"
+            ))),
         }
     }
 
     /// Checks the mode and commits staged data under the locks.
-    async fn commit_staged(&self, bucket: &str, key: &str, staged: Staged, options: &PutOptions, etag: String) -> Result<ObjectMeta> {
+    async fn commit_staged(
+        &self,
+        bucket: &str,
+        key: &str,
+        staged: Staged,
+        options: &PutOptions,
+        etag: String,
+    ) -> Result<ObjectMeta> {
         let res = format!("{bucket}/{key}");
         if let Err(e) = self.require_bucket(bucket).await {
             self.backend.discard(staged).await;
@@ -156,7 +178,11 @@ impl<B: Backend> Engine<B> {
             version: self.next_version(),
             modified_ms: now_ms(),
             content_type: options.content_type.clone(),
-            user_metadata: options.user_metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect(),
+            user_metadata: options
+                .user_metadata
+                .iter()
+                .map(|(k, v)| (k.to_lowercase(), v.clone()))
+                .collect(),
         };
         self.backend.commit(bucket, key, staged, &meta).await?;
         Ok(meta.to_meta(key))
@@ -234,12 +260,17 @@ impl<B: Backend> Storage for Engine<B> {
     }
 
     fn native(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
-        self.self_ref.upgrade().map(|a| a as Arc<dyn std::any::Any + Send + Sync>)
+        self.self_ref
+            .upgrade()
+            .map(|a| a as Arc<dyn std::any::Any + Send + Sync>)
     }
 
     async fn create_bucket(&self, bucket: &str, _options: &CreateBucketOptions) -> Result<()> {
         validate_bucket_name(bucket).map_err(|e| self.err(e, "create_bucket", || bucket.into()))?;
-        self.backend.create_bucket(bucket).await.map_err(|e| self.err(e, "create_bucket", || bucket.into()))
+        self.backend
+            .create_bucket(bucket)
+            .await
+            .map_err(|e| self.err(e, "create_bucket", || bucket.into()))
     }
 
     async fn delete_bucket(&self, bucket: &str) -> Result<()> {
@@ -261,7 +292,10 @@ impl<B: Backend> Storage for Engine<B> {
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
-        self.backend.list_buckets().await.map_err(|e| self.err(e, "list_buckets", String::new))
+        self.backend
+            .list_buckets()
+            .await
+            .map_err(|e| self.err(e, "list_buckets", String::new))
     }
 
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
@@ -282,13 +316,17 @@ impl<B: Backend> Storage for Engine<B> {
             let m = self.meta_or_not_found(bucket, key).await?;
             if let Some(want) = &options.if_match {
                 if want.trim_matches('"') != m.etag && want != "*" {
-                    return Err(Error::new(ErrorKind::PreconditionFailed, format!("ETag is {}, not {want}", m.etag))
-                        .with_raw_code("PreconditionFailed"));
+                    return Err(
+                        Error::new(ErrorKind::PreconditionFailed, format!("ETag is {}, not {want}", m.etag))
+                            .with_raw_code("PreconditionFailed"),
+                    );
                 }
             }
             if let Some(not) = &options.if_none_match {
                 if not.trim_matches('"') == m.etag || not == "*" {
-                    return Err(Error::new(ErrorKind::NotModified, "ETag matches if-none-match").with_raw_code("NotModified"));
+                    return Err(
+                        Error::new(ErrorKind::NotModified, "ETag matches if-none-match").with_raw_code("NotModified")
+                    );
                 }
             }
             let range = match &options.range {
@@ -325,10 +363,17 @@ impl<B: Backend> Storage for Engine<B> {
 
     async fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteOutcome>> {
         if keys.len() > 1000 {
-            return Err(Error::invalid(format!("{} keys in one batch; the limit is 1000", keys.len()))
-                .context(self.name(), "delete_many", || bucket.into()));
+            return Err(
+                Error::invalid(format!("{} keys in one batch; the limit is 1000", keys.len())).context(
+                    self.name(),
+                    "delete_many",
+                    || bucket.into(),
+                ),
+            );
         }
-        self.require_bucket(bucket).await.map_err(|e| self.err(e, "delete_many", || bucket.into()))?;
+        self.require_bucket(bucket)
+            .await
+            .map_err(|e| self.err(e, "delete_many", || bucket.into()))?;
         let mut out = Vec::with_capacity(keys.len());
         for k in keys {
             let result = self.delete(bucket, k).await;
@@ -359,12 +404,17 @@ impl<B: Backend> Storage for Engine<B> {
                         continue;
                     }
                     // A token that is a common prefix skips everything under it.
-                    if token.is_some() && options.delimiter.as_ref().is_some_and(|d| a.ends_with(d.as_str())) && k.starts_with(a.as_str()) {
+                    if token.is_some()
+                        && options.delimiter.as_ref().is_some_and(|d| a.ends_with(d.as_str()))
+                        && k.starts_with(a.as_str())
+                    {
                         continue;
                     }
                 }
                 let grouped = options.delimiter.as_ref().and_then(|d| {
-                    k[prefix.len()..].find(d.as_str()).map(|i| k[..prefix.len() + i + d.len()].to_string())
+                    k[prefix.len()..]
+                        .find(d.as_str())
+                        .map(|i| k[..prefix.len() + i + d.len()].to_string())
                 });
                 if let Some(p) = &grouped {
                     if page.common_prefixes.last() == Some(p) || last.as_deref() == Some(p.as_str()) {
@@ -398,7 +448,14 @@ impl<B: Backend> Storage for Engine<B> {
         r.map_err(|e| self.err(e, "list_page", || bucket.into()))
     }
 
-    async fn copy(&self, src_bucket: &str, src_key: &str, dst_bucket: &str, dst_key: &str, options: &CopyOptions) -> Result<ObjectMeta> {
+    async fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+        options: &CopyOptions,
+    ) -> Result<ObjectMeta> {
         let r: Result<ObjectMeta> = async {
             self.check(src_bucket, src_key)?;
             self.check(dst_bucket, dst_key)?;
@@ -407,19 +464,27 @@ impl<B: Backend> Storage for Engine<B> {
             let _global = self.backend.lock().await?;
             let src = self.meta_or_not_found(src_bucket, src_key).await?;
             if options.if_not_exists && self.backend.read_meta(dst_bucket, dst_key).await?.is_some() {
-                return Err(Error::new(ErrorKind::AlreadyExists, "destination exists (copy if-not-exists)")
-                    .with_resource(format!("{dst_bucket}/{dst_key}")));
+                return Err(
+                    Error::new(ErrorKind::AlreadyExists, "destination exists (copy if-not-exists)")
+                        .with_resource(format!("{dst_bucket}/{dst_key}")),
+                );
             }
             let meta = StoredMeta {
                 version: self.next_version(),
                 modified_ms: now_ms(),
                 ..src
             };
-            self.backend.copy_object((src_bucket, src_key), (dst_bucket, dst_key), &meta).await?;
+            self.backend
+                .copy_object((src_bucket, src_key), (dst_bucket, dst_key), &meta)
+                .await?;
             Ok(meta.to_meta(dst_key))
         }
         .await;
-        r.map_err(|e| self.err(e, "copy", || format!("{src_bucket}/{src_key} -> {dst_bucket}/{dst_key}")))
+        r.map_err(|e| {
+            self.err(e, "copy", || {
+                format!("{src_bucket}/{src_key} -> {dst_bucket}/{dst_key}")
+            })
+        })
     }
 
     async fn create_multipart(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<MultipartUpload> {
@@ -445,13 +510,21 @@ impl<B: Backend> Storage for Engine<B> {
     async fn upload_part(&self, upload: &MultipartUpload, part_number: u32, body: Bytes) -> Result<CompletedPart> {
         let res = || format!("{}/{} part {part_number}", upload.bucket, upload.key);
         if part_number == 0 || part_number > 10_000 {
-            return Err(self.err(Error::invalid(format!("part number {part_number} is outside 1..=10000")), "upload_part", res));
+            return Err(self.err(
+                Error::invalid(format!("part number {part_number} is outside 1..=10000")),
+                "upload_part",
+                res,
+            ));
         }
         if !self.uploads.lock().await.contains_key(&upload.upload_id) {
             return Err(self.err(no_upload(upload), "upload_part", res));
         }
         let size = body.len() as u64;
-        let staged = self.backend.stage(once(body)).await.map_err(|e| self.err(e, "upload_part", res))?;
+        let staged = self
+            .backend
+            .stage(once(body))
+            .await
+            .map_err(|e| self.err(e, "upload_part", res))?;
         let etag = hex::encode(staged.md5);
         let mut uploads = self.uploads.lock().await;
         let Some(up) = uploads.get_mut(&upload.upload_id) else {
@@ -472,32 +545,36 @@ impl<B: Backend> Storage for Engine<B> {
         let Some(mut up) = up else {
             return Err(self.err(no_upload(upload), "complete_multipart", res));
         };
-        let check = (|| {
-            if parts.is_empty() {
-                return Err(Error::invalid("no parts given").with_raw_code("MalformedXML"));
-            }
-            for w in parts.windows(2) {
-                if w[0].part_number >= w[1].part_number {
-                    return Err(Error::invalid("parts must be in ascending part-number order").with_raw_code("InvalidPartOrder"));
+        let check =
+            (|| {
+                if parts.is_empty() {
+                    return Err(Error::invalid("no parts given").with_raw_code("MalformedXML"));
                 }
-            }
-            for (i, p) in parts.iter().enumerate() {
-                let Some(s) = up.parts.get(&p.part_number) else {
-                    return Err(Error::invalid(format!("part {} was not uploaded", p.part_number)).with_raw_code("InvalidPart"));
-                };
-                if hex::encode(s.md5) != p.etag {
-                    return Err(Error::invalid(format!("part {} has another ETag", p.part_number)).with_raw_code("InvalidPart"));
+                for w in parts.windows(2) {
+                    if w[0].part_number >= w[1].part_number {
+                        return Err(Error::invalid("parts must be in ascending part-number order")
+                            .with_raw_code("InvalidPartOrder"));
+                    }
                 }
-                if i + 1 < parts.len() && s.size < self.options.min_part_size {
-                    return Err(Error::invalid(format!(
-                        "part {} is {} bytes; every part but the last must be at least {}",
-                        p.part_number, s.size, self.options.min_part_size
-                    ))
-                    .with_raw_code("EntityTooSmall"));
+                for (i, p) in parts.iter().enumerate() {
+                    let Some(s) = up.parts.get(&p.part_number) else {
+                        return Err(Error::invalid(format!("part {} was not uploaded", p.part_number))
+                            .with_raw_code("InvalidPart"));
+                    };
+                    if hex::encode(s.md5) != p.etag {
+                        return Err(Error::invalid(format!("part {} has another ETag", p.part_number))
+                            .with_raw_code("InvalidPart"));
+                    }
+                    if i + 1 < parts.len() && s.size < self.options.min_part_size {
+                        return Err(Error::invalid(format!(
+                            "part {} is {} bytes; every part but the last must be at least {}",
+                            p.part_number, s.size, self.options.min_part_size
+                        ))
+                        .with_raw_code("EntityTooSmall"));
+                    }
                 }
-            }
-            Ok(())
-        })();
+                Ok(())
+            })();
         if let Err(e) = check {
             // Keep the upload so the caller can fix the part list or abort.
             self.uploads.lock().await.insert(upload.upload_id.clone(), up);
@@ -529,7 +606,9 @@ impl<B: Backend> Storage for Engine<B> {
                 }
                 Ok(())
             }
-            None => Err(self.err(no_upload(upload), "abort_multipart", || format!("{}/{}", upload.bucket, upload.key))),
+            None => Err(self.err(no_upload(upload), "abort_multipart", || {
+                format!("{}/{}", upload.bucket, upload.key)
+            })),
         }
     }
 
@@ -546,7 +625,14 @@ impl<B: Backend> Storage for Engine<B> {
             }) {
                 return Err(Error::unsupported(Capability::PresignGet));
             }
-            Ok(presign::sign(self.backend.presign_key(), self.name(), bucket, key, method, expires_in))
+            Ok(presign::sign(
+                self.backend.presign_key(),
+                self.name(),
+                bucket,
+                key,
+                method,
+                expires_in,
+            ))
         }
         .await;
         r.map_err(|e| self.err(e, "presign", || format!("{bucket}/{key}")))
@@ -554,5 +640,9 @@ impl<B: Backend> Storage for Engine<B> {
 }
 
 fn no_upload(upload: &MultipartUpload) -> Error {
-    Error::new(ErrorKind::NotFound, format!("no upload `{}` in progress", upload.upload_id)).with_raw_code("NoSuchUpload")
+    Error::new(
+        ErrorKind::NotFound,
+        format!("no upload `{}` in progress", upload.upload_id),
+    )
+    .with_raw_code("NoSuchUpload")
 }

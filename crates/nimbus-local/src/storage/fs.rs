@@ -40,7 +40,9 @@ pub struct FsBackend {
 
 impl std::fmt::Debug for FsBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FsBackend").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("FsBackend")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,9 +67,7 @@ impl FsBackend {
     pub(crate) fn open(root: &Path) -> Result<Self> {
         let meta = root.join(MARKER);
         for d in [meta.join("tmp"), meta.join("meta")] {
-            std::fs::create_dir_all(&d).map_err(|e| {
-                Error::from(e).with_resource(d.display().to_string())
-            })?;
+            std::fs::create_dir_all(&d).map_err(|e| Error::from(e).with_resource(d.display().to_string()))?;
         }
         let root = root.canonicalize()?;
         let key_path = root.join(MARKER).join("presign.key");
@@ -75,7 +75,10 @@ impl FsBackend {
             Ok(k) if k.len() == 32 => k,
             _ => {
                 let k: [u8; 32] = rand::random();
-                let tmp = root.join(MARKER).join("tmp").join(format!("key-{}", rand::random::<u64>()));
+                let tmp = root
+                    .join(MARKER)
+                    .join("tmp")
+                    .join(format!("key-{}", rand::random::<u64>()));
                 {
                     let mut f = std::fs::File::create(&tmp)?;
                     #[cfg(unix)]
@@ -111,25 +114,38 @@ impl FsBackend {
     fn data_path(&self, bucket: &str, key: &str) -> Result<PathBuf> {
         let rel = Path::new(key);
         if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(Error::invalid(format!("key `{}` does not map to a path below the bucket", key.escape_debug())));
+            return Err(Error::invalid(format!(
+                "key `{}` does not map to a path below the bucket",
+                key.escape_debug()
+            )));
         }
         Ok(self.bucket_dir(bucket).join(rel))
     }
 
     fn meta_path(&self, bucket: &str, key: &str) -> PathBuf {
         let h = hex::encode(Sha256::digest(key.as_bytes()));
-        self.root.join(MARKER).join("meta").join(bucket).join(format!("{h}.json"))
+        self.root
+            .join(MARKER)
+            .join("meta")
+            .join(bucket)
+            .join(format!("{h}.json"))
     }
 
     fn tmp_path(&self) -> PathBuf {
-        self.root.join(MARKER).join("tmp").join(format!("t-{:016x}", rand::random::<u64>()))
+        self.root
+            .join(MARKER)
+            .join("tmp")
+            .join(format!("t-{:016x}", rand::random::<u64>()))
     }
 
     fn write_meta(&self, bucket: &str, key: &str, meta: &StoredMeta) -> Result<()> {
         let p = self.meta_path(bucket, key);
         std::fs::create_dir_all(p.parent().expect("meta path has a parent"))?;
         let tmp = self.tmp_path();
-        std::fs::write(&tmp, serde_json::to_vec(meta).map_err(|e| Error::internal(e.to_string()))?)?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec(meta).map_err(|e| Error::internal(e.to_string()))?,
+        )?;
         std::fs::rename(&tmp, &p)?;
         Ok(())
     }
@@ -172,7 +188,11 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
         let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let path = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
+        let path = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
         let ft = entry.file_type()?;
         if ft.is_dir() {
             walk(&entry.path(), &path, out)?;
@@ -231,7 +251,9 @@ impl Backend for FsBackend {
             let mut out = Vec::new();
             for e in std::fs::read_dir(&root)? {
                 let e = e?;
-                let Some(name) = e.file_name().to_str().map(str::to_string) else { continue };
+                let Some(name) = e.file_name().to_str().map(str::to_string) else {
+                    continue;
+                };
                 if e.file_type()?.is_dir() && nimbus_core::storage::validate::validate_bucket_name(&name).is_ok() {
                     let mut b = BucketInfo::new(name);
                     b.created = e.metadata().ok().and_then(|m| m.modified().ok());
@@ -324,7 +346,12 @@ impl Backend for FsBackend {
             let fm = match std::fs::metadata(&data) {
                 Ok(m) if m.is_file() => m,
                 Ok(_) => return Ok(None),
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) =>
+                {
                     return Ok(None)
                 }
                 Err(e) => return Err(e.into()),
@@ -395,7 +422,11 @@ impl Backend for FsBackend {
         blocking(move || {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) => {}
                 Err(e) if path.is_dir() => {
                     let _ = e;
                     return Ok(());
@@ -415,7 +446,11 @@ impl Backend for FsBackend {
         blocking(move || {
             // Walk only the deepest directory the prefix names.
             let (start_rel, _) = prefix.rsplit_once('/').unwrap_or(("", ""));
-            let start = if start_rel.is_empty() { dir.clone() } else { dir.join(start_rel) };
+            let start = if start_rel.is_empty() {
+                dir.clone()
+            } else {
+                dir.join(start_rel)
+            };
             let mut out = Vec::new();
             if start.is_dir() {
                 walk(&start, start_rel, &mut out)?;
@@ -430,7 +465,11 @@ impl Backend for FsBackend {
     async fn lock(&self) -> Result<LockGuard> {
         let p = self.root.join(MARKER).join("lock");
         blocking(move || {
-            let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&p)?;
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&p)?;
             f.lock()?;
             Ok(Box::new(f) as LockGuard)
         })

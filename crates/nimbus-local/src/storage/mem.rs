@@ -155,7 +155,13 @@ impl Backend for MemBackend {
     async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
         Ok(self.with(|b| {
             b.get(bucket)
-                .map(|o| o.range(prefix.to_string()..).map(|(k, _)| k).take_while(|k| k.starts_with(prefix)).cloned().collect())
+                .map(|o| {
+                    o.range(prefix.to_string()..)
+                        .map(|(k, _)| k)
+                        .take_while(|k| k.starts_with(prefix))
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default()
         }))
     }

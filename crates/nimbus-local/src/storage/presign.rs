@@ -22,10 +22,20 @@ fn mac(secret: &[u8], method: PresignMethod, bucket: &str, key: &str, expires: u
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
-pub(crate) fn sign(secret: &[u8], _provider: &str, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> String {
+pub(crate) fn sign(
+    secret: &[u8],
+    _provider: &str,
+    bucket: &str,
+    key: &str,
+    method: PresignMethod,
+    expires_in: Duration,
+) -> String {
     let expires = now() + expires_in.as_secs().max(1);
     let sig = hex::encode(mac(secret, method, bucket, key, expires));
     let mut u = url::Url::parse(&format!("{SCHEME}://{bucket}/")).expect("bucket names are valid hosts");
@@ -75,7 +85,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -94,11 +107,27 @@ mod tests {
     #[test]
     fn round_trip_and_tamper() {
         let k = b"secret";
-        let u = sign(k, "local-fs", "bkt", "a b/ü.txt", PresignMethod::Get, Duration::from_secs(60));
-        assert_eq!(verify(k, &u, PresignMethod::Get).unwrap(), ("bkt".into(), "a b/ü.txt".into()));
-        assert_eq!(verify(k, &u, PresignMethod::Put).unwrap_err().kind(), ErrorKind::PermissionDenied);
+        let u = sign(
+            k,
+            "local-fs",
+            "bkt",
+            "a b/ü.txt",
+            PresignMethod::Get,
+            Duration::from_secs(60),
+        );
+        assert_eq!(
+            verify(k, &u, PresignMethod::Get).unwrap(),
+            ("bkt".into(), "a b/ü.txt".into())
+        );
+        assert_eq!(
+            verify(k, &u, PresignMethod::Put).unwrap_err().kind(),
+            ErrorKind::PermissionDenied
+        );
         let t = u.replace("bkt", "other");
-        assert_eq!(verify(k, &t, PresignMethod::Get).unwrap_err().kind(), ErrorKind::PermissionDenied);
+        assert_eq!(
+            verify(k, &t, PresignMethod::Get).unwrap_err().kind(),
+            ErrorKind::PermissionDenied
+        );
         assert!(verify(b"other-key", &u, PresignMethod::Get).is_err());
     }
 }
