@@ -43,7 +43,8 @@ enum Cmd {
 
 fn main() {
     let cli = Cli::parse();
-    let filter = if cli.verbose { "nimbus=debug,info" } else { "warn" };
+    // Errors reach the user once, as the final line; logs appear with -v or NIMBUS_LOG.
+    let filter = if cli.verbose { "nimbus_core=debug,info" } else { "off" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("NIMBUS_LOG")

@@ -180,7 +180,9 @@ pub struct StorageCapabilities {
 }
 
 impl StorageCapabilities {
-    /// Nothing supported; a starting point for a new adapter (`..StorageCapabilities::none()`).
+    /// Nothing supported; a starting point for a new adapter: take it and set the fields the
+    /// provider supports (the struct is `#[non_exhaustive]`, so other crates cannot use a
+    /// struct literal).
     pub fn none() -> Self {
         StorageCapabilities {
             put_create_only: false,

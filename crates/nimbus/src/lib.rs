@@ -41,3 +41,8 @@ pub mod prelude {
     };
     pub use nimbus_core::{Capability, Error, ErrorKind, Result};
 }
+
+/// The README's Rust snippets are compiled as doc tests, so the README cannot rot.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

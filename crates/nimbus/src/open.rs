@@ -43,9 +43,27 @@ pub fn open_storage_url(url: &str) -> Result<OpenedUrl> {
     match u.scheme.as_str() {
         #[cfg(feature = "local")]
         "file" => {
-            let known = ["root", "min_part_size"];
-            check_options(&u, &known)?;
-            let (root, rest) = match u.options.get("root") {
+            // URL options are the provider's storage keys (aliases included).
+            let mut settings = nimbus_core::config::Settings::default();
+            for (k, v) in &u.options {
+                match nimbus_local::config::SCHEMA.storage.iter().find(|d| d.matches(k)) {
+                    Some(d) => {
+                        d.kind
+                            .check(v)
+                            .map_err(|why| Error::invalid(format!("URL option `{k}` = `{v}`: {why}")))?;
+                        settings.set(d.name, v, "url");
+                    }
+                    None => check_options(
+                        &u,
+                        &nimbus_local::config::SCHEMA
+                            .storage
+                            .iter()
+                            .map(|d| d.name)
+                            .collect::<Vec<_>>(),
+                    )?,
+                }
+            }
+            let (root, rest) = match settings.get("root") {
                 Some(r) => {
                     let root = PathBuf::from(r);
                     let rest = Path::new(&u.path)
@@ -58,11 +76,7 @@ pub fn open_storage_url(url: &str) -> Result<OpenedUrl> {
                 None => nimbus_local::storage::find_root(Path::new(&u.path))?,
             };
             let (bucket, key) = split_bucket(&rest)?;
-            let mut settings = nimbus_core::config::Settings::default();
             settings.set("root", root.to_string_lossy(), "url");
-            if let Some(n) = u.options.get("min_part_size") {
-                settings.set("min_part_size", n, "url");
-            }
             Ok(OpenedUrl {
                 storage: nimbus_local::config::storage_from_settings(&settings)?,
                 bucket,

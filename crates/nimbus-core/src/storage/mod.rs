@@ -43,7 +43,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn capabilities(&self) -> StorageCapabilities;
 
     /// The native client for provider-specific work (Go CDK's `As`). See
-    /// [`crate::native`]; layers pass it through.
+    /// [`StorageExt::native_as`]; layers pass it through.
     fn native(&self) -> Option<Arc<dyn Any + Send + Sync>> {
         None
     }

@@ -243,8 +243,12 @@ impl Compute for LocalCompute {
                     })?),
                     None => None,
                 };
-                let mut firewalls = spec.firewalls.clone();
-                firewalls.dedup();
+                let mut firewalls: Vec<String> = Vec::new();
+                for f in &spec.firewalls {
+                    if !firewalls.contains(f) {
+                        firewalls.push(f.clone());
+                    }
+                }
                 let rec = InstanceRec {
                     id: s.new_id("i"),
                     name: spec.name.clone(),

@@ -1,6 +1,6 @@
 //! What a local storage backend must provide: raw bytes and metadata in, out and listed.
 //! All semantics (conditions, ranges, listing rules, multipart, presign) live in
-//! [`super::engine`], once, so the filesystem and memory stores cannot drift apart.
+//! the shared engine (`engine.rs`), once, so the filesystem and memory stores cannot drift apart.
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -619,11 +619,12 @@ impl<B: Backend> Storage for Engine<B> {
             if expires_in.is_zero() || expires_in > max {
                 return Err(Error::invalid(format!("expiry {expires_in:?} is outside 1s..={max:?}")));
             }
-            if !self.capabilities().supports(match method {
+            let cap = match method {
                 PresignMethod::Get => Capability::PresignGet,
                 PresignMethod::Put => Capability::PresignPut,
-            }) {
-                return Err(Error::unsupported(Capability::PresignGet));
+            };
+            if !self.capabilities().supports(cap) {
+                return Err(Error::unsupported(cap));
             }
             Ok(presign::sign(
                 self.backend.presign_key(),

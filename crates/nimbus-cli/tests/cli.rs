@@ -1,0 +1,133 @@
+//! The `nimbus` binary end to end, as a user runs it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn nimbus(home: &std::path::Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nimbus"));
+    c.args(args)
+        .env("NIMBUS_HOME", home)
+        .env_remove("NIMBUS_PROFILE")
+        .env_remove("NIMBUS_CONFIG")
+        .current_dir(home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("run nimbus");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn storage_round_trip_through_stdin_and_stdout() {
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().join("store");
+    let r = root.display().to_string();
+    assert!(nimbus(home.path(), &["storage", "init", &r], None).status.success());
+    assert!(
+        nimbus(home.path(), &["storage", "mb", &format!("file://{r}/bkt")], None)
+            .status
+            .success()
+    );
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let put = nimbus(
+        home.path(),
+        &["storage", "put", "-", &format!("file://{r}/bkt/dir/data.bin")],
+        Some(&data),
+    );
+    assert!(put.status.success(), "{}", text(&put.stderr));
+    let got = nimbus(
+        home.path(),
+        &["storage", "get", &format!("file://{r}/bkt/dir/data.bin"), "-"],
+        None,
+    );
+    assert!(got.status.success(), "{}", text(&got.stderr));
+    assert_eq!(got.stdout, data);
+    let ls = nimbus(home.path(), &["storage", "ls", "-r", &format!("file://{r}/bkt")], None);
+    assert!(
+        text(&ls.stdout).contains("300000  dir/data.bin"),
+        "{}",
+        text(&ls.stdout)
+    );
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_a_non_zero_exit() {
+    let home = tempfile::tempdir().unwrap();
+    let root = home.path().join("store");
+    let r = root.display().to_string();
+    nimbus(home.path(), &["storage", "init", &r], None);
+    let out = nimbus(home.path(), &["storage", "mb", &format!("file://{r}/Bad_Bucket")], None);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && err.contains("invalid bucket name"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let out = nimbus(home.path(), &["network", "create", "net", "10.0.0.1/16"], None);
+    assert!(
+        text(&out.stderr).contains("did you mean 10.0.0.0/16"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn config_check_prints_every_problem_and_never_a_secret() {
+    let home = tempfile::tempdir().unwrap();
+    let f = home.path().join("nimbus.toml");
+    std::fs::write(
+        &f,
+        "[profiles.acme]\nprovder = 'local'\n[profiles.acme.storage]\nrot = '/x'\n[profiles.acme.compute]\nmax_instances = 'many'\n",
+    )
+    .unwrap();
+    let out = nimbus(home.path(), &["config", "check", f.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let o = text(&out.stdout);
+    assert!(o.contains("did you mean `provider`"), "{o}");
+    assert!(o.contains("did you mean `root`"), "{o}");
+    assert!(o.contains("`many`: expected a non-negative integer"), "{o}");
+    assert_eq!(o.lines().count(), 3, "{o}");
+}
+
+#[test]
+fn compute_lifecycle_with_profile_state_shared_between_processes() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::write(
+        h.join("nimbus.toml"),
+        "[profiles.fast.compute]\ntransition_time = '20ms'\n[profiles.fast.network]\ntransition_time = '20ms'\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut a = vec!["--profile", "fast"];
+        a.extend_from_slice(args);
+        let o = nimbus(h, &a, None);
+        assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    let created = run(&[
+        "compute",
+        "create",
+        "vm-1",
+        "--min-vcpus",
+        "2",
+        "--label",
+        "team=a",
+        "--wait",
+    ]);
+    assert!(created.contains("running"), "{created}");
+    let id = created.split_whitespace().next().unwrap().to_string();
+    assert!(run(&["compute", "ls", "--label", "team=a"]).contains(&id));
+    assert!(run(&["compute", "ls", "--label", "team=b"]).trim().is_empty());
+    assert!(run(&["compute", "stop", &id, "--wait"]).contains("stopped"));
+    assert!(run(&["compute", "terminate", &id, "--wait"]).contains("terminated"));
+}
