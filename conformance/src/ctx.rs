@@ -212,6 +212,18 @@ where
     }
 }
 
+/// Judges a call made although `cap` is not declared: only the typed unsupported error
+/// naming `cap` is acceptable.
+pub fn undeclared<T>(cap: Capability, r: nimbus_core::Result<T>) -> CaseResult {
+    match r {
+        Err(e) if e.is_unsupported(cap) => Ok(Observed::Unsupported(Some(cap), e.message().to_string())),
+        Err(e) => Err(format!(
+            "does not declare {cap}, so the call must fail with unsupported({cap}); got {e}"
+        )),
+        Ok(_) => Err(format!("does not declare {cap}, but the call succeeded: declare it")),
+    }
+}
+
 /// A check run on a gated call's value.
 pub trait AsyncCheck<T> {
     /// Runs the check.

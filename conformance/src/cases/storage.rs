@@ -9,14 +9,10 @@ use nimbus_core::storage::*;
 use nimbus_core::{Capability, ErrorKind, ListOrdering, StorageExt};
 
 use super::{case, Case};
-use crate::ctx::{expect_kind, gated, portable_or_differs, CaseResult, Observed};
+use crate::ctx::{ctx_err as e, expect_kind, gated, portable_or_differs, undeclared, CaseResult, Observed};
 use crate::{ensure, Ctx};
 
 type R = CaseResult;
-
-fn e(what: &'static str) -> impl Fn(nimbus_core::Error) -> String {
-    move |err| format!("{what}: {err}")
-}
 
 async fn put(c: &Ctx, b: &str, k: &str, data: impl Into<Bytes>) -> Result<ObjectMeta, String> {
     c.storage()
@@ -621,7 +617,7 @@ async fn put_create_only_existing(c: Ctx) -> R {
     let o = PutOptions::with_mode(PutMode::Create);
     let r = c.storage().put(&b, "k", Bytes::from_static(b"intruder"), &o).await;
     if !c.storage().capabilities().put_create_only {
-        return gated(false, Capability::PutCreateOnly, async { r }, |_| async { Ok(()) }).await;
+        return undeclared(Capability::PutCreateOnly, r);
     }
     expect_kind("create-only onto existing", r, ErrorKind::AlreadyExists)?;
     ensure!(get(&c, &b, "k").await? == "original", "object was overwritten");
@@ -635,7 +631,7 @@ async fn put_create_only_race(c: Ctx) -> R {
             .storage()
             .put(&b, "race", Bytes::new(), &PutOptions::with_mode(PutMode::Create))
             .await;
-        return gated(false, Capability::PutCreateOnly, async { r }, |_| async { Ok(()) }).await;
+        return undeclared(Capability::PutCreateOnly, r);
     }
     let futs = (0..8).map(|i| {
         let s = c.storage().clone();
@@ -687,7 +683,7 @@ async fn put_if_version_stale(c: Ctx) -> R {
     let o = PutOptions::with_mode(PutMode::Update(m.version.unwrap_or_default()));
     let r = c.storage().put(&b, "k", Bytes::from_static(b"v3"), &o).await;
     if !c.storage().capabilities().put_if_version {
-        return gated(false, Capability::PutIfVersion, async { r }, |_| async { Ok(()) }).await;
+        return undeclared(Capability::PutIfVersion, r);
     }
     expect_kind("stale update", r, ErrorKind::PreconditionFailed)?;
     ensure!(get(&c, &b, "k").await? == "v2", "stale writer overwrote");
@@ -701,7 +697,7 @@ async fn get_if_match(c: Ctx) -> R {
     wrong.if_match = Some("0123456789abcdef0123456789abcdef".into());
     let r = c.storage().get(&b, "k", &wrong).await.map(|_| ());
     if !c.storage().capabilities().conditional_get {
-        return gated(false, Capability::ConditionalGet, async { r }, |_| async { Ok(()) }).await;
+        return undeclared(Capability::ConditionalGet, r);
     }
     expect_kind("wrong if-match", r, ErrorKind::PreconditionFailed)?;
     let mut right = GetOptions::default();
@@ -725,7 +721,7 @@ async fn get_if_none_match(c: Ctx) -> R {
     o.if_none_match = m.etag.clone();
     let r = c.storage().get(&b, "k", &o).await.map(|_| ());
     if !c.storage().capabilities().conditional_get {
-        return gated(false, Capability::ConditionalGet, async { r }, |_| async { Ok(()) }).await;
+        return undeclared(Capability::ConditionalGet, r);
     }
     expect_kind("matching if-none-match", r, ErrorKind::NotModified)?;
     o.if_none_match = Some("0123456789abcdef0123456789abcdef".into());
@@ -768,7 +764,7 @@ async fn ranged_get_past_end(c: Ctx) -> R {
     put(&c, &b, "r", "short").await?;
     let r = c.storage().get_range(&b, "r", GetRange::From(100)).await;
     if !c.storage().capabilities().ranged_get {
-        return gated(false, Capability::RangedGet, async { r }, |_| async { Ok(()) }).await;
+        return undeclared(Capability::RangedGet, r);
     }
     expect_kind("range past end", r, ErrorKind::InvalidInput)?;
     Ok(Observed::Pass)
@@ -1032,7 +1028,7 @@ async fn copy_if_not_exists(c: Ctx) -> R {
     o.if_not_exists = true;
     let r = c.storage().copy(&b, "src", &b, "dst", &o).await;
     if !c.storage().capabilities().copy_if_not_exists {
-        return gated(false, Capability::CopyIfNotExists, async { r }, |_| async { Ok(()) }).await;
+        return undeclared(Capability::CopyIfNotExists, r);
     }
     expect_kind("copy onto existing", r, ErrorKind::AlreadyExists)?;
     ensure!(get(&c, &b, "dst").await? == "old", "destination overwritten");
@@ -1068,7 +1064,7 @@ async fn multipart_round_trip(c: Ctx) -> R {
     let s = c.storage();
     let up = s.create_multipart(&b, "mp", &PutOptions::default()).await;
     if !s.capabilities().multipart {
-        return gated(false, Capability::Multipart, async { up }, |_| async { Ok(()) }).await;
+        return undeclared(Capability::Multipart, up);
     }
     let up = up.map_err(e("create"))?;
     let ps = part_size(&c);

@@ -9,21 +9,6 @@ use super::{CallInfo, Interceptor, Layered};
 use crate::compute::*;
 use crate::{ComputeCapabilities, Result};
 
-macro_rules! call {
-    ($self:ident, $op:literal, $res:expr, $idem:expr, |$inner:ident| $body:expr) => {{
-        let info = CallInfo {
-            service: "compute",
-            provider: $self.inner.provider(),
-            operation: $op,
-            resource: $res,
-            idempotent: $idem,
-            replayable: true,
-        };
-        let $inner = &*$self.inner;
-        $self.layer.around(&info, move || $body).await
-    }};
-}
-
 #[async_trait]
 impl<T: Compute + ?Sized, I: Interceptor> Compute for Layered<T, I> {
     fn provider(&self) -> &'static str {
@@ -36,38 +21,41 @@ impl<T: Compute + ?Sized, I: Interceptor> Compute for Layered<T, I> {
         self.inner.native()
     }
     async fn list_regions(&self) -> Result<Vec<Region>> {
-        call!(self, "list_regions", String::new(), true, |s| s.list_regions())
+        call!("compute", self, "list_regions", String::new(), true, |s| s
+            .list_regions())
     }
     async fn list_sizes(&self) -> Result<Vec<Size>> {
-        call!(self, "list_sizes", String::new(), true, |s| s.list_sizes())
+        call!("compute", self, "list_sizes", String::new(), true, |s| s.list_sizes())
     }
     async fn list_images(&self) -> Result<Vec<Image>> {
-        call!(self, "list_images", String::new(), true, |s| s.list_images())
+        call!("compute", self, "list_images", String::new(), true, |s| s.list_images())
     }
     async fn create_instance(&self, spec: &InstanceSpec) -> Result<Instance> {
-        call!(self, "create_instance", spec.name.clone(), false, |s| s
+        call!("compute", self, "create_instance", spec.name.clone(), false, |s| s
             .create_instance(spec))
     }
     async fn get_instance(&self, id: &str) -> Result<Instance> {
-        call!(self, "get_instance", id.to_string(), true, |s| s.get_instance(id))
+        call!("compute", self, "get_instance", id.to_string(), true, |s| s
+            .get_instance(id))
     }
     async fn list_instances(&self, filter: &InstanceFilter) -> Result<Vec<Instance>> {
-        call!(self, "list_instances", String::new(), true, |s| s
+        call!("compute", self, "list_instances", String::new(), true, |s| s
             .list_instances(filter))
     }
     async fn start_instance(&self, id: &str) -> Result<Instance> {
-        call!(self, "start_instance", id.to_string(), false, |s| s.start_instance(id))
+        call!("compute", self, "start_instance", id.to_string(), false, |s| s
+            .start_instance(id))
     }
     async fn stop_instance(&self, id: &str, mode: StopMode) -> Result<Instance> {
-        call!(self, "stop_instance", id.to_string(), false, |s| s
+        call!("compute", self, "stop_instance", id.to_string(), false, |s| s
             .stop_instance(id, mode))
     }
     async fn reboot_instance(&self, id: &str) -> Result<Instance> {
-        call!(self, "reboot_instance", id.to_string(), false, |s| s
+        call!("compute", self, "reboot_instance", id.to_string(), false, |s| s
             .reboot_instance(id))
     }
     async fn terminate_instance(&self, id: &str) -> Result<Instance> {
-        call!(self, "terminate_instance", id.to_string(), true, |s| s
+        call!("compute", self, "terminate_instance", id.to_string(), true, |s| s
             .terminate_instance(id))
     }
 }

@@ -9,21 +9,6 @@ use super::{CallInfo, Interceptor, Layered};
 use crate::network::*;
 use crate::{NetworkCapabilities, Result};
 
-macro_rules! call {
-    ($self:ident, $op:literal, $res:expr, $idem:expr, |$inner:ident| $body:expr) => {{
-        let info = CallInfo {
-            service: "network",
-            provider: $self.inner.provider(),
-            operation: $op,
-            resource: $res,
-            idempotent: $idem,
-            replayable: true,
-        };
-        let $inner = &*$self.inner;
-        $self.layer.around(&info, move || $body).await
-    }};
-}
-
 #[async_trait]
 impl<T: NetworkService + ?Sized, I: Interceptor> NetworkService for Layered<T, I> {
     fn provider(&self) -> &'static str {
@@ -36,53 +21,72 @@ impl<T: NetworkService + ?Sized, I: Interceptor> NetworkService for Layered<T, I
         self.inner.native()
     }
     async fn create_network(&self, spec: &NetworkSpec) -> Result<Network> {
-        call!(self, "create_network", spec.name.clone(), false, |s| s
+        call!("network", self, "create_network", spec.name.clone(), false, |s| s
             .create_network(spec))
     }
     async fn get_network(&self, id: &str) -> Result<Network> {
-        call!(self, "get_network", id.to_string(), true, |s| s.get_network(id))
+        call!("network", self, "get_network", id.to_string(), true, |s| s
+            .get_network(id))
     }
     async fn list_networks(&self) -> Result<Vec<Network>> {
-        call!(self, "list_networks", String::new(), true, |s| s.list_networks())
+        call!("network", self, "list_networks", String::new(), true, |s| s
+            .list_networks())
     }
     async fn delete_network(&self, id: &str) -> Result<()> {
-        call!(self, "delete_network", id.to_string(), false, |s| s.delete_network(id))
+        call!("network", self, "delete_network", id.to_string(), false, |s| s
+            .delete_network(id))
     }
     async fn create_subnet(&self, spec: &SubnetSpec) -> Result<Subnet> {
-        call!(self, "create_subnet", spec.name.clone(), false, |s| s
+        call!("network", self, "create_subnet", spec.name.clone(), false, |s| s
             .create_subnet(spec))
     }
     async fn get_subnet(&self, id: &str) -> Result<Subnet> {
-        call!(self, "get_subnet", id.to_string(), true, |s| s.get_subnet(id))
+        call!("network", self, "get_subnet", id.to_string(), true, |s| s
+            .get_subnet(id))
     }
     async fn list_subnets(&self, network: Option<String>) -> Result<Vec<Subnet>> {
-        call!(self, "list_subnets", network.clone().unwrap_or_default(), true, |s| s
-            .list_subnets(network.clone()))
+        call!(
+            "network",
+            self,
+            "list_subnets",
+            network.clone().unwrap_or_default(),
+            true,
+            |s| s.list_subnets(network.clone())
+        )
     }
     async fn delete_subnet(&self, id: &str) -> Result<()> {
-        call!(self, "delete_subnet", id.to_string(), false, |s| s.delete_subnet(id))
+        call!("network", self, "delete_subnet", id.to_string(), false, |s| s
+            .delete_subnet(id))
     }
     async fn create_firewall(&self, spec: &FirewallSpec) -> Result<Firewall> {
-        call!(self, "create_firewall", spec.name.clone(), false, |s| s
+        call!("network", self, "create_firewall", spec.name.clone(), false, |s| s
             .create_firewall(spec))
     }
     async fn get_firewall(&self, id: &str) -> Result<Firewall> {
-        call!(self, "get_firewall", id.to_string(), true, |s| s.get_firewall(id))
+        call!("network", self, "get_firewall", id.to_string(), true, |s| s
+            .get_firewall(id))
     }
     async fn list_firewalls(&self, network: Option<String>) -> Result<Vec<Firewall>> {
-        call!(self, "list_firewalls", network.clone().unwrap_or_default(), true, |s| s
-            .list_firewalls(network.clone()))
+        call!(
+            "network",
+            self,
+            "list_firewalls",
+            network.clone().unwrap_or_default(),
+            true,
+            |s| s.list_firewalls(network.clone())
+        )
     }
     async fn set_firewall_rules(&self, id: &str, rules: &[FirewallRule]) -> Result<Firewall> {
-        call!(self, "set_firewall_rules", id.to_string(), true, |s| s
+        call!("network", self, "set_firewall_rules", id.to_string(), true, |s| s
             .set_firewall_rules(id, rules))
     }
     async fn delete_firewall(&self, id: &str) -> Result<()> {
-        call!(self, "delete_firewall", id.to_string(), false, |s| s
+        call!("network", self, "delete_firewall", id.to_string(), false, |s| s
             .delete_firewall(id))
     }
     async fn attach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         call!(
+            "network",
             self,
             "attach_firewall",
             format!("{firewall} -> {instance}"),
@@ -92,6 +96,7 @@ impl<T: NetworkService + ?Sized, I: Interceptor> NetworkService for Layered<T, I
     }
     async fn detach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         call!(
+            "network",
             self,
             "detach_firewall",
             format!("{firewall} -> {instance}"),

@@ -11,22 +11,6 @@ use super::{CallInfo, Interceptor, Layered};
 use crate::storage::*;
 use crate::{Result, StorageCapabilities};
 
-/// Runs one forwarded call through the layer.
-macro_rules! call {
-    ($self:ident, $op:literal, $res:expr, $idem:expr, |$inner:ident| $body:expr) => {{
-        let info = CallInfo {
-            service: "storage",
-            provider: $self.inner.provider(),
-            operation: $op,
-            resource: $res,
-            idempotent: $idem,
-            replayable: true,
-        };
-        let $inner = &*$self.inner;
-        $self.layer.around(&info, move || $body).await
-    }};
-}
-
 #[async_trait]
 impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
     fn provider(&self) -> &'static str {
@@ -39,23 +23,24 @@ impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
         self.inner.native()
     }
     async fn create_bucket(&self, bucket: &str, options: &CreateBucketOptions) -> Result<()> {
-        call!(self, "create_bucket", bucket.to_string(), false, |s| s
+        call!("storage", self, "create_bucket", bucket.to_string(), false, |s| s
             .create_bucket(bucket, options))
     }
     async fn delete_bucket(&self, bucket: &str) -> Result<()> {
-        call!(self, "delete_bucket", bucket.to_string(), false, |s| s
+        call!("storage", self, "delete_bucket", bucket.to_string(), false, |s| s
             .delete_bucket(bucket))
     }
     async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
-        call!(self, "bucket_exists", bucket.to_string(), true, |s| s
+        call!("storage", self, "bucket_exists", bucket.to_string(), true, |s| s
             .bucket_exists(bucket))
     }
     async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
-        call!(self, "list_buckets", String::new(), true, |s| s.list_buckets())
+        call!("storage", self, "list_buckets", String::new(), true, |s| s
+            .list_buckets())
     }
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
         let idem = options.mode == PutMode::Overwrite;
-        call!(self, "put", format!("{bucket}/{key}"), idem, |s| s.put(
+        call!("storage", self, "put", format!("{bucket}/{key}"), idem, |s| s.put(
             bucket,
             key,
             body.clone(),
@@ -86,18 +71,20 @@ impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
             .await
     }
     async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
-        call!(self, "get", format!("{bucket}/{key}"), true, |s| s
+        call!("storage", self, "get", format!("{bucket}/{key}"), true, |s| s
             .get(bucket, key, options))
     }
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
-        call!(self, "head", format!("{bucket}/{key}"), true, |s| s.head(bucket, key))
+        call!("storage", self, "head", format!("{bucket}/{key}"), true, |s| s
+            .head(bucket, key))
     }
     async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        call!(self, "delete", format!("{bucket}/{key}"), true, |s| s
+        call!("storage", self, "delete", format!("{bucket}/{key}"), true, |s| s
             .delete(bucket, key))
     }
     async fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteOutcome>> {
         call!(
+            "storage",
             self,
             "delete_many",
             format!("{bucket} ({} keys)", keys.len()),
@@ -106,7 +93,7 @@ impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
         )
     }
     async fn list_page(&self, bucket: &str, options: &ListOptions, token: Option<String>) -> Result<ListPage> {
-        call!(self, "list_page", bucket.to_string(), true, |s| s.list_page(
+        call!("storage", self, "list_page", bucket.to_string(), true, |s| s.list_page(
             bucket,
             options,
             token.clone()
@@ -121,6 +108,7 @@ impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
         options: &CopyOptions,
     ) -> Result<ObjectMeta> {
         call!(
+            "storage",
             self,
             "copy",
             format!("{src_bucket}/{src_key} -> {dst_bucket}/{dst_key}"),
@@ -129,11 +117,18 @@ impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
         )
     }
     async fn create_multipart(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<MultipartUpload> {
-        call!(self, "create_multipart", format!("{bucket}/{key}"), false, |s| s
-            .create_multipart(bucket, key, options))
+        call!(
+            "storage",
+            self,
+            "create_multipart",
+            format!("{bucket}/{key}"),
+            false,
+            |s| s.create_multipart(bucket, key, options)
+        )
     }
     async fn upload_part(&self, upload: &MultipartUpload, part_number: u32, body: Bytes) -> Result<CompletedPart> {
         call!(
+            "storage",
             self,
             "upload_part",
             format!("{}/{} part {part_number}", upload.bucket, upload.key),
@@ -143,6 +138,7 @@ impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
     }
     async fn complete_multipart(&self, upload: &MultipartUpload, parts: &[CompletedPart]) -> Result<ObjectMeta> {
         call!(
+            "storage",
             self,
             "complete_multipart",
             format!("{}/{}", upload.bucket, upload.key),
@@ -152,6 +148,7 @@ impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
     }
     async fn abort_multipart(&self, upload: &MultipartUpload) -> Result<()> {
         call!(
+            "storage",
             self,
             "abort_multipart",
             format!("{}/{}", upload.bucket, upload.key),
@@ -160,7 +157,7 @@ impl<T: Storage + ?Sized, I: Interceptor> Storage for Layered<T, I> {
         )
     }
     async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
-        call!(self, "presign", format!("{bucket}/{key}"), true, |s| s
+        call!("storage", self, "presign", format!("{bucket}/{key}"), true, |s| s
             .presign(bucket, key, method, expires_in))
     }
 }

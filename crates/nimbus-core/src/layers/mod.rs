@@ -11,6 +11,23 @@
 // Layer impls spell out `-> impl Future + Send` because the trait requires `Send`.
 #![allow(clippy::manual_async_fn)]
 
+/// Runs one forwarded call through the layer: builds the [`CallInfo`] and hands the layer a
+/// closure that makes the inner call again on each invocation.
+macro_rules! call {
+    ($svc:literal, $self:ident, $op:literal, $res:expr, $idem:expr, |$inner:ident| $body:expr) => {{
+        let info = CallInfo {
+            service: $svc,
+            provider: $self.inner.provider(),
+            operation: $op,
+            resource: $res,
+            idempotent: $idem,
+            replayable: true,
+        };
+        let $inner = &*$self.inner;
+        $self.layer.around(&info, move || $body).await
+    }};
+}
+
 mod fault;
 mod forward_compute;
 mod forward_network;
