@@ -27,6 +27,9 @@ pub use target::{Difference, PresignClient, Target};
 #[cfg(feature = "local")]
 pub mod local;
 
+#[cfg(feature = "aws")]
+pub mod aws;
+
 use std::time::Instant;
 
 /// Runs every case whose id contains `filter` (all when `None`) against `target`.

@@ -393,12 +393,18 @@ async fn bucket_create_and_exists(c: Ctx) -> R {
 
 async fn bucket_create_duplicate(c: Ctx) -> R {
     let b = c.bucket().await?;
-    expect_kind(
-        "create twice",
-        c.storage().create_bucket(&b, &Default::default()).await,
-        ErrorKind::AlreadyExists,
-    )?;
-    Ok(Observed::Pass)
+    match c.storage().create_bucket(&b, &Default::default()).await {
+        // S3 in us-east-1 answers 200 to re-creating a bucket you own (legacy behaviour).
+        Ok(()) => portable_or_differs(
+            false,
+            "create-bucket-owned-returns-ok",
+            "re-creating an owned bucket succeeded",
+        ),
+        r => {
+            expect_kind("create twice", r, ErrorKind::AlreadyExists)?;
+            Ok(Observed::Pass)
+        }
+    }
 }
 
 async fn bucket_invalid_names(c: Ctx) -> R {
@@ -1128,12 +1134,15 @@ async fn multipart_abort(c: Ctx) -> R {
     s.upload_part(&up, 1, pattern(100, 1)).await.map_err(e("part"))?;
     s.abort_multipart(&up).await.map_err(e("abort"))?;
     expect_kind("head after abort", s.head(&b, "aborted").await, ErrorKind::NotFound)?;
-    expect_kind(
-        "part after abort",
-        s.upload_part(&up, 2, pattern(10, 1)).await,
-        ErrorKind::NotFound,
-    )?;
-    Ok(Observed::Pass)
+    match s.upload_part(&up, 2, pattern(10, 1)).await {
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(Observed::Pass),
+        Err(err) => portable_or_differs(
+            false,
+            "upload-part-after-abort-kind",
+            format!("got {} ({err})", err.kind()),
+        ),
+        Ok(_) => Err("a part was accepted for an aborted upload".into()),
+    }
 }
 
 async fn writer_streams_in_parts(c: Ctx) -> R {
@@ -1226,7 +1235,13 @@ async fn presign_tampered_rejected(c: Ctx) -> R {
     let tampered = url.replacen("/one", "/two", 1);
     ensure!(tampered != url, "could not tamper {url}");
     let r = client.get(&tampered).await;
-    ensure!(r.is_err(), "a URL signed for `one` read `two`");
+    if r.is_ok() {
+        return portable_or_differs(
+            false,
+            "presign-signature-not-verified",
+            "a URL signed for `one` read `two`",
+        );
+    }
     let err = r.err().map(|x| x.kind());
     ensure!(
         matches!(err, Some(ErrorKind::PermissionDenied | ErrorKind::Unauthenticated)),

@@ -117,7 +117,7 @@ async fn wait(c: &dyn Compute, id: &str, target: State) -> Result<Instance> {
 }
 
 pub async fn run(cmd: ComputeCmd, profile: Option<&str>) -> Result<()> {
-    let c = Clouds::from_profile(profile)?.compute()?;
+    let c = Clouds::from_profile(profile)?.compute().await?;
     match cmd {
         ComputeCmd::Ls { labels, all } => {
             let mut f = InstanceFilter::default();

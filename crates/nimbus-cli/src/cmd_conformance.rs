@@ -12,7 +12,8 @@ pub enum Format {
 
 #[derive(Args)]
 pub struct ConformanceArgs {
-    /// Provider: local (filesystem + simulator) or local-memory.
+    /// Provider: local (filesystem + simulator), local-memory, or aws (S3 from the profile's
+    /// storage settings, else the standard AWS variables such as AWS_ENDPOINT_URL).
     #[arg(long, default_value = "local")]
     provider: String,
     /// Report format.
@@ -21,6 +22,10 @@ pub struct ConformanceArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
+    /// The endpoint is this emulator (`moto`): its known emulator differences are declared
+    /// and the report says the rows were proven against it.
+    #[arg(long)]
+    emulator: Option<String>,
     /// Only cases whose id contains this.
     #[arg(long)]
     filter: Option<String>,
@@ -31,6 +36,27 @@ pub async fn run(a: ConformanceArgs) -> Result<()> {
     let target = match a.provider.as_str() {
         "local" => nimbus_conformance::local::fs_target(dir.path())?,
         "local-memory" => nimbus_conformance::local::memory_target(),
+        #[cfg(feature = "aws")]
+        "aws" => {
+            let profile = nimbus::Clouds::from_profile(None)?.profile;
+            let settings = if profile.storage.provider == "aws" {
+                profile.storage.settings
+            } else {
+                Default::default()
+            };
+            let cfg = nimbus_aws_config(&settings)?;
+            let proof = match (a.emulator.as_deref(), &cfg.endpoint) {
+                (Some("moto"), _) => "emulator: moto 5.2.5".to_string(),
+                (Some(other), _) => bail!("unknown emulator `{other}` (known: moto)"),
+                (None, Some(e)) => format!("endpoint {e}"),
+                (None, None) => "live: AWS".to_string(),
+            };
+            let mut t = nimbus_conformance::aws::s3_target("aws", &cfg, &proof).await;
+            if a.emulator.as_deref() == Some("moto") {
+                t.differences = nimbus_conformance::aws::moto_differences();
+            }
+            t
+        }
         other => bail!("provider `{other}` is not compiled into this build (known: local, local-memory)"),
     };
     let report = nimbus_conformance::run(&target, a.filter.as_deref()).await;
@@ -52,4 +78,9 @@ pub async fn run(a: ConformanceArgs) -> Result<()> {
         bail!("{} conformance case(s) failed", s.fail);
     }
     Ok(())
+}
+
+#[cfg(feature = "aws")]
+fn nimbus_aws_config(s: &nimbus::config::Settings) -> Result<nimbus::aws::AwsConfig> {
+    Ok(nimbus::aws::AwsConfig::from_settings(s)?)
 }

@@ -102,7 +102,7 @@ pub fn parse_rule(s: &str) -> std::result::Result<FirewallRule, String> {
 }
 
 pub async fn run(cmd: NetworkCmd, profile: Option<&str>) -> Result<()> {
-    let n = Clouds::from_profile(profile)?.network()?;
+    let n = Clouds::from_profile(profile)?.network().await?;
     match cmd {
         NetworkCmd::Ls => {
             for net in n.list_networks().await? {

@@ -70,8 +70,8 @@ pub enum StorageCmd {
     },
 }
 
-fn open(url: &str) -> Result<OpenedUrl> {
-    let mut o = open_storage_url(url)?;
+async fn open(url: &str) -> Result<OpenedUrl> {
+    let mut o = open_storage_url(url).await?;
     o.storage = with_standard_layers(o.storage);
     Ok(o)
 }
@@ -90,12 +90,12 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             println!("initialised store root {}", dir.display());
         }
         StorageCmd::Mb { url } => {
-            let o = open(&url)?;
+            let o = open(&url).await?;
             o.storage.create_bucket(&o.bucket, &Default::default()).await?;
             println!("created bucket {}", o.bucket);
         }
         StorageCmd::Rb { url } => {
-            let o = open(&url)?;
+            let o = open(&url).await?;
             o.storage.delete_bucket(&o.bucket).await?;
             println!("removed bucket {}", o.bucket);
         }
@@ -105,7 +105,7 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             content_type,
             create_only,
         } => {
-            let o = open(&url)?;
+            let o = open(&url).await?;
             need_key(&o, &url)?;
             let (body, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if src == "-" {
                 (Box::new(tokio::io::stdin()), None)
@@ -142,7 +142,7 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             );
         }
         StorageCmd::Get { url, dest } => {
-            let o = open(&url)?;
+            let o = open(&url).await?;
             need_key(&o, &url)?;
             let res = o.storage.get(&o.bucket, &o.key, &GetOptions::default()).await?;
             let pb = Arc::new(bytes_bar(Some(res.meta.size), &format!("get {}", o.key)));
@@ -163,7 +163,7 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             pb.finish_and_clear();
         }
         StorageCmd::Ls { url, recursive } => {
-            let o = open(&url)?;
+            let o = open(&url).await?;
             let mut opts = ListOptions::default();
             if !o.key.is_empty() {
                 opts.prefix = Some(o.key.clone());
@@ -180,14 +180,14 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             }
         }
         StorageCmd::Rm { url } => {
-            let o = open(&url)?;
+            let o = open(&url).await?;
             need_key(&o, &url)?;
             o.storage.delete(&o.bucket, &o.key).await?;
             println!("deleted {}/{}", o.bucket, o.key);
         }
         StorageCmd::Cp { src, dst } => {
-            let s = open(&src)?;
-            let d = open_storage_url(&dst)?;
+            let s = open(&src).await?;
+            let d = open_storage_url(&dst).await?;
             need_key(&s, &src)?;
             need_key(&d, &dst)?;
             if s.storage.provider() != d.storage.provider() {

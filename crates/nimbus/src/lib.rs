@@ -10,7 +10,7 @@
 //!
 //! # async fn demo() -> nimbus::Result<()> {
 //! let clouds = nimbus::Clouds::from_profile(Some("acme"))?;
-//! let storage = clouds.storage()?;
+//! let storage = clouds.storage().await?;
 //! storage.create_bucket("reports", &Default::default()).await?;
 //! storage.put("reports", "2026/q4.csv", "a,b\n1,2\n".into(), &PutOptions::default()).await?;
 //! let body = storage.get_bytes("reports", "2026/q4.csv").await?;
@@ -26,6 +26,10 @@ pub use open::{open_storage_url, schemas, with_standard_layers, Clouds, OpenedUr
 /// The embedded provider, when the `local` feature is on.
 #[cfg(feature = "local")]
 pub use nimbus_local as local;
+
+/// The AWS adapter, when the `aws` or `aws-storage` feature is on.
+#[cfg(feature = "aws-storage")]
+pub use nimbus_aws as aws;
 
 /// Everything a product team usually needs in scope.
 pub mod prelude {

@@ -15,6 +15,8 @@ pub fn schemas() -> Vec<ProviderSchema> {
     let mut v = Vec::new();
     #[cfg(feature = "local")]
     v.push(nimbus_local::config::SCHEMA);
+    #[cfg(feature = "aws-storage")]
+    v.push(nimbus_aws::config::SCHEMA);
     v
 }
 
@@ -38,7 +40,7 @@ pub struct OpenedUrl {
 
 /// Opens the store a URL names. `file:///ROOT/BUCKET/KEY` finds ROOT by its `.nimbus`
 /// marker (or `?root=`); `memory://BUCKET/KEY` is one store per process.
-pub fn open_storage_url(url: &str) -> Result<OpenedUrl> {
+pub async fn open_storage_url(url: &str) -> Result<OpenedUrl> {
     let u = StorageUrl::parse(url)?;
     match u.scheme.as_str() {
         #[cfg(feature = "local")]
@@ -92,6 +94,36 @@ pub fn open_storage_url(url: &str) -> Result<OpenedUrl> {
                 .clone();
             Ok(OpenedUrl {
                 storage: s,
+                bucket: u.bucket,
+                key: u.key,
+            })
+        }
+        #[cfg(feature = "aws-storage")]
+        "s3" => {
+            // URL options are the aws provider's storage keys (aliases included); the
+            // standard AWS chain (AWS_REGION, AWS_ENDPOINT_URL, credentials, …) fills the rest.
+            let mut settings = nimbus_core::config::Settings::default();
+            for (k, v) in &u.options {
+                match nimbus_aws::config::SCHEMA.storage.iter().find(|d| d.matches(k)) {
+                    Some(d) => {
+                        d.kind
+                            .check(v)
+                            .map_err(|why| Error::invalid(format!("URL option `{k}`: {why}")))?;
+                        settings.set(d.name, v, "url");
+                    }
+                    None => check_options(
+                        &u,
+                        &nimbus_aws::config::SCHEMA
+                            .storage
+                            .iter()
+                            .map(|d| d.name)
+                            .collect::<Vec<_>>(),
+                    )?,
+                }
+            }
+            let cfg = nimbus_aws::AwsConfig::from_settings(&settings)?;
+            Ok(OpenedUrl {
+                storage: Arc::new(nimbus_aws::S3Storage::connect(&cfg).await),
                 bucket: u.bucket,
                 key: u.key,
             })
@@ -170,17 +202,21 @@ impl Clouds {
     }
 
     /// Opens storage.
-    pub fn storage(&self) -> Result<Arc<dyn Storage>> {
+    pub async fn storage(&self) -> Result<Arc<dyn Storage>> {
         let c = &self.profile.storage;
         match c.provider.as_str() {
             #[cfg(feature = "local")]
             "local" => nimbus_local::config::storage_from_settings(&c.settings),
+            #[cfg(feature = "aws-storage")]
+            "aws" => Ok(Arc::new(
+                nimbus_aws::S3Storage::connect(&nimbus_aws::AwsConfig::from_settings(&c.settings)?).await,
+            )),
             p => Err(no_provider(p)),
         }
     }
 
     /// Opens compute.
-    pub fn compute(&self) -> Result<Arc<dyn Compute>> {
+    pub async fn compute(&self) -> Result<Arc<dyn Compute>> {
         let c = &self.profile.compute;
         match c.provider.as_str() {
             #[cfg(feature = "local")]
@@ -190,7 +226,7 @@ impl Clouds {
     }
 
     /// Opens network.
-    pub fn network(&self) -> Result<Arc<dyn NetworkService>> {
+    pub async fn network(&self) -> Result<Arc<dyn NetworkService>> {
         let c = &self.profile.network;
         match c.provider.as_str() {
             #[cfg(feature = "local")]
@@ -210,18 +246,27 @@ fn no_provider(p: &str) -> Error {
 mod tests {
     use super::*;
 
-    #[test]
-    fn file_url_finds_root_by_marker_and_rejects_unknown_options() {
+    #[tokio::test]
+    async fn file_url_finds_root_by_marker_and_rejects_unknown_options() {
         let dir = std::env::temp_dir().join(format!("nimbus-url-{}", std::process::id()));
         nimbus_local::open_fs(&dir, Default::default()).unwrap();
-        let o = open_storage_url(&format!("file://{}/bkt/a/b.txt", dir.display())).unwrap();
+        let o = open_storage_url(&format!("file://{}/bkt/a/b.txt", dir.display()))
+            .await
+            .unwrap();
         assert_eq!((o.bucket.as_str(), o.key.as_str()), ("bkt", "a/b.txt"));
-        let e = open_storage_url(&format!("file://{}/bkt/k?rot=/x", dir.display())).unwrap_err();
+        let e = open_storage_url(&format!("file://{}/bkt/k?rot=/x", dir.display()))
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("did you mean `root`"), "{e}");
-        let e = open_storage_url("file:///definitely/not/a/store/bkt/k").unwrap_err();
+        let e = open_storage_url("file:///definitely/not/a/store/bkt/k")
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("no local store root"), "{e}");
-        let e = open_storage_url("s3://bucket/key").unwrap_err();
-        assert!(e.to_string().contains("enable the `aws` feature"), "{e}");
+        #[cfg(not(feature = "aws-storage"))]
+        {
+            let e = open_storage_url("s3://bucket/key").await.unwrap_err();
+            assert!(e.to_string().contains("enable the `aws` feature"), "{e}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -301,11 +301,23 @@ impl ProfileResolver {
                         }
                     }
                 }
+                candidates.sort();
+                candidates.dedup();
+                let hint = did_you_mean(k, candidates.iter().map(String::as_str));
+                // Other tools' NIMBUS_* variables (test harnesses, scripts) are not ours to
+                // judge: only a service-prefixed name or a near-miss of a known name is an error.
+                if svc.is_none() && hint.is_none() {
+                    continue;
+                }
+                let message = match hint {
+                    Some(h) => format!("unknown key; did you mean `{h}`?"),
+                    None => "unknown key for every provider compiled in (see `nimbus config show`)".to_string(),
+                };
                 out.push(ConfigIssue {
                     origin: "environment".into(),
                     profile: None,
                     key: Some(k.clone()),
-                    message: unknown_msg(k, candidates.iter().map(String::as_str)),
+                    message,
                 });
             }
         }
@@ -603,6 +615,22 @@ mod tests {
         assert!(all.contains("NIMBUS_STORAGE_ROTO"), "{all}");
         assert!(all.contains("nimbus.toml"), "{all}");
         assert_eq!(issues.len(), 5, "{all}");
+    }
+
+    #[test]
+    fn env_typos_are_caught_but_foreign_variables_ignored() {
+        let r = ProfileResolver::new(schemas()).env([
+            ("NIMBUS_PROFLE".to_string(), "x".to_string()),
+            ("NIMBUS_REQUIRE_EMULATORS".to_string(), "1".to_string()),
+            ("NIMBUS_COMPUTE_BOOT".to_string(), "1s".to_string()),
+        ]);
+        let all: Vec<String> = r.check().iter().map(|i| i.to_string()).collect();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(
+            all[0].contains("NIMBUS_COMPUTE_BOOT") && all[0].contains("unknown key"),
+            "{all:?}"
+        );
+        assert!(all[1].contains("did you mean `NIMBUS_PROFILE`"), "{all:?}");
     }
 
     #[test]

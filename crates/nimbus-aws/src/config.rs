@@ -1,0 +1,190 @@
+//! Configuration of the AWS adapter: the provider's keys, and the SDK config built from them.
+
+use nimbus_core::config::{KeyDef, KeyKind, ProviderSchema, Secret, Settings};
+use nimbus_core::Result;
+
+const STORAGE_KEYS: &[KeyDef] = &[
+    KeyDef {
+        name: "region",
+        aliases: &["aws_region", "default_region"],
+        kind: KeyKind::String,
+        doc: "AWS region (default: the AWS chain, else us-east-1).",
+    },
+    KeyDef {
+        name: "endpoint",
+        aliases: &["endpoint_url", "aws_endpoint_url"],
+        kind: KeyKind::String,
+        doc: "Custom endpoint (emulators, S3-compatible clouds).",
+    },
+    KeyDef {
+        name: "access_key_id",
+        aliases: &["aws_access_key_id", "access_key"],
+        kind: KeyKind::Secret,
+        doc: "Static access key id (otherwise the AWS chain).",
+    },
+    KeyDef {
+        name: "secret_access_key",
+        aliases: &["aws_secret_access_key", "secret_key"],
+        kind: KeyKind::Secret,
+        doc: "Static secret access key.",
+    },
+    KeyDef {
+        name: "session_token",
+        aliases: &["aws_session_token", "token"],
+        kind: KeyKind::Secret,
+        doc: "Session token for temporary credentials.",
+    },
+    KeyDef {
+        name: "force_path_style",
+        aliases: &["path_style", "virtual_hosted_style_request"],
+        kind: KeyKind::Bool,
+        doc: "Path-style addressing (implied by IP/localhost endpoints).",
+    },
+    KeyDef {
+        name: "profile",
+        aliases: &["aws_profile"],
+        kind: KeyKind::String,
+        doc: "Shared config profile of the AWS chain.",
+    },
+];
+
+/// The keys of the `aws` provider.
+pub const SCHEMA: ProviderSchema = ProviderSchema {
+    provider: "aws",
+    storage: STORAGE_KEYS,
+    compute: &[],
+    network: &[],
+};
+
+/// Settings of the AWS adapter. Secrets are [`Secret`]s: never printed.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct AwsConfig {
+    /// Region.
+    pub region: Option<String>,
+    /// Endpoint URL.
+    pub endpoint: Option<String>,
+    /// Static access key id.
+    pub access_key_id: Option<Secret>,
+    /// Static secret access key.
+    pub secret_access_key: Option<Secret>,
+    /// Session token.
+    pub session_token: Option<Secret>,
+    /// Path-style addressing; `None` = implied by the endpoint.
+    pub force_path_style: Option<bool>,
+    /// Shared config profile.
+    pub profile: Option<String>,
+}
+
+impl AwsConfig {
+    /// From resolved settings (profile, env, explicit). Unset region and endpoint fall back
+    /// to the standard `AWS_REGION` / `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` variables,
+    /// as other AWS tools read them.
+    pub fn from_settings(s: &Settings) -> Result<Self> {
+        let env = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+        };
+        Ok(AwsConfig {
+            region: s
+                .get("region")
+                .map(str::to_string)
+                .or_else(|| env(&["AWS_REGION", "AWS_DEFAULT_REGION"])),
+            endpoint: s
+                .get("endpoint")
+                .map(str::to_string)
+                .or_else(|| env(&["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"])),
+            access_key_id: s.get_secret("access_key_id"),
+            secret_access_key: s.get_secret("secret_access_key"),
+            session_token: s.get_secret("session_token"),
+            force_path_style: s.get_bool("force_path_style")?,
+            profile: s.get("profile").map(str::to_string),
+        })
+    }
+
+    /// Static credentials and an endpoint, for emulators and S3-compatible clouds.
+    pub fn with_static(endpoint: &str, region: &str, key: &str, secret: &str) -> Self {
+        AwsConfig {
+            region: Some(region.into()),
+            endpoint: Some(endpoint.into()),
+            access_key_id: Some(Secret::new(key)),
+            secret_access_key: Some(Secret::new(secret)),
+            ..Default::default()
+        }
+    }
+
+    /// Whether path-style addressing is used: explicit, else implied by an endpoint whose host
+    /// is an IP address or `localhost` (virtual-hosted names cannot resolve there).
+    pub fn path_style(&self) -> bool {
+        self.force_path_style.unwrap_or_else(|| {
+            self.endpoint.as_deref().is_some_and(|e| {
+                let host = e
+                    .split("://")
+                    .nth(1)
+                    .unwrap_or(e)
+                    .split(['/', ':'])
+                    .next()
+                    .unwrap_or("");
+                host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[')
+            })
+        })
+    }
+
+    /// The SDK configuration: the standard chain, overridden by what is set here.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let mut l = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(p) = &self.profile {
+            l = l.profile_name(p);
+        }
+        if let Some(r) = &self.region {
+            l = l.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(e) = &self.endpoint {
+            l = l.endpoint_url(e);
+        }
+        if let (Some(k), Some(s)) = (&self.access_key_id, &self.secret_access_key) {
+            l = l.credentials_provider(aws_credential_types::Credentials::new(
+                k.expose(),
+                s.expose(),
+                self.session_token.as_ref().map(|t| t.expose().to_string()),
+                None,
+                "nimbus-static",
+            ));
+        }
+        let mut cfg = l.load().await;
+        if cfg.region().is_none() {
+            cfg = cfg.into_builder().region(aws_config::Region::new("us-east-1")).build();
+        }
+        cfg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_and_localhost_endpoints_imply_path_style() {
+        let mut c = AwsConfig::with_static("http://127.0.0.1:9000", "us-east-1", "AK", "SK");
+        assert!(c.path_style());
+        c.endpoint = Some("http://localhost:4566".into());
+        assert!(c.path_style());
+        c.endpoint = Some("https://s3.eu-west-1.amazonaws.com".into());
+        assert!(!c.path_style());
+        c.force_path_style = Some(true);
+        assert!(c.path_style());
+    }
+
+    #[test]
+    fn secrets_never_in_debug() {
+        let c = AwsConfig::with_static(
+            "http://127.0.0.1:9000",
+            "us-east-1",
+            "AKIAEXAMPLE",
+            "wJalrXUtnFEMI/SECRET",
+        );
+        let d = format!("{c:?}");
+        assert!(!d.contains("AKIAEXAMPLE") && !d.contains("SECRET"), "{d}");
+    }
+}

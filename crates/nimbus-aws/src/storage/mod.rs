@@ -1,0 +1,631 @@
+//! [`Storage`] on Amazon S3 and S3-compatible endpoints.
+//!
+//! Portable semantics on S3: the version token is the ETag (S3's `If-Match` compares ETags),
+//! create-only puts send `If-None-Match: *` and a 412 becomes `AlreadyExists`, `delete` of a
+//! missing key is S3's own idempotent delete, listings are S3's lexicographic ListObjectsV2
+//! pages, and `put_stream` goes through the portable multipart writer so memory stays at one
+//! part. Copy-if-not-exists is not offered by S3's CopyObject: it fails with the typed
+//! unsupported error.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream as AwsBody;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CompletedMultipartUpload, CreateBucketConfiguration, Delete, ObjectIdentifier,
+};
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+use nimbus_core::storage::validate::{validate_bucket_name, validate_key, validate_prefix};
+use nimbus_core::storage::*;
+use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities, StorageExt};
+
+use crate::config::AwsConfig;
+use crate::error::from_sdk;
+
+const PROVIDER: &str = "aws-s3";
+
+/// S3 storage.
+#[derive(Clone)]
+pub struct S3Storage {
+    client: Client,
+    region: String,
+    caps: StorageCapabilities,
+}
+
+impl std::fmt::Debug for S3Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Storage")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What S3 declares (limits from the S3 user guide: 5 MiB–5 GiB parts, 10,000 parts,
+/// 1,000 keys per DeleteObjects, 7-day presign, 1,024-byte keys).
+pub fn s3_capabilities() -> StorageCapabilities {
+    let mut c = StorageCapabilities::none();
+    c.put_create_only = true;
+    c.put_if_version = true;
+    c.conditional_get = true;
+    c.ranged_get = true;
+    c.copy = true;
+    c.copy_if_not_exists = false;
+    c.multipart = true;
+    c.multipart_min_part_size = 5 * 1024 * 1024;
+    c.multipart_max_part_size = 5 * 1024 * 1024 * 1024;
+    c.multipart_max_parts = 10_000;
+    c.batch_delete = true;
+    c.batch_delete_max = 1000;
+    c.presign_get = true;
+    c.presign_put = true;
+    c.presign_max_expiry = Duration::from_secs(7 * 24 * 3600);
+    c.list_ordering = ListOrdering::Lexicographic;
+    c.list_delimiter = true;
+    c.list_start_after = true;
+    c.list_max_page_size = 1000;
+    c.user_metadata = true;
+    c.max_key_len = 1024;
+    c
+}
+
+fn unquote(s: &str) -> String {
+    s.trim_matches('"').to_string()
+}
+
+fn quote(s: &str) -> String {
+    if s.starts_with('"') || s == "*" {
+        s.to_string()
+    } else {
+        format!("\"{s}\"")
+    }
+}
+
+fn to_systime(t: &aws_sdk_s3::primitives::DateTime) -> Option<std::time::SystemTime> {
+    std::time::SystemTime::try_from(*t).ok()
+}
+
+impl S3Storage {
+    /// Connects with the given settings (no network call is made until the first request).
+    pub async fn connect(cfg: &AwsConfig) -> Self {
+        let sdk = cfg.sdk_config().await;
+        let conf = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(cfg.path_style())
+            .build();
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into());
+        S3Storage {
+            client: Client::from_conf(conf),
+            region,
+            caps: s3_capabilities(),
+        }
+    }
+
+    /// With other declared capabilities (S3-compatible presets).
+    pub fn with_capabilities(mut self, caps: StorageCapabilities) -> Self {
+        self.caps = caps;
+        self
+    }
+
+    /// The native client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
+        e.context(PROVIDER, op, res)
+    }
+
+    fn check(bucket: &str, key: &str) -> Result<()> {
+        validate_bucket_name(bucket)?;
+        validate_key(key)
+    }
+}
+
+fn body_stream(body: AwsBody) -> ByteStream {
+    Box::pin(futures::stream::try_unfold(body, |mut b| async move {
+        match b.try_next().await {
+            Ok(Some(c)) => Ok(Some((c, b))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(Error::new(ErrorKind::Unavailable, "reading the body failed").with_source(e)),
+        }
+    }))
+}
+
+#[async_trait]
+impl Storage for S3Storage {
+    fn provider(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> StorageCapabilities {
+        self.caps.clone()
+    }
+
+    fn native(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        Some(Arc::new(self.client.clone()))
+    }
+
+    async fn create_bucket(&self, bucket: &str, options: &CreateBucketOptions) -> Result<()> {
+        validate_bucket_name(bucket).map_err(|e| Self::ctx(e, "create_bucket", || bucket.into()))?;
+        let region = options.region.clone().unwrap_or_else(|| self.region.clone());
+        let mut req = self.client.create_bucket().bucket(bucket);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                    .build(),
+            );
+        }
+        req.send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Self::ctx(from_sdk(e), "create_bucket", || bucket.into()))
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        validate_bucket_name(bucket).map_err(|e| Self::ctx(e, "delete_bucket", || bucket.into()))?;
+        self.client
+            .delete_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Self::ctx(from_sdk(e), "delete_bucket", || bucket.into()))
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        validate_bucket_name(bucket).map_err(|e| Self::ctx(e, "bucket_exists", || bucket.into()))?;
+        match self.client.head_bucket().bucket(bucket).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let e = from_sdk(e);
+                if e.kind() == ErrorKind::NotFound {
+                    Ok(false)
+                } else {
+                    Err(Self::ctx(e, "bucket_exists", || bucket.into()))
+                }
+            }
+        }
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        let out = self
+            .client
+            .list_buckets()
+            .send()
+            .await
+            .map_err(|e| Self::ctx(from_sdk(e), "list_buckets", String::new))?;
+        Ok(out
+            .buckets()
+            .iter()
+            .filter_map(|b| {
+                let mut i = BucketInfo::new(b.name()?);
+                i.created = b.creation_date().and_then(to_systime);
+                i.region = b.bucket_region().map(str::to_string);
+                Some(i)
+            })
+            .collect())
+    }
+
+    async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
+        let res = || format!("{bucket}/{key}");
+        Self::check(bucket, key).map_err(|e| Self::ctx(e, "put", res))?;
+        let size = body.len() as u64;
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(AwsBody::from(body))
+            .set_content_type(options.content_type.clone());
+        for (k, v) in &options.user_metadata {
+            req = req.metadata(k.to_lowercase(), v);
+        }
+        req = match &options.mode {
+            PutMode::Create => req.if_none_match("*"),
+            PutMode::Update(v) => req.if_match(quote(v)),
+            _ => req,
+        };
+        let out = req.send().await.map_err(|e| {
+            let mut e = from_sdk(e);
+            if options.mode == PutMode::Create && e.kind() == ErrorKind::PreconditionFailed {
+                e = Error::new(ErrorKind::AlreadyExists, "object exists (create-only put)")
+                    .with_raw_code(e.raw_code().unwrap_or("PreconditionFailed").to_string());
+            }
+            Self::ctx(e, "put", res)
+        })?;
+        let mut m = ObjectMeta::new(key, size);
+        m.etag = out.e_tag().map(unquote);
+        m.version = m.etag.clone();
+        m.content_type = options.content_type.clone();
+        m.user_metadata = options
+            .user_metadata
+            .iter()
+            .map(|(k, v)| (k.to_lowercase(), v.clone()))
+            .collect();
+        m.last_modified = Some(std::time::SystemTime::now());
+        Ok(m)
+    }
+
+    async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
+        Self::check(bucket, key).map_err(|e| Self::ctx(e, "put_stream", || format!("{bucket}/{key}")))?;
+        self.upload_stream(bucket, key, body, WriterOptions::default().put(options.clone()))
+            .await
+    }
+
+    async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
+        let res = || format!("{bucket}/{key}");
+        Self::check(bucket, key).map_err(|e| Self::ctx(e, "get", res))?;
+        let mut req = self.client.get_object().bucket(bucket).key(key);
+        if let Some(r) = &options.range {
+            let header = match r {
+                GetRange::Bounded(r) if r.end > r.start => format!("bytes={}-{}", r.start, r.end - 1),
+                GetRange::Bounded(r) => {
+                    return Err(Self::ctx(Error::invalid(format!("empty range {r:?}")), "get", res));
+                }
+                GetRange::From(s) => format!("bytes={s}-"),
+                GetRange::Suffix(n) => format!("bytes=-{n}"),
+                _ => return Err(Self::ctx(Error::invalid("unknown range form"), "get", res)),
+            };
+            req = req.range(header);
+        }
+        if let Some(m) = &options.if_match {
+            req = req.if_match(quote(m));
+        }
+        if let Some(m) = &options.if_none_match {
+            req = req.if_none_match(quote(m));
+        }
+        let out = req.send().await.map_err(|e| Self::ctx(from_sdk(e), "get", res))?;
+        let len = out.content_length().unwrap_or(0).max(0) as u64;
+        let (range, total) = match out.content_range() {
+            // "bytes START-END/TOTAL"
+            Some(cr) => {
+                let (span, total) = cr.trim_start_matches("bytes ").split_once('/').unwrap_or(("", ""));
+                let start = span.split('-').next().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+                (start..start + len, total.parse::<u64>().unwrap_or(len))
+            }
+            None => (0..len, len),
+        };
+        let mut meta = ObjectMeta::new(key, total);
+        meta.etag = out.e_tag().map(unquote);
+        meta.version = meta.etag.clone();
+        meta.last_modified = out.last_modified().and_then(to_systime);
+        meta.content_type = out.content_type().map(str::to_string);
+        meta.user_metadata = out.metadata().cloned().unwrap_or_default().into_iter().collect();
+        Ok(GetResult::new(meta, range, body_stream(out.body)))
+    }
+
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        let res = || format!("{bucket}/{key}");
+        Self::check(bucket, key).map_err(|e| Self::ctx(e, "head", res))?;
+        let out = self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| Self::ctx(from_sdk(e), "head", res))?;
+        let mut meta = ObjectMeta::new(key, out.content_length().unwrap_or(0).max(0) as u64);
+        meta.etag = out.e_tag().map(unquote);
+        meta.version = meta.etag.clone();
+        meta.last_modified = out.last_modified().and_then(to_systime);
+        meta.content_type = out.content_type().map(str::to_string);
+        meta.user_metadata = out.metadata().cloned().unwrap_or_default().into_iter().collect();
+        Ok(meta)
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        let res = || format!("{bucket}/{key}");
+        Self::check(bucket, key).map_err(|e| Self::ctx(e, "delete", res))?;
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Self::ctx(from_sdk(e), "delete", res))
+    }
+
+    async fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteOutcome>> {
+        let res = || bucket.to_string();
+        if keys.len() > self.caps.batch_delete_max {
+            return Err(Self::ctx(
+                Error::invalid(format!(
+                    "{} keys in one batch; the limit is {}",
+                    keys.len(),
+                    self.caps.batch_delete_max
+                )),
+                "delete_many",
+                res,
+            ));
+        }
+        validate_bucket_name(bucket).map_err(|e| Self::ctx(e, "delete_many", res))?;
+        let mut out: Vec<DeleteOutcome> = Vec::with_capacity(keys.len());
+        let mut send = Vec::new();
+        for k in keys {
+            match validate_key(k) {
+                Ok(()) => send.push(
+                    ObjectIdentifier::builder()
+                        .key(k)
+                        .build()
+                        .map_err(|e| Error::internal(e.to_string()))?,
+                ),
+                Err(e) => out.push(DeleteOutcome::new(k.clone(), Err(e))),
+            }
+        }
+        let mut failed = std::collections::HashMap::new();
+        if !send.is_empty() {
+            let del = Delete::builder()
+                .set_objects(Some(send))
+                .quiet(true)
+                .build()
+                .map_err(|e| Error::internal(e.to_string()))?;
+            let resp = self
+                .client
+                .delete_objects()
+                .bucket(bucket)
+                .delete(del)
+                .send()
+                .await
+                .map_err(|e| Self::ctx(from_sdk(e), "delete_many", res))?;
+            for e in resp.errors() {
+                let kind = crate::error::kind_for(e.code(), None);
+                let mut err = Error::new(kind, e.message().unwrap_or("delete failed").to_string());
+                if let Some(c) = e.code() {
+                    err = err.with_raw_code(c);
+                }
+                failed.insert(e.key().unwrap_or_default().to_string(), err);
+            }
+        }
+        // One outcome per key, in order.
+        let mut early: std::collections::HashMap<String, Error> = out
+            .into_iter()
+            .filter_map(|o| o.result.err().map(|e| (o.key, e)))
+            .collect();
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let r = match early.remove(k).or_else(|| failed.remove(k)) {
+                    Some(e) => Err(e.context(PROVIDER, "delete_many", || format!("{bucket}/{k}"))),
+                    None => Ok(()),
+                };
+                DeleteOutcome::new(k.clone(), r)
+            })
+            .collect())
+    }
+
+    async fn list_page(&self, bucket: &str, options: &ListOptions, token: Option<String>) -> Result<ListPage> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| Self::ctx(e, "list_page", res))?;
+        if let Some(p) = &options.prefix {
+            validate_prefix(p).map_err(|e| Self::ctx(e, "list_page", res))?;
+        }
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_prefix(options.prefix.clone())
+            .set_delimiter(options.delimiter.clone())
+            .set_start_after(if token.is_none() {
+                options.start_after.clone()
+            } else {
+                None
+            })
+            .set_continuation_token(token)
+            .max_keys(options.page_size.unwrap_or(1000).clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(|e| Self::ctx(from_sdk(e), "list_page", res))?;
+        let mut page = ListPage::default();
+        for o in out.contents() {
+            let Some(k) = o.key() else { continue };
+            let mut m = ObjectMeta::new(k, o.size().unwrap_or(0).max(0) as u64);
+            m.etag = o.e_tag().map(unquote);
+            m.version = m.etag.clone();
+            m.last_modified = o.last_modified().and_then(to_systime);
+            page.objects.push(m);
+        }
+        page.common_prefixes = out
+            .common_prefixes()
+            .iter()
+            .filter_map(|p| p.prefix().map(str::to_string))
+            .collect();
+        page.next_token = if out.is_truncated() == Some(true) {
+            out.next_continuation_token().map(str::to_string)
+        } else {
+            None
+        };
+        Ok(page)
+    }
+
+    async fn copy(&self, sb: &str, sk: &str, db: &str, dk: &str, options: &CopyOptions) -> Result<ObjectMeta> {
+        let res = || format!("{sb}/{sk} -> {db}/{dk}");
+        if options.if_not_exists && !self.caps.copy_if_not_exists {
+            return Err(Self::ctx(Error::unsupported(Capability::CopyIfNotExists), "copy", res));
+        }
+        Self::check(sb, sk)
+            .and_then(|_| Self::check(db, dk))
+            .map_err(|e| Self::ctx(e, "copy", res))?;
+        let source = format!("{sb}/{}", encode_key(sk));
+        let mut req = self.client.copy_object().bucket(db).key(dk).copy_source(source);
+        if options.if_not_exists {
+            req = req.if_none_match("*");
+        }
+        req.send().await.map_err(|e| {
+            let mut e = from_sdk(e);
+            if options.if_not_exists && e.kind() == ErrorKind::PreconditionFailed {
+                e = Error::new(ErrorKind::AlreadyExists, "destination exists (copy if-not-exists)");
+            }
+            Self::ctx(e, "copy", res)
+        })?;
+        self.head(db, dk).await
+    }
+
+    async fn create_multipart(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<MultipartUpload> {
+        let res = || format!("{bucket}/{key}");
+        Self::check(bucket, key).map_err(|e| Self::ctx(e, "create_multipart", res))?;
+        let mut req = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .set_content_type(options.content_type.clone());
+        for (k, v) in &options.user_metadata {
+            req = req.metadata(k.to_lowercase(), v);
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| Self::ctx(from_sdk(e), "create_multipart", res))?;
+        let id = out
+            .upload_id()
+            .ok_or_else(|| Error::internal("no upload id in the answer"))?;
+        // The put mode is applied at completion; remember it in the handle.
+        let mode = match &options.mode {
+            PutMode::Create => "create".to_string(),
+            PutMode::Update(v) => format!("update:{v}"),
+            _ => "overwrite".to_string(),
+        };
+        Ok(MultipartUpload::new(bucket, key, format!("{mode}|{id}")))
+    }
+
+    async fn upload_part(&self, upload: &MultipartUpload, part_number: u32, body: Bytes) -> Result<CompletedPart> {
+        let res = || format!("{}/{} part {part_number}", upload.bucket, upload.key);
+        let (_, id) = split_upload(upload);
+        let size = body.len() as u64;
+        let out = self
+            .client
+            .upload_part()
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .upload_id(id)
+            .part_number(part_number as i32)
+            .body(AwsBody::from(body))
+            .send()
+            .await
+            .map_err(|e| Self::ctx(from_sdk(e), "upload_part", res))?;
+        Ok(CompletedPart::new(
+            part_number,
+            out.e_tag().map(unquote).unwrap_or_default(),
+            size,
+        ))
+    }
+
+    async fn complete_multipart(&self, upload: &MultipartUpload, parts: &[CompletedPart]) -> Result<ObjectMeta> {
+        let res = || format!("{}/{}", upload.bucket, upload.key);
+        let (mode, id) = split_upload(upload);
+        let done = CompletedMultipartUpload::builder()
+            .set_parts(Some(
+                parts
+                    .iter()
+                    .map(|p| {
+                        aws_sdk_s3::types::CompletedPart::builder()
+                            .part_number(p.part_number as i32)
+                            .e_tag(quote(&p.etag))
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build();
+        let mut req = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .upload_id(id)
+            .multipart_upload(done);
+        if mode == "create" {
+            req = req.if_none_match("*");
+        } else if let Some(v) = mode.strip_prefix("update:") {
+            req = req.if_match(quote(v));
+        }
+        req.send().await.map_err(|e| {
+            let mut e = from_sdk(e);
+            if mode == "create" && e.kind() == ErrorKind::PreconditionFailed {
+                e = Error::new(ErrorKind::AlreadyExists, "object exists (create-only put)");
+            }
+            Self::ctx(e, "complete_multipart", res)
+        })?;
+        self.head(&upload.bucket, &upload.key).await
+    }
+
+    async fn abort_multipart(&self, upload: &MultipartUpload) -> Result<()> {
+        let (_, id) = split_upload(upload);
+        self.client
+            .abort_multipart_upload()
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .upload_id(id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                Self::ctx(from_sdk(e), "abort_multipart", || {
+                    format!("{}/{}", upload.bucket, upload.key)
+                })
+            })
+    }
+
+    async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
+        let res = || format!("{bucket}/{key}");
+        Self::check(bucket, key).map_err(|e| Self::ctx(e, "presign", res))?;
+        if expires_in.is_zero() || expires_in > self.caps.presign_max_expiry {
+            return Err(Self::ctx(
+                Error::invalid(format!(
+                    "expiry {expires_in:?} is outside 1s..={:?}",
+                    self.caps.presign_max_expiry
+                )),
+                "presign",
+                res,
+            ));
+        }
+        let cfg = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
+            .map_err(|e| Self::ctx(Error::invalid(e.to_string()), "presign", res))?;
+        let req = match method {
+            PresignMethod::Get => self
+                .client
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .presigned(cfg)
+                .await
+                .map_err(from_sdk),
+            PresignMethod::Put => self
+                .client
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .presigned(cfg)
+                .await
+                .map_err(from_sdk),
+        }
+        .map_err(|e| Self::ctx(e, "presign", res))?;
+        Ok(req.uri().to_string())
+    }
+}
+
+fn split_upload(u: &MultipartUpload) -> (&str, &str) {
+    u.upload_id
+        .split_once('|')
+        .unwrap_or(("overwrite", u.upload_id.as_str()))
+}
+
+/// Percent-encodes a key for `x-amz-copy-source` (every byte but unreserved ones and `/`).
+fn encode_key(k: &str) -> String {
+    let mut out = String::with_capacity(k.len());
+    for b in k.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
