@@ -16,5 +16,10 @@ mod error;
 pub mod storage;
 
 pub use config::AwsConfig;
+
+/// The SDK crate behind the escape hatch (`storage.native_as::<aws_sdk_s3::Client>()`), so
+/// callers name the same version.
+#[cfg(feature = "storage")]
+pub use aws_sdk_s3;
 #[cfg(feature = "storage")]
 pub use storage::S3Storage;
