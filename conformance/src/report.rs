@@ -154,6 +154,15 @@ impl Report {
         }
     }
 
+    /// `id: reason` of every failed case.
+    pub fn failures(&self) -> Vec<String> {
+        self.cases
+            .iter()
+            .filter(|c| c.outcome == Outcome::Fail)
+            .map(|c| format!("{}: {}", c.id, c.detail))
+            .collect()
+    }
+
     /// Whether no case failed.
     pub fn ok(&self) -> bool {
         self.summary.fail == 0

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use nimbus_aws::aws_sdk_s3;
 use nimbus_aws::{AwsConfig, S3Storage};
-use nimbus_conformance::{aws, run, Outcome};
+use nimbus_conformance::{aws, run};
 use nimbus_core::storage::{ListOptions, PutOptions, WriterOptions};
 use nimbus_core::{Storage, StorageExt};
 
@@ -34,12 +34,7 @@ async fn s3_on_moto_passes_the_suite() {
     let r = run(&t, None).await;
     std::fs::create_dir_all("../target/conformance").ok();
     std::fs::write("../target/conformance/aws.md", r.to_markdown()).ok();
-    let fails: Vec<String> = r
-        .cases
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| format!("{}: {}", c.id, c.detail))
-        .collect();
+    let fails = r.failures();
     assert!(
         fails.is_empty(),
         "{} failing case(s):\n{}",

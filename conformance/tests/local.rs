@@ -1,14 +1,9 @@
 //! The whole suite against the embedded provider, filesystem and memory flavours.
 
-use nimbus_conformance::{local, run, Outcome, Report};
+use nimbus_conformance::{local, run, Report};
 
 fn assert_clean(r: &Report) {
-    let fails: Vec<String> = r
-        .cases
-        .iter()
-        .filter(|c| c.outcome == Outcome::Fail)
-        .map(|c| format!("{}: {}", c.id, c.detail))
-        .collect();
+    let fails = r.failures();
     assert!(
         fails.is_empty(),
         "{} failing case(s):\n{}",
