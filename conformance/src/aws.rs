@@ -118,3 +118,62 @@ pub fn moto_differences() -> Vec<Difference> {
         ),
     ]
 }
+
+/// Differences of s3s-fs 0.14.1, a filesystem-backed sample S3 server that verifies SigV4
+/// strictly but implements few preconditions. All are emulator differences.
+pub fn s3s_differences() -> Vec<Difference> {
+    let src = "https://github.com/Nugine/s3s/tree/main/crates/s3s-fs (sample filesystem implementation)";
+    let d = |id: &str, case: &str, description: &str| Difference {
+        id: id.into(),
+        case: case.into(),
+        description: format!("emulator difference: {description}"),
+        source: src.into(),
+    };
+    vec![
+        d(
+            "delete-non-empty-bucket-succeeds",
+            "storage.bucket_delete_non_empty",
+            "DeleteBucket removes a bucket that still holds objects (S3: 409 BucketNotEmpty)",
+        ),
+        d(
+            "put-into-missing-bucket-succeeds",
+            "storage.bucket_missing_object_ops",
+            "PutObject into a bucket that was never created succeeds (S3: 404 NoSuchBucket)",
+        ),
+        d(
+            "create-only-not-atomic",
+            "storage.put_create_only_race",
+            "If-None-Match: * is not checked atomically: concurrent create-only puts all win",
+        ),
+        d(
+            "get-if-match-ignored",
+            "storage.get_if_match",
+            "GET ignores If-Match (S3: 412)",
+        ),
+        d(
+            "get-if-none-match-ignored",
+            "storage.get_if_none_match",
+            "GET ignores If-None-Match (S3: 304)",
+        ),
+        d(
+            "upload-part-after-abort-kind",
+            "storage.multipart_abort",
+            "UploadPart on an aborted upload answers 403 AccessDenied (S3: 404 NoSuchUpload)",
+        ),
+        d(
+            "max-key-length-rejected",
+            "storage.key_max_length",
+            "a 1,024-byte key fails with 500 because keys are file paths (S3 accepts 1,024 bytes)",
+        ),
+        d(
+            "key-prefix-collision-server-error",
+            "storage.key_and_prefix_coexist",
+            "`a` and `a/b` cannot both exist (keys are file paths); the second put fails with 500",
+        ),
+        d(
+            "directory-marker-not-listed",
+            "storage.directory_marker_key",
+            "a key ending in `/` is stored but never listed",
+        ),
+    ]
+}

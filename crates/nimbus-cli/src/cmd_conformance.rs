@@ -22,7 +22,7 @@ pub struct ConformanceArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
-    /// The endpoint is this emulator (`moto`): its known emulator differences are declared
+    /// The endpoint is this emulator (`moto`, `s3s-fs`): its known differences are declared
     /// and the report says the rows were proven against it.
     #[arg(long)]
     emulator: Option<String>,
@@ -47,13 +47,19 @@ pub async fn run(a: ConformanceArgs) -> Result<()> {
             let cfg = nimbus_aws_config(&settings)?;
             let proof = match (a.emulator.as_deref(), &cfg.endpoint) {
                 (Some("moto"), _) => "emulator: moto 5.2.5".to_string(),
-                (Some(other), _) => bail!("unknown emulator `{other}` (known: moto)"),
+                (Some("s3s-fs"), _) => "emulator: s3s-fs 0.14.1 (SigV4-strict)".to_string(),
+                (Some(other), _) => bail!("unknown emulator `{other}` (known: moto, s3s-fs)"),
                 (None, Some(e)) => format!("endpoint {e}"),
                 (None, None) => "live: AWS".to_string(),
             };
             let mut t = nimbus_conformance::aws::s3_target("aws", &cfg, &proof).await;
-            if a.emulator.as_deref() == Some("moto") {
-                t.differences = nimbus_conformance::aws::moto_differences();
+            match a.emulator.as_deref() {
+                Some("moto") => t.differences = nimbus_conformance::aws::moto_differences(),
+                Some("s3s-fs") => {
+                    t.provider = "s3-compatible".into();
+                    t.differences = nimbus_conformance::aws::s3s_differences();
+                }
+                _ => {}
             }
             t
         }
