@@ -96,6 +96,7 @@ pub fn moto_differences() -> Vec<Difference> {
         case: case.into(),
         description: description.into(),
         source: source.into(),
+        intermittent: false,
     };
     vec![
         d(
@@ -128,6 +129,7 @@ pub fn s3s_differences() -> Vec<Difference> {
         case: case.into(),
         description: format!("emulator difference: {description}"),
         source: src.into(),
+        intermittent: id == "create-only-not-atomic",
     };
     vec![
         d(

@@ -27,6 +27,9 @@ pub struct Difference {
     pub description: String,
     /// Where the vendor documents it.
     pub source: String,
+    /// Only sometimes observable (a race in a non-atomic implementation): a run that sees the
+    /// portable behaviour passes instead of failing the declaration as stale.
+    pub intermittent: bool,
 }
 
 /// A provider under test.

@@ -152,6 +152,15 @@ async fn stale_and_undeclared_differences_fail() {
     assert_eq!(o, Outcome::Fail);
     assert!(d.contains("stale difference"), "{d}");
 
+    // Unless the declaration says the difference is intermittent (a race).
+    let mut t = local::memory_target();
+    t.differences = local::fs_differences();
+    t.differences.iter_mut().for_each(|d| d.intermittent = true);
+    let r = run(&t, Some("storage.key_and_prefix_coexist")).await;
+    let (o, d) = outcome(&r, "storage.key_and_prefix_coexist");
+    assert_eq!(o, Outcome::Pass, "{d}");
+    assert!(d.contains("intermittent"), "{d}");
+
     // The filesystem store has it: not declaring it fails.
     let dir = tempfile::tempdir().unwrap();
     let mut t = local::fs_target(dir.path()).unwrap();
