@@ -23,17 +23,11 @@ fn endpoint(var: &str) -> Option<String> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s3_on_moto_passes_the_suite() {
-    let Some(ep) = endpoint("NIMBUS_TEST_MOTO_ENDPOINT") else {
-        return;
-    };
-    let cfg = AwsConfig::with_static(&ep, "us-east-1", "testing", "testing");
-    let mut t = aws::s3_target("aws", &cfg, "emulator: moto 5.2.5").await;
-    t.differences = aws::moto_differences();
+/// Runs the suite, writes `target/conformance/NAME.md`, and fails on any failed case.
+async fn suite(t: nimbus_conformance::Target, name: &str) -> nimbus_conformance::Report {
     let r = run(&t, None).await;
     std::fs::create_dir_all("../target/conformance").ok();
-    std::fs::write("../target/conformance/aws.md", r.to_markdown()).ok();
+    std::fs::write(format!("../target/conformance/{name}.md"), r.to_markdown()).ok();
     let fails = r.failures();
     assert!(
         fails.is_empty(),
@@ -42,6 +36,18 @@ async fn s3_on_moto_passes_the_suite() {
         fails.join("\n")
     );
     assert!(r.summary.total >= 50, "{:?}", r.summary);
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_on_moto_passes_the_suite() {
+    let Some(ep) = endpoint("NIMBUS_TEST_MOTO_ENDPOINT") else {
+        return;
+    };
+    let cfg = AwsConfig::with_static(&ep, "us-east-1", "testing", "testing");
+    let mut t = aws::s3_target("aws", &cfg, "emulator: moto 5.2.5").await;
+    t.differences = aws::moto_differences();
+    suite(t, "aws").await;
 }
 
 /// The generic S3 path against a second, SigV4-strict implementation.
@@ -53,16 +59,7 @@ async fn s3_compatible_on_s3s_fs_passes_the_suite() {
     let cfg = AwsConfig::with_static(&ep, "us-east-1", "AKNIMBUSTEST", "SKNIMBUSTEST");
     let mut t = aws::s3_target("s3-compatible", &cfg, "emulator: s3s-fs 0.14.1 (SigV4-strict)").await;
     t.differences = aws::s3s_differences();
-    let r = run(&t, None).await;
-    std::fs::create_dir_all("../target/conformance").ok();
-    std::fs::write("../target/conformance/s3-compatible.md", r.to_markdown()).ok();
-    let fails = r.failures();
-    assert!(
-        fails.is_empty(),
-        "{} failing case(s):\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
+    let r = suite(t, "s3-compatible").await;
     // What moto cannot prove: a tampered presigned URL is refused.
     let tampered = r
         .cases
