@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use nimbus_aws::{AwsConfig, S3Storage};
+use nimbus_aws::{AwsConfig, Ec2Compute, S3Storage, VpcNetwork};
 use nimbus_core::{Error, ErrorKind, Result};
 
 use crate::{Difference, PresignClient, Target};
@@ -86,6 +86,14 @@ pub async fn s3_target(provider: &str, cfg: &AwsConfig, proof: &str) -> Target {
     t.presign = Some(Arc::new(HttpPresign::default()));
     t.proof.insert("storage".into(), proof.into());
     t
+}
+
+/// Adds EC2 compute and VPC network through `cfg` to a target, rows proven by `proof`.
+pub async fn add_ec2(t: &mut Target, cfg: &AwsConfig, proof: &str) {
+    t.compute = Some(Arc::new(Ec2Compute::connect(cfg).await));
+    t.network = Some(Arc::new(VpcNetwork::connect(cfg).await));
+    t.proof.insert("compute".into(), proof.into());
+    t.proof.insert("network".into(), proof.into());
 }
 
 /// Differences observed on moto 5.2.5 (emulator differences marked as such) and on S3 in
@@ -176,6 +184,63 @@ pub fn s3s_differences() -> Vec<Difference> {
             "directory-marker-not-listed",
             "storage.directory_marker_key",
             "a key ending in `/` is stored but never listed",
+        ),
+    ]
+}
+
+/// Differences of moto 5.2.5's EC2 and VPC emulation, all emulator differences: moto skips
+/// the dependency and state checks EC2 makes, and its image catalogue is a fixed snapshot.
+/// Each source is the EC2 API reference page that documents the real behaviour.
+pub fn moto_ec2_differences() -> Vec<Difference> {
+    let d = |id: &str, case: &str, description: &str, source: &str| Difference {
+        id: id.into(),
+        case: case.into(),
+        description: format!("emulator difference: {description}"),
+        source: source.into(),
+        intermittent: false,
+    };
+    vec![
+        d(
+            "image-alias-unavailable",
+            "compute.image_aliases_resolve",
+            "moto's AMI catalogue has no current Canonical Ubuntu or Debian images, so `ubuntu-22.04`, `ubuntu-24.04` and `debian-12` resolve to nothing (on AWS they are public AMIs of owners 099720109477 and 136693071363)",
+            "https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/",
+        ),
+        d(
+            "start-terminated-succeeds",
+            "compute.start_terminated_is_conflict",
+            "StartInstances brings a terminated instance back to running (EC2: IncorrectInstanceState)",
+            "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/terminating-instances.html",
+        ),
+        d(
+            "firewall-in-missing-network-succeeds",
+            "network.children_of_missing_network_not_found",
+            "CreateSecurityGroup accepts a VPC id that does not exist (EC2: InvalidVpcID.NotFound)",
+            "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html",
+        ),
+        d(
+            "delete-network-with-firewall-succeeds",
+            "network.delete_network_with_firewall_is_conflict",
+            "DeleteVpc deletes a VPC that still has a non-default security group (EC2: DependencyViolation)",
+            "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteVpc.html",
+        ),
+        d(
+            "delete-attached-firewall-succeeds",
+            "network.firewall_attach_and_delete_attached_is_conflict",
+            "DeleteSecurityGroup deletes a group attached to a running instance (EC2: DependencyViolation)",
+            "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html",
+        ),
+        d(
+            "delete-launch-firewall-succeeds",
+            "network.firewall_in_instance_spec",
+            "DeleteSecurityGroup deletes a group an instance was launched with (EC2: DependencyViolation)",
+            "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSecurityGroup.html",
+        ),
+        d(
+            "delete-subnet-in-use-succeeds",
+            "network.delete_subnet_in_use_is_conflict",
+            "DeleteSubnet deletes a subnet with a running instance (EC2: DependencyViolation)",
+            "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSubnet.html",
         ),
     ]
 }

@@ -1,4 +1,5 @@
-//! The suite against S3 emulators started by `scripts/emulators` (moto; s3s-fs planned).
+//! The suite against the AWS emulators started by `scripts/emulators`: moto (S3, EC2, VPC)
+//! and s3s-fs (SigV4-strict S3).
 //! Without `NIMBUS_TEST_MOTO_ENDPOINT` the test says so and passes, unless
 //! `NIMBUS_REQUIRE_EMULATORS=1` (set by scripts/test), where a missing emulator fails.
 #![cfg(feature = "aws")]
@@ -24,7 +25,7 @@ fn endpoint(var: &str) -> Option<String> {
 }
 
 /// Runs the suite, writes `target/conformance/NAME.md`, and fails on any failed case.
-async fn suite(t: nimbus_conformance::Target, name: &str) -> nimbus_conformance::Report {
+async fn suite(t: nimbus_conformance::Target, name: &str, min_cases: usize) -> nimbus_conformance::Report {
     let r = run(&t, None).await;
     std::fs::create_dir_all("../target/conformance").ok();
     std::fs::write(format!("../target/conformance/{name}.md"), r.to_markdown()).ok();
@@ -35,19 +36,54 @@ async fn suite(t: nimbus_conformance::Target, name: &str) -> nimbus_conformance:
         fails.len(),
         fails.join("\n")
     );
-    assert!(r.summary.total >= 50, "{:?}", r.summary);
+    assert!(r.summary.total >= min_cases, "{:?}", r.summary);
     r
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s3_on_moto_passes_the_suite() {
+async fn s3_ec2_and_vpc_on_moto_pass_the_suite() {
     let Some(ep) = endpoint("NIMBUS_TEST_MOTO_ENDPOINT") else {
         return;
     };
     let cfg = AwsConfig::with_static(&ep, "us-east-1", "testing", "testing");
     let mut t = aws::s3_target("aws", &cfg, "emulator: moto 5.2.5").await;
+    aws::add_ec2(&mut t, &cfg, "emulator: moto 5.2.5").await;
     t.differences = aws::moto_differences();
-    suite(t, "aws").await;
+    t.differences.extend(aws::moto_ec2_differences());
+    let r = suite(t, "aws", 100).await;
+    for service in ["storage", "compute", "network"] {
+        let passed = r
+            .cases
+            .iter()
+            .filter(|c| c.service == service && c.outcome == nimbus_conformance::Outcome::Pass)
+            .count();
+        assert!(passed >= 20, "only {passed} {service} cases passed on moto");
+    }
+}
+
+/// The typed escape hatch reaches the EC2 client the compute and network adapters use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_escape_hatch_is_the_native_client() {
+    use nimbus_aws::{aws_sdk_ec2, Ec2Compute, VpcNetwork};
+    use nimbus_core::network::NetworkSpec;
+    use nimbus_core::{ComputeExt, NetworkService};
+    let Some(ep) = endpoint("NIMBUS_TEST_MOTO_ENDPOINT") else {
+        return;
+    };
+    let cfg = AwsConfig::with_static(&ep, "us-east-1", "testing", "testing");
+    let net = VpcNetwork::connect(&cfg).await;
+    let n = net
+        .create_network(&NetworkSpec::new(
+            format!("hatch-{}", std::process::id()),
+            "10.77.0.0/16".parse().unwrap(),
+        ))
+        .await
+        .unwrap();
+    let compute = Ec2Compute::connect(&cfg).await;
+    let ec2 = compute.native_as::<aws_sdk_ec2::Client>().expect("EC2 client");
+    let out = ec2.describe_vpcs().vpc_ids(&n.id).send().await.unwrap();
+    assert_eq!(out.vpcs()[0].cidr_block(), Some("10.77.0.0/16"));
+    net.delete_network(&n.id).await.unwrap();
 }
 
 /// The generic S3 path against a second, SigV4-strict implementation.
@@ -59,7 +95,7 @@ async fn s3_compatible_on_s3s_fs_passes_the_suite() {
     let cfg = AwsConfig::with_static(&ep, "us-east-1", "AKNIMBUSTEST", "SKNIMBUSTEST");
     let mut t = aws::s3_target("s3-compatible", &cfg, "emulator: s3s-fs 0.14.1 (SigV4-strict)").await;
     t.differences = aws::s3s_differences();
-    let r = suite(t, "s3-compatible").await;
+    let r = suite(t, "s3-compatible", 50).await;
     // What moto cannot prove: a tampered presigned URL is refused.
     let tampered = r
         .cases

@@ -16,7 +16,7 @@ use nimbus_core::{Capability, ComputeExt, ErrorKind};
 
 use super::network::{make_network, make_subnet, sub_cidr};
 use super::{case, Case};
-use crate::ctx::{ctx_err as e, expect_kind, gated, CaseResult, Observed};
+use crate::ctx::{ctx_err as e, expect_kind, gated, portable_or_differs, CaseResult, Observed};
 use crate::{ensure, Ctx};
 
 type R = CaseResult;
@@ -400,10 +400,14 @@ async fn image_aliases_resolve(c: Ctx) -> R {
             .filter(|i| i.aliases.contains(a))
             .map(|i| i.id.as_str())
             .collect();
-        ensure!(
-            !carriers.is_empty(),
-            "declared alias `{a}` is carried by no listed image"
-        );
+        if carriers.is_empty() {
+            // The declaration is the provider's; the catalogue is the region's or emulator's.
+            return portable_or_differs(
+                false,
+                "image-alias-unavailable",
+                format!("declared alias `{a}` is carried by no listed image"),
+            );
+        }
         ensure!(carriers.len() == 1, "alias `{a}` is ambiguous: carried by {carriers:?}");
     }
     Ok(Observed::Pass)
@@ -973,11 +977,18 @@ async fn start_terminated_is_conflict(c: Ctx) -> R {
         )
         .await;
     }
-    expect_kind(
-        "start terminated",
-        c.compute().start_instance(&i.id).await,
-        ErrorKind::Conflict,
-    )?;
+    let started = c.compute().start_instance(&i.id).await;
+    if let Ok(back) = &started {
+        return portable_or_differs(
+            false,
+            "start-terminated-succeeds",
+            format!(
+                "start of a terminated instance succeeded: now {} (raw `{}`)",
+                back.state.state, back.state.raw
+            ),
+        );
+    }
+    expect_kind("start terminated", started, ErrorKind::Conflict)?;
     if caps.stop {
         expect_kind(
             "stop terminated",

@@ -48,13 +48,35 @@ const STORAGE_KEYS: &[KeyDef] = &[
     },
 ];
 
+/// EC2 and VPC keys: the storage keys without path-style addressing.
+const EC2_KEYS: &[KeyDef] = &[
+    STORAGE_KEYS[0],
+    STORAGE_KEYS[1],
+    STORAGE_KEYS[2],
+    STORAGE_KEYS[3],
+    STORAGE_KEYS[4],
+    STORAGE_KEYS[6],
+];
+
 /// The keys of the `aws` provider.
 pub const SCHEMA: ProviderSchema = ProviderSchema {
     provider: "aws",
     storage: STORAGE_KEYS,
-    compute: &[],
-    network: &[],
+    compute: EC2_KEYS,
+    network: EC2_KEYS,
 };
+
+/// Which AWS service a configuration is for: selects the service-specific endpoint variable
+/// (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_EC2`) that AWS tools read before
+/// `AWS_ENDPOINT_URL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Service {
+    /// S3.
+    S3,
+    /// EC2 (instances and VPC networking).
+    Ec2,
+}
 
 /// Settings of the AWS adapter. Secrets are [`Secret`]s: never printed.
 #[derive(Debug, Clone, Default)]
@@ -81,6 +103,16 @@ impl AwsConfig {
     /// to the standard `AWS_REGION` / `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` variables,
     /// as other AWS tools read them.
     pub fn from_settings(s: &Settings) -> Result<Self> {
+        Self::from_settings_for(s, Service::S3)
+    }
+
+    /// Like [`AwsConfig::from_settings`] for `service`: the endpoint falls back to
+    /// `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`.
+    pub fn from_settings_for(s: &Settings, service: Service) -> Result<Self> {
+        let service_var = match service {
+            Service::S3 => "AWS_ENDPOINT_URL_S3",
+            Service::Ec2 => "AWS_ENDPOINT_URL_EC2",
+        };
         let env = |names: &[&str]| {
             names
                 .iter()
@@ -94,11 +126,15 @@ impl AwsConfig {
             endpoint: s
                 .get("endpoint")
                 .map(str::to_string)
-                .or_else(|| env(&["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"])),
+                .or_else(|| env(&[service_var, "AWS_ENDPOINT_URL"])),
             access_key_id: s.get_secret("access_key_id"),
             secret_access_key: s.get_secret("secret_access_key"),
             session_token: s.get_secret("session_token"),
-            force_path_style: s.get_bool("force_path_style")?,
+            force_path_style: if service == Service::S3 {
+                s.get_bool("force_path_style")?
+            } else {
+                None
+            },
             profile: s.get("profile").map(str::to_string),
         })
     }

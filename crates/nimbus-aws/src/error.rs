@@ -1,5 +1,9 @@
 //! S3/EC2 error codes and HTTP statuses → portable kinds, keeping the raw code and request id.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
 use nimbus_core::{Error, ErrorKind};
 
 /// The portable kind for an AWS error code, else for the HTTP status.
@@ -24,6 +28,45 @@ pub(crate) fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         "InternalError" | "ServiceUnavailable" => ErrorKind::Unavailable,
         "RequestTimeout" => ErrorKind::Timeout,
         "NotImplemented" => ErrorKind::Unsupported,
+        // EC2 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+        c if c.ends_with(".NotFound") || c.ends_with(".NotFoundException") => ErrorKind::NotFound,
+        c if c.ends_with(".Duplicate") || c == "InvalidGroup.Duplicate" => ErrorKind::AlreadyExists,
+        c if c.ends_with(".Malformed") => ErrorKind::InvalidInput,
+        "DependencyViolation"
+        | "IncorrectInstanceState"
+        | "IncorrectState"
+        | "InvalidSubnet.Conflict"
+        | "InvalidVpc.Range.Conflict"
+        | "ResourceInUse"
+        | "InvalidGroup.InUse" => ErrorKind::Conflict,
+        "InvalidParameterValue"
+        | "InvalidParameter"
+        | "InvalidParameterCombination"
+        | "MissingParameter"
+        | "InvalidVpcRange"
+        | "InvalidSubnet.Range"
+        | "InvalidPermission.Malformed"
+        | "InvalidAMIID.Unavailable"
+        | "Unsupported"
+        | "InvalidInstanceType"
+        | "InvalidAvailabilityZone"
+        | "InvalidUserData.Malformed"
+        | "ValidationError" => ErrorKind::InvalidInput,
+        "InsufficientInstanceCapacity"
+        | "InsufficientHostCapacity"
+        | "InsufficientReservedInstanceCapacity"
+        | "InsufficientCapacity" => ErrorKind::CapacityUnavailable,
+        "InstanceLimitExceeded"
+        | "VcpuLimitExceeded"
+        | "VpcLimitExceeded"
+        | "SubnetLimitExceeded"
+        | "SecurityGroupLimitExceeded"
+        | "RulesPerSecurityGroupLimitExceeded"
+        | "MaxIOPSLimitExceeded"
+        | "ResourceLimitExceeded" => ErrorKind::QuotaExceeded,
+        "UnauthorizedOperation" | "OptInRequired" | "Blocked" => ErrorKind::PermissionDenied,
+        "AuthFailure" | "IncompleteSignature" | "InvalidClientTokenId" => ErrorKind::Unauthenticated,
+        "Unavailable" | "ServiceUnavailableException" | "InternalFailure" => ErrorKind::Unavailable,
         _ => match status {
             Some(404) => ErrorKind::NotFound,
             Some(304) => ErrorKind::NotModified,
@@ -39,14 +82,11 @@ pub(crate) fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
     }
 }
 
-/// Maps any AWS SDK error.
-#[cfg(feature = "storage")]
-pub(crate) fn from_sdk<E>(err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Error
+/// Maps any AWS SDK error (S3 and EC2 share the smithy runtime's error type).
+pub(crate) fn from_sdk<E>(err: SdkError<E, HttpResponse>) -> Error
 where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-    use aws_sdk_s3::operation::RequestId;
     let status = match &err {
         SdkError::ServiceError(s) => Some(s.raw().status().as_u16()),
         SdkError::ResponseError(r) => Some(r.raw().status().as_u16()),
@@ -100,5 +140,25 @@ mod tests {
         );
         assert_eq!(kind_for(None, Some(404)), ErrorKind::NotFound);
         assert!(kind_for(Some("InternalError"), Some(500)).is_retryable());
+    }
+
+    #[test]
+    fn ec2_codes_map_to_portable_kinds() {
+        let k = |c: &str| kind_for(Some(c), Some(400));
+        assert_eq!(k("InvalidInstanceID.NotFound"), ErrorKind::NotFound);
+        assert_eq!(k("InvalidVpcID.NotFound"), ErrorKind::NotFound);
+        assert_eq!(k("InvalidInstanceID.Malformed"), ErrorKind::InvalidInput);
+        assert_eq!(k("DependencyViolation"), ErrorKind::Conflict);
+        assert_eq!(k("IncorrectInstanceState"), ErrorKind::Conflict);
+        assert_eq!(k("InvalidSubnet.Conflict"), ErrorKind::Conflict);
+        assert_eq!(k("InvalidParameterValue"), ErrorKind::InvalidInput);
+        assert_eq!(k("InsufficientInstanceCapacity"), ErrorKind::CapacityUnavailable);
+        assert_eq!(k("InstanceLimitExceeded"), ErrorKind::QuotaExceeded);
+        assert_eq!(k("VcpuLimitExceeded"), ErrorKind::QuotaExceeded);
+        assert_eq!(k("RequestLimitExceeded"), ErrorKind::RateLimited);
+        assert!(k("RequestLimitExceeded").is_retryable());
+        assert_eq!(k("InvalidPermission.Duplicate"), ErrorKind::AlreadyExists);
+        assert_eq!(k("UnauthorizedOperation"), ErrorKind::PermissionDenied);
+        assert_eq!(k("AuthFailure"), ErrorKind::Unauthenticated);
     }
 }

@@ -12,8 +12,9 @@ pub enum Format {
 
 #[derive(Args)]
 pub struct ConformanceArgs {
-    /// Provider: local (filesystem + simulator), local-memory, or aws (S3 from the profile's
-    /// storage settings, else the standard AWS variables such as AWS_ENDPOINT_URL).
+    /// Provider: local (filesystem + simulator), local-memory, aws (S3, EC2 and VPC from the
+    /// profile's settings, else the standard AWS variables such as AWS_ENDPOINT_URL), or
+    /// s3-compatible (S3 only, any S3 endpoint).
     #[arg(long, default_value = "local")]
     provider: String,
     /// Report format.
@@ -29,6 +30,10 @@ pub struct ConformanceArgs {
     /// Only cases whose id contains this.
     #[arg(long)]
     filter: Option<String>,
+    /// Services to test (comma-separated: storage, compute, network); default: all the
+    /// provider has. Compute and network cases create real instances on a live account.
+    #[arg(long, value_delimiter = ',')]
+    services: Vec<String>,
 }
 
 pub async fn run(a: ConformanceArgs) -> Result<()> {
@@ -37,14 +42,16 @@ pub async fn run(a: ConformanceArgs) -> Result<()> {
         "local" => nimbus_conformance::local::fs_target(dir.path())?,
         "local-memory" => nimbus_conformance::local::memory_target(),
         #[cfg(feature = "aws")]
-        "aws" => {
+        p @ ("aws" | "s3-compatible") => {
             let profile = nimbus::Clouds::from_profile(None)?.profile;
-            let settings = if profile.storage.provider == "aws" {
-                profile.storage.settings
-            } else {
-                Default::default()
+            let of = |svc: &nimbus::config::ServiceConfig| {
+                if svc.provider == "aws" {
+                    svc.settings.clone()
+                } else {
+                    Default::default()
+                }
             };
-            let cfg = nimbus_aws_config(&settings)?;
+            let cfg = nimbus::aws::AwsConfig::from_settings(&of(&profile.storage))?;
             let proof = match (a.emulator.as_deref(), &cfg.endpoint) {
                 (Some("moto"), _) => "emulator: moto 5.2.5".to_string(),
                 (Some("s3s-fs"), _) => "emulator: s3s-fs 0.14.1 (SigV4-strict)".to_string(),
@@ -52,19 +59,43 @@ pub async fn run(a: ConformanceArgs) -> Result<()> {
                 (None, Some(e)) => format!("endpoint {e}"),
                 (None, None) => "live: AWS".to_string(),
             };
-            let mut t = nimbus_conformance::aws::s3_target("aws", &cfg, &proof).await;
+            let mut t = nimbus_conformance::aws::s3_target(p, &cfg, &proof).await;
             match a.emulator.as_deref() {
                 Some("moto") => t.differences = nimbus_conformance::aws::moto_differences(),
-                Some("s3s-fs") => {
-                    t.provider = "s3-compatible".into();
-                    t.differences = nimbus_conformance::aws::s3s_differences();
-                }
+                Some("s3s-fs") => t.differences = nimbus_conformance::aws::s3s_differences(),
                 _ => {}
+            }
+            if p == "aws" && a.emulator.as_deref() != Some("s3s-fs") {
+                let ec2 = nimbus::aws::AwsConfig::from_settings_for(&of(&profile.compute), nimbus::aws::Service::Ec2)?;
+                nimbus_conformance::aws::add_ec2(&mut t, &ec2, &proof).await;
+                if a.emulator.as_deref() == Some("moto") {
+                    t.differences.extend(nimbus_conformance::aws::moto_ec2_differences());
+                }
             }
             t
         }
-        other => bail!("provider `{other}` is not compiled into this build (known: local, local-memory)"),
+        other => {
+            bail!("provider `{other}` is not compiled into this build (known: local, local-memory, aws, s3-compatible)")
+        }
     };
+    let mut target = target;
+    if !a.services.is_empty() {
+        for s in &a.services {
+            if !["storage", "compute", "network"].contains(&s.as_str()) {
+                bail!("unknown service `{s}` (known: storage, compute, network)");
+            }
+        }
+        let keep = |s: &str| a.services.iter().any(|x| x == s);
+        if !keep("storage") {
+            target.storage = None;
+        }
+        if !keep("compute") {
+            target.compute = None;
+        }
+        if !keep("network") {
+            target.network = None;
+        }
+    }
     let report = nimbus_conformance::run(&target, a.filter.as_deref()).await;
     let text = match a.format {
         Format::Json => report.to_json(),
@@ -84,9 +115,4 @@ pub async fn run(a: ConformanceArgs) -> Result<()> {
         bail!("{} conformance case(s) failed", s.fail);
     }
     Ok(())
-}
-
-#[cfg(feature = "aws")]
-fn nimbus_aws_config(s: &nimbus::config::Settings) -> Result<nimbus::aws::AwsConfig> {
-    Ok(nimbus::aws::AwsConfig::from_settings(s)?)
 }

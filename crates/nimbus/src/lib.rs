@@ -1,7 +1,7 @@
 //! # nimbus — write cloud code once, run it in every customer's cloud
 //!
 //! The facade product teams depend on. It re-exports the portable API of `nimbus-core` and
-//! opens services from URLs (`file:///data/bucket/key`, `memory://bucket/key`, later `s3://`,
+//! opens services from URLs (`file:///data/bucket/key`, `memory://bucket/key`, `s3://`; later
 //! `gs://`, `az://`) or from per-customer profiles in `nimbus.toml`. Each cloud is a cargo
 //! feature; `local` (the embedded cloud) is on by default.
 //!
@@ -27,8 +27,8 @@ pub use open::{open_storage_url, schemas, with_standard_layers, Clouds, OpenedUr
 #[cfg(feature = "local")]
 pub use nimbus_local as local;
 
-/// The AWS adapter, when the `aws` or `aws-storage` feature is on.
-#[cfg(feature = "aws-storage")]
+/// The AWS adapter, when the `aws`, `aws-storage` or `aws-compute` feature is on.
+#[cfg(any(feature = "aws-storage", feature = "aws-compute"))]
 pub use nimbus_aws as aws;
 
 /// Everything a product team usually needs in scope.

@@ -15,7 +15,7 @@ pub fn schemas() -> Vec<ProviderSchema> {
     let mut v = Vec::new();
     #[cfg(feature = "local")]
     v.push(nimbus_local::config::SCHEMA);
-    #[cfg(feature = "aws-storage")]
+    #[cfg(any(feature = "aws-storage", feature = "aws-compute"))]
     v.push(nimbus_aws::config::SCHEMA);
     v
 }
@@ -221,6 +221,14 @@ impl Clouds {
         match c.provider.as_str() {
             #[cfg(feature = "local")]
             "local" => nimbus_local::config::compute_from_settings(&c.settings),
+            #[cfg(feature = "aws-compute")]
+            "aws" => Ok(Arc::new(
+                nimbus_aws::Ec2Compute::connect(&nimbus_aws::AwsConfig::from_settings_for(
+                    &c.settings,
+                    nimbus_aws::Service::Ec2,
+                )?)
+                .await,
+            )),
             p => Err(no_provider(p)),
         }
     }
@@ -231,6 +239,14 @@ impl Clouds {
         match c.provider.as_str() {
             #[cfg(feature = "local")]
             "local" => nimbus_local::config::network_from_settings(&c.settings),
+            #[cfg(feature = "aws-compute")]
+            "aws" => Ok(Arc::new(
+                nimbus_aws::VpcNetwork::connect(&nimbus_aws::AwsConfig::from_settings_for(
+                    &c.settings,
+                    nimbus_aws::Service::Ec2,
+                )?)
+                .await,
+            )),
             p => Err(no_provider(p)),
         }
     }

@@ -1,0 +1,368 @@
+//! Side-by-side S3 benchmark on one server, one implementation per process (so peak RSS is
+//! per implementation): Nimbus S3 vs raw `aws-sdk-s3` vs `object_store` (AmazonS3) vs
+//! `opendal` (s3). Run by `scripts/bench`, which starts s3s-fs and writes docs/benchmarks.md.
+//!
+//! `nimbus-bench --impl nimbus|sdk|object_store|opendal --endpoint URL --bucket B`
+//! prints one JSON line of measurements.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use bytes::Bytes;
+use futures::StreamExt;
+use nimbus_aws::{aws_sdk_s3, AwsConfig, S3Storage};
+use nimbus_core::storage::{GetOptions, ListOptions, PutOptions, WriterOptions};
+use nimbus_core::{Storage, StorageExt};
+
+const AK: &str = "AKNIMBUSTEST";
+const SK: &str = "SKNIMBUSTEST";
+const PART: usize = 8 * 1024 * 1024;
+
+struct Args {
+    imp: String,
+    endpoint: String,
+    bucket: String,
+    small: usize,
+    big_mib: usize,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args {
+        imp: String::new(),
+        endpoint: String::new(),
+        bucket: "bench".into(),
+        small: 1000,
+        big_mib: 256,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().with_context(|| format!("{k} needs a value"))?;
+        match k.as_str() {
+            "--impl" => a.imp = v,
+            "--endpoint" => a.endpoint = v,
+            "--bucket" => a.bucket = v,
+            "--small" => a.small = v.parse()?,
+            "--big-mib" => a.big_mib = v.parse()?,
+            _ => bail!("unknown argument {k}"),
+        }
+    }
+    if a.imp.is_empty() || a.endpoint.is_empty() {
+        bail!("usage: nimbus-bench --impl nimbus|sdk|object_store|opendal --endpoint URL [--bucket B]");
+    }
+    Ok(a)
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// A deterministic chunk stream of `total` bytes.
+fn chunks(total: usize) -> impl futures::Stream<Item = Bytes> {
+    let chunk = Bytes::from(vec![0x5a_u8; 256 * 1024]);
+    let n = total / chunk.len();
+    futures::stream::iter((0..n).map(move |_| chunk.clone()))
+}
+
+#[async_trait::async_trait]
+trait Bench: Send + Sync {
+    async fn put(&self, key: &str, body: Bytes) -> Result<()>;
+    async fn get(&self, key: &str) -> Result<usize>;
+    async fn put_stream(&self, key: &str, total: usize) -> Result<()>;
+    async fn get_stream(&self, key: &str) -> Result<usize>;
+    async fn list(&self, prefix: &str) -> Result<usize>;
+}
+
+struct NimbusB(S3Storage, String);
+#[async_trait::async_trait]
+impl Bench for NimbusB {
+    async fn put(&self, key: &str, body: Bytes) -> Result<()> {
+        self.0.put(&self.1, key, body, &PutOptions::default()).await?;
+        Ok(())
+    }
+    async fn get(&self, key: &str) -> Result<usize> {
+        Ok(self.0.get_bytes(&self.1, key).await?.len())
+    }
+    async fn put_stream(&self, key: &str, total: usize) -> Result<()> {
+        let s = Box::pin(chunks(total).map(Ok));
+        let o = WriterOptions::default().part_size(PART as u64);
+        self.0.upload_stream(&self.1, key, s, o).await?;
+        Ok(())
+    }
+    async fn get_stream(&self, key: &str) -> Result<usize> {
+        let mut r = self.0.get(&self.1, key, &GetOptions::default()).await?;
+        let mut n = 0;
+        while let Some(c) = r.body.next().await {
+            n += c?.len();
+        }
+        Ok(n)
+    }
+    async fn list(&self, prefix: &str) -> Result<usize> {
+        Ok(self.0.list_objects(&self.1, ListOptions::prefix(prefix)).await?.len())
+    }
+}
+
+struct SdkB(aws_sdk_s3::Client, String);
+#[async_trait::async_trait]
+impl Bench for SdkB {
+    async fn put(&self, key: &str, body: Bytes) -> Result<()> {
+        self.0
+            .put_object()
+            .bucket(&self.1)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await?;
+        Ok(())
+    }
+    async fn get(&self, key: &str) -> Result<usize> {
+        let o = self.0.get_object().bucket(&self.1).key(key).send().await?;
+        Ok(o.body.collect().await?.into_bytes().len())
+    }
+    async fn put_stream(&self, key: &str, total: usize) -> Result<()> {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        let up = self.0.create_multipart_upload().bucket(&self.1).key(key).send().await?;
+        let id = up.upload_id().context("upload id")?.to_string();
+        let mut s = Box::pin(chunks(total));
+        let mut buf = Vec::with_capacity(PART);
+        let mut parts = Vec::new();
+        loop {
+            let next = s.next().await;
+            if let Some(c) = &next {
+                buf.extend_from_slice(c);
+            }
+            if buf.len() >= PART || (next.is_none() && !buf.is_empty()) {
+                let n = parts.len() as i32 + 1;
+                let body = Bytes::from(std::mem::replace(&mut buf, Vec::with_capacity(PART)));
+                let r = self
+                    .0
+                    .upload_part()
+                    .bucket(&self.1)
+                    .key(key)
+                    .upload_id(&id)
+                    .part_number(n)
+                    .body(body.into())
+                    .send()
+                    .await?;
+                parts.push(
+                    CompletedPart::builder()
+                        .part_number(n)
+                        .set_e_tag(r.e_tag().map(str::to_string))
+                        .build(),
+                );
+            }
+            if next.is_none() {
+                break;
+            }
+        }
+        let done = CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
+        self.0
+            .complete_multipart_upload()
+            .bucket(&self.1)
+            .key(key)
+            .upload_id(id)
+            .multipart_upload(done)
+            .send()
+            .await?;
+        Ok(())
+    }
+    async fn get_stream(&self, key: &str) -> Result<usize> {
+        let mut o = self.0.get_object().bucket(&self.1).key(key).send().await?;
+        let mut n = 0;
+        while let Some(c) = o.body.try_next().await? {
+            n += c.len();
+        }
+        Ok(n)
+    }
+    async fn list(&self, prefix: &str) -> Result<usize> {
+        let mut n = 0;
+        let mut token = None;
+        loop {
+            let o = self
+                .0
+                .list_objects_v2()
+                .bucket(&self.1)
+                .prefix(prefix)
+                .set_continuation_token(token)
+                .send()
+                .await?;
+            n += o.contents().len();
+            token = o.next_continuation_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(n);
+            }
+        }
+    }
+}
+
+struct ObjB(Arc<dyn object_store::ObjectStore>);
+#[async_trait::async_trait]
+impl Bench for ObjB {
+    async fn put(&self, key: &str, body: Bytes) -> Result<()> {
+        self.0.put(&key.into(), body.into()).await?;
+        Ok(())
+    }
+    async fn get(&self, key: &str) -> Result<usize> {
+        Ok(self.0.get(&key.into()).await?.bytes().await?.len())
+    }
+    async fn put_stream(&self, key: &str, total: usize) -> Result<()> {
+        let up = self.0.put_multipart(&key.into()).await?;
+        let mut w = object_store::WriteMultipart::new_with_chunk_size(up, PART);
+        let mut s = Box::pin(chunks(total));
+        while let Some(c) = s.next().await {
+            w.wait_for_capacity(1).await?;
+            w.write(&c);
+        }
+        w.finish().await?;
+        Ok(())
+    }
+    async fn get_stream(&self, key: &str) -> Result<usize> {
+        let mut s = self.0.get(&key.into()).await?.into_stream();
+        let mut n = 0;
+        while let Some(c) = s.next().await {
+            n += c?.len();
+        }
+        Ok(n)
+    }
+    async fn list(&self, prefix: &str) -> Result<usize> {
+        let p: object_store::path::Path = prefix.trim_end_matches('/').into();
+        let mut s = self.0.list(Some(&p));
+        let mut n = 0;
+        while let Some(m) = s.next().await {
+            m?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+struct DalB(opendal::Operator);
+#[async_trait::async_trait]
+impl Bench for DalB {
+    async fn put(&self, key: &str, body: Bytes) -> Result<()> {
+        self.0.write(key, body).await?;
+        Ok(())
+    }
+    async fn get(&self, key: &str) -> Result<usize> {
+        Ok(self.0.read(key).await?.len())
+    }
+    async fn put_stream(&self, key: &str, total: usize) -> Result<()> {
+        let mut w = self.0.writer_with(key).chunk(PART).await?;
+        let mut s = Box::pin(chunks(total));
+        while let Some(c) = s.next().await {
+            w.write(c).await?;
+        }
+        w.close().await?;
+        Ok(())
+    }
+    async fn get_stream(&self, key: &str) -> Result<usize> {
+        let r = self.0.reader_with(key).chunk(PART).await?;
+        let mut s = r.into_bytes_stream(..).await?;
+        let mut n = 0;
+        while let Some(c) = s.next().await {
+            n += c?.len();
+        }
+        Ok(n)
+    }
+    async fn list(&self, prefix: &str) -> Result<usize> {
+        Ok(self
+            .0
+            .list_with(prefix)
+            .recursive(true)
+            .await?
+            .into_iter()
+            .filter(|e| e.metadata().is_file())
+            .count())
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let a = args()?;
+    let cfg = AwsConfig::with_static(&a.endpoint, "us-east-1", AK, SK);
+    if a.imp == "seed" {
+        // The bucket and 10,000 listing keys every implementation lists.
+        let s3 = S3Storage::connect(&cfg).await;
+        s3.create_bucket(&a.bucket, &Default::default()).await?;
+        let keys: Vec<String> = (0..10_000).map(|i| format!("listing/{i:05}")).collect();
+        futures::stream::iter(keys)
+            .map(|k| {
+                let s3 = s3.clone();
+                let b = a.bucket.clone();
+                async move { s3.put(&b, &k, Bytes::from_static(b"x"), &PutOptions::default()).await }
+            })
+            .buffer_unordered(32)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<nimbus_core::Result<Vec<_>>>()?;
+        println!("seeded");
+        return Ok(());
+    }
+    let bench: Box<dyn Bench> = match a.imp.as_str() {
+        "nimbus" => Box::new(NimbusB(S3Storage::connect(&cfg).await, a.bucket.clone())),
+        "sdk" => Box::new(SdkB(S3Storage::connect(&cfg).await.client().clone(), a.bucket.clone())),
+        "object_store" => Box::new(ObjB(Arc::new(
+            object_store::aws::AmazonS3Builder::new()
+                .with_endpoint(&a.endpoint)
+                .with_allow_http(true)
+                .with_virtual_hosted_style_request(false)
+                .with_region("us-east-1")
+                .with_bucket_name(&a.bucket)
+                .with_access_key_id(AK)
+                .with_secret_access_key(SK)
+                .build()?,
+        ))),
+        "opendal" => Box::new(DalB(
+            opendal::Operator::new(
+                opendal::services::S3::default()
+                    .endpoint(&a.endpoint)
+                    .region("us-east-1")
+                    .bucket(&a.bucket)
+                    .access_key_id(AK)
+                    .secret_access_key(SK),
+            )?
+            .finish(),
+        )),
+        other => bail!("unknown implementation {other}"),
+    };
+    let prefix = format!("{}/", a.imp);
+    let body = Bytes::from(vec![7u8; 4096]);
+
+    let t = Instant::now();
+    for i in 0..a.small {
+        bench.put(&format!("{prefix}small/{i:05}"), body.clone()).await?;
+    }
+    let put_ops = a.small as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for i in 0..a.small {
+        let n = bench.get(&format!("{prefix}small/{i:05}")).await?;
+        anyhow::ensure!(n == 4096, "short read");
+    }
+    let get_ops = a.small as f64 / t.elapsed().as_secs_f64();
+
+    let total = a.big_mib * 1024 * 1024;
+    let t = Instant::now();
+    bench.put_stream(&format!("{prefix}big.bin"), total).await?;
+    let put_mbs = a.big_mib as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let n = bench.get_stream(&format!("{prefix}big.bin")).await?;
+    anyhow::ensure!(n == total, "big read {n} != {total}");
+    let get_mbs = a.big_mib as f64 / t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let listed = bench.list("listing/").await?;
+    let list_s = t.elapsed().as_secs_f64();
+
+    println!(
+        "{{\"impl\":\"{}\",\"put_ops\":{put_ops:.1},\"get_ops\":{get_ops:.1},\"put_mbs\":{put_mbs:.1},\"get_mbs\":{get_mbs:.1},\"listed\":{listed},\"list_s\":{list_s:.3},\"peak_rss_mib\":{:.1}}}",
+        a.imp,
+        peak_rss_mib()
+    );
+    Ok(())
+}
