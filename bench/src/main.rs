@@ -25,6 +25,7 @@ struct Args {
     bucket: String,
     small: usize,
     big_mib: usize,
+    round: usize,
 }
 
 fn args() -> Result<Args> {
@@ -34,6 +35,7 @@ fn args() -> Result<Args> {
         bucket: "bench".into(),
         small: 1000,
         big_mib: 256,
+        round: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -44,6 +46,7 @@ fn args() -> Result<Args> {
             "--bucket" => a.bucket = v,
             "--small" => a.small = v.parse()?,
             "--big-mib" => a.big_mib = v.parse()?,
+            "--round" => a.round = v.parse()?,
             _ => bail!("unknown argument {k}"),
         }
     }
@@ -287,7 +290,7 @@ async fn main() -> Result<()> {
     let cfg = AwsConfig::with_static(&a.endpoint, "us-east-1", AK, SK);
     if a.imp == "seed" {
         // The bucket and 10,000 listing keys every implementation lists.
-        let s3 = S3Storage::connect(&cfg).await;
+        let s3 = S3Storage::connect(&cfg).await?;
         s3.create_bucket(&a.bucket, &Default::default()).await?;
         let keys: Vec<String> = (0..10_000).map(|i| format!("listing/{i:05}")).collect();
         futures::stream::iter(keys)
@@ -305,8 +308,8 @@ async fn main() -> Result<()> {
         return Ok(());
     }
     let bench: Box<dyn Bench> = match a.imp.as_str() {
-        "nimbus" => Box::new(NimbusB(S3Storage::connect(&cfg).await, a.bucket.clone())),
-        "sdk" => Box::new(SdkB(S3Storage::connect(&cfg).await.client().clone(), a.bucket.clone())),
+        "nimbus" => Box::new(NimbusB(S3Storage::connect(&cfg).await?, a.bucket.clone())),
+        "sdk" => Box::new(SdkB(S3Storage::connect(&cfg).await?.client().clone(), a.bucket.clone())),
         "object_store" => Box::new(ObjB(Arc::new(
             object_store::aws::AmazonS3Builder::new()
                 .with_endpoint(&a.endpoint)
@@ -331,7 +334,9 @@ async fn main() -> Result<()> {
         )),
         other => bail!("unknown implementation {other}"),
     };
-    let prefix = format!("{}/", a.imp);
+    // A fresh prefix per implementation and round: every run creates new objects (s3s-fs
+    // creates files faster than it replaces them, which would favour whoever runs first).
+    let prefix = format!("{}-r{}/", a.imp, a.round);
     let body = Bytes::from(vec![7u8; 4096]);
 
     let t = Instant::now();

@@ -79,13 +79,13 @@ impl PresignClient for HttpPresign {
 }
 
 /// S3 through `cfg`, storage rows proven by `proof` (e.g. `emulator: moto 5.2.5`).
-pub async fn s3_target(provider: &str, cfg: &AwsConfig, proof: &str) -> Target {
-    let s3 = S3Storage::connect(cfg).await;
+pub async fn s3_target(provider: &str, cfg: &AwsConfig, proof: &str) -> Result<Target> {
+    let s3 = S3Storage::connect(cfg).await?;
     let mut t = Target::new(provider);
     t.storage = Some(Arc::new(s3));
     t.presign = Some(Arc::new(HttpPresign::default()));
     t.proof.insert("storage".into(), proof.into());
-    t
+    Ok(t)
 }
 
 /// Adds EC2 compute and VPC network through `cfg` to a target, rows proven by `proof`.

@@ -46,7 +46,7 @@ async fn s3_ec2_and_vpc_on_moto_pass_the_suite() {
         return;
     };
     let cfg = AwsConfig::with_static(&ep, "us-east-1", "testing", "testing");
-    let mut t = aws::s3_target("aws", &cfg, "emulator: moto 5.2.5").await;
+    let mut t = aws::s3_target("aws", &cfg, "emulator: moto 5.2.5").await.unwrap();
     aws::add_ec2(&mut t, &cfg, "emulator: moto 5.2.5").await;
     t.differences = aws::moto_differences();
     t.differences.extend(aws::moto_ec2_differences());
@@ -93,7 +93,9 @@ async fn s3_compatible_on_s3s_fs_passes_the_suite() {
         return;
     };
     let cfg = AwsConfig::with_static(&ep, "us-east-1", "AKNIMBUSTEST", "SKNIMBUSTEST");
-    let mut t = aws::s3_target("s3-compatible", &cfg, "emulator: s3s-fs 0.14.1 (SigV4-strict)").await;
+    let mut t = aws::s3_target("s3-compatible", &cfg, "emulator: s3s-fs 0.14.1 (SigV4-strict)")
+        .await
+        .unwrap();
     t.differences = aws::s3s_differences();
     let r = suite(t, "s3-compatible", 50).await;
     // What moto cannot prove: a tampered presigned URL is refused.
@@ -119,7 +121,7 @@ async fn nimbus_and_the_official_sdk_read_each_others_objects() {
         return;
     };
     let cfg = AwsConfig::with_static(&ep, "us-east-1", "testing", "testing");
-    let s3 = S3Storage::connect(&cfg).await;
+    let s3 = S3Storage::connect(&cfg).await.unwrap();
     let raw: std::sync::Arc<aws_sdk_s3::Client> = s3.native_as::<aws_sdk_s3::Client>().expect("escape hatch");
     let bucket = format!("interop-{}", std::process::id());
     s3.create_bucket(&bucket, &Default::default()).await.unwrap();

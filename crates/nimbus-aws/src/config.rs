@@ -46,6 +46,19 @@ const STORAGE_KEYS: &[KeyDef] = &[
         kind: KeyKind::String,
         doc: "Shared config profile of the AWS chain.",
     },
+    KeyDef {
+        name: "preset",
+        aliases: &["s3_preset", "flavor"],
+        kind: KeyKind::String,
+        doc:
+            "S3-compatible cloud: minio, ceph-rgw, r2, oss, cos, obs, b2 (endpoint, region, addressing, capabilities).",
+    },
+    KeyDef {
+        name: "account_id",
+        aliases: &["r2_account_id"],
+        kind: KeyKind::String,
+        doc: "Account id in the preset's endpoint (Cloudflare R2).",
+    },
 ];
 
 /// EC2 and VPC keys: the storage keys without path-style addressing.
@@ -96,6 +109,10 @@ pub struct AwsConfig {
     pub force_path_style: Option<bool>,
     /// Shared config profile.
     pub profile: Option<String>,
+    /// S3-compatible preset name (see [`crate::presets`]).
+    pub preset: Option<String>,
+    /// Account id for the preset's endpoint (R2).
+    pub account_id: Option<String>,
 }
 
 impl AwsConfig {
@@ -136,6 +153,12 @@ impl AwsConfig {
                 None
             },
             profile: s.get("profile").map(str::to_string),
+            preset: if service == Service::S3 {
+                s.get("preset").map(str::to_string)
+            } else {
+                None
+            },
+            account_id: s.get("account_id").map(str::to_string),
         })
     }
 
@@ -153,18 +176,57 @@ impl AwsConfig {
     /// Whether path-style addressing is used: explicit, else implied by an endpoint whose host
     /// is an IP address or `localhost` (virtual-hosted names cannot resolve there).
     pub fn path_style(&self) -> bool {
+        let preset = self.preset_path_style();
         self.force_path_style.unwrap_or_else(|| {
-            self.endpoint.as_deref().is_some_and(|e| {
-                let host = e
-                    .split("://")
-                    .nth(1)
-                    .unwrap_or(e)
-                    .split(['/', ':'])
-                    .next()
-                    .unwrap_or("");
-                host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[')
-            })
+            preset
+                || self.endpoint.as_deref().is_some_and(|e| {
+                    let host = e
+                        .split("://")
+                        .nth(1)
+                        .unwrap_or(e)
+                        .split(['/', ':'])
+                        .next()
+                        .unwrap_or("");
+                    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[')
+                })
         })
+    }
+
+    #[cfg(feature = "storage")]
+    fn preset_path_style(&self) -> bool {
+        self.preset
+            .as_deref()
+            .and_then(|p| crate::presets::preset(p).ok())
+            .is_some_and(|p| p.path_style)
+    }
+
+    #[cfg(not(feature = "storage"))]
+    fn preset_path_style(&self) -> bool {
+        false
+    }
+
+    /// Fills endpoint and region from the preset where they are not set; checks the preset
+    /// name. Without a preset, returns the configuration unchanged.
+    #[cfg(feature = "storage")]
+    pub fn resolved(&self) -> Result<AwsConfig> {
+        let Some(name) = &self.preset else {
+            return Ok(self.clone());
+        };
+        let p = crate::presets::preset(name)?;
+        let mut c = self.clone();
+        if c.region.is_none() {
+            c.region = p.default_region.map(str::to_string);
+        }
+        if c.endpoint.is_none() {
+            c.endpoint = Some(p.endpoint_for(c.region.as_deref(), c.account_id.as_deref())?);
+        }
+        if c.region.is_none() {
+            return Err(nimbus_core::Error::invalid(format!(
+                "{} needs `region` (the signing region of your endpoint)",
+                p.title
+            )));
+        }
+        Ok(c)
     }
 
     /// The SDK configuration: the standard chain, overridden by what is set here.

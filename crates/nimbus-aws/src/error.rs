@@ -12,7 +12,7 @@ pub(crate) fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         "NoSuchKey" | "NoSuchBucket" | "NotFound" | "NoSuchUpload" | "NoSuchVersion" => ErrorKind::NotFound,
         "PreconditionFailed" => ErrorKind::PreconditionFailed,
         "NotModified" => ErrorKind::NotModified,
-        "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" => ErrorKind::AlreadyExists,
+        "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" | "FileAlreadyExists" => ErrorKind::AlreadyExists,
         "BucketNotEmpty" | "ConditionalRequestConflict" | "OperationAborted" => ErrorKind::Conflict,
         "InvalidRange" | "InvalidArgument" | "InvalidBucketName" | "EntityTooSmall" | "EntityTooLarge"
         | "InvalidPart" | "InvalidPartOrder" | "MalformedXML" | "KeyTooLongError" | "InvalidRequest" => {

@@ -1,7 +1,9 @@
 //! # nimbus-aws — Nimbus on Amazon Web Services and S3-compatible clouds
 //!
 //! - `storage` feature: Amazon S3 and S3-compatible endpoints through the official
-//!   `aws-sdk-s3` ([`S3Storage`]); never compiles `aws-sdk-ec2`.
+//!   `aws-sdk-s3` ([`S3Storage`]); never compiles `aws-sdk-ec2`. Named S3-compatible clouds
+//!   (MinIO, Ceph RGW, Cloudflare R2, Aliyun OSS, Tencent COS, Huawei OBS, Backblaze B2) are
+//!   [`presets`]: endpoint pattern, region, addressing and their documented differences.
 //! - `compute` feature: EC2 instances ([`Ec2Compute`]) and VPC networking ([`VpcNetwork`])
 //!   through the official `aws-sdk-ec2`.
 //!
@@ -20,6 +22,8 @@ mod ec2;
 mod error;
 #[cfg(feature = "compute")]
 pub mod network;
+#[cfg(feature = "storage")]
+pub mod presets;
 #[cfg(feature = "storage")]
 pub mod storage;
 

@@ -59,7 +59,7 @@ pub async fn run(a: ConformanceArgs) -> Result<()> {
                 (None, Some(e)) => format!("endpoint {e}"),
                 (None, None) => "live: AWS".to_string(),
             };
-            let mut t = nimbus_conformance::aws::s3_target(p, &cfg, &proof).await;
+            let mut t = nimbus_conformance::aws::s3_target(p, &cfg, &proof).await?;
             match a.emulator.as_deref() {
                 Some("moto") => t.differences = nimbus_conformance::aws::moto_differences(),
                 Some("s3s-fs") => t.differences = nimbus_conformance::aws::s3s_differences(),

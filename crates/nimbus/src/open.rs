@@ -1,5 +1,6 @@
 //! Opening services from URLs and profiles, for the providers compiled in.
 
+#[cfg(feature = "local")]
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -123,7 +124,7 @@ pub async fn open_storage_url(url: &str) -> Result<OpenedUrl> {
             }
             let cfg = nimbus_aws::AwsConfig::from_settings(&settings)?;
             Ok(OpenedUrl {
-                storage: Arc::new(nimbus_aws::S3Storage::connect(&cfg).await),
+                storage: Arc::new(nimbus_aws::S3Storage::connect(&cfg).await?),
                 bucket: u.bucket,
                 key: u.key,
             })
@@ -141,6 +142,7 @@ pub async fn open_storage_url(url: &str) -> Result<OpenedUrl> {
     }
 }
 
+#[cfg_attr(not(feature = "local"), allow(dead_code))]
 fn check_options(u: &StorageUrl, known: &[&str]) -> Result<()> {
     for k in u.options.keys() {
         if !known.contains(&k.as_str()) {
@@ -165,6 +167,7 @@ fn check_options(u: &StorageUrl, known: &[&str]) -> Result<()> {
     Ok(())
 }
 
+#[cfg_attr(not(feature = "local"), allow(dead_code))]
 fn split_bucket(rest: &str) -> Result<(String, String)> {
     let rest = rest.trim_start_matches('/');
     let (b, k) = rest.split_once('/').unwrap_or((rest, ""));
@@ -209,7 +212,7 @@ impl Clouds {
             "local" => nimbus_local::config::storage_from_settings(&c.settings),
             #[cfg(feature = "aws-storage")]
             "aws" => Ok(Arc::new(
-                nimbus_aws::S3Storage::connect(&nimbus_aws::AwsConfig::from_settings(&c.settings)?).await,
+                nimbus_aws::S3Storage::connect(&nimbus_aws::AwsConfig::from_settings(&c.settings)?).await?,
             )),
             p => Err(no_provider(p)),
         }

@@ -40,8 +40,11 @@ const SIZES_TTL: Duration = Duration::from_secs(15 * 60);
 #[derive(Debug, Clone)]
 pub struct Ec2Compute {
     ec2: Ec2,
-    sizes: Arc<Mutex<Option<(Instant, Vec<Size>)>>>,
+    sizes: Arc<Mutex<Option<CachedSizes>>>,
 }
+
+/// The size catalogue and when it was fetched.
+type CachedSizes = (Instant, Vec<Size>);
 
 /// What EC2 can do.
 pub fn ec2_capabilities() -> ComputeCapabilities {

@@ -24,6 +24,7 @@ use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCap
 
 use crate::config::AwsConfig;
 use crate::error::from_sdk;
+use crate::presets::{self, CreateOnly};
 
 const PROVIDER: &str = "aws-s3";
 
@@ -33,12 +34,15 @@ pub struct S3Storage {
     client: Client,
     region: String,
     caps: StorageCapabilities,
+    create_only: CreateOnly,
+    preset: Option<&'static str>,
 }
 
 impl std::fmt::Debug for S3Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Storage")
             .field("region", &self.region)
+            .field("preset", &self.preset)
             .finish_non_exhaustive()
     }
 }
@@ -89,7 +93,11 @@ fn to_systime(t: &aws_sdk_s3::primitives::DateTime) -> Option<std::time::SystemT
 
 impl S3Storage {
     /// Connects with the given settings (no network call is made until the first request).
-    pub async fn connect(cfg: &AwsConfig) -> Self {
+    /// A `preset` fills endpoint, region, addressing and capabilities; an unknown preset or
+    /// one missing its region/account is `InvalidInput`.
+    pub async fn connect(cfg: &AwsConfig) -> Result<Self> {
+        let cfg = cfg.resolved()?;
+        let preset = cfg.preset.as_deref().map(presets::preset).transpose()?;
         let sdk = cfg.sdk_config().await;
         let conf = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(cfg.path_style())
@@ -98,11 +106,13 @@ impl S3Storage {
             .region()
             .map(|r| r.to_string())
             .unwrap_or_else(|| "us-east-1".into());
-        S3Storage {
+        Ok(S3Storage {
             client: Client::from_conf(conf),
             region,
-            caps: s3_capabilities(),
-        }
+            caps: preset.map_or_else(s3_capabilities, |p| p.capabilities()),
+            create_only: preset.map_or(CreateOnly::IfNoneMatch, |p| p.create_only),
+            preset: preset.map(|p| p.name),
+        })
     }
 
     /// With other declared capabilities (S3-compatible presets).
@@ -118,6 +128,30 @@ impl S3Storage {
 
     fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
         e.context(PROVIDER, op, res)
+    }
+
+    /// The typed unsupported error for a put mode this endpoint does not declare.
+    fn check_mode(&self, mode: &PutMode) -> Result<()> {
+        match mode {
+            PutMode::Create if !self.caps.put_create_only => Err(Error::unsupported(Capability::PutCreateOnly)),
+            PutMode::Update(_) if !self.caps.put_if_version => Err(Error::unsupported(Capability::PutIfVersion)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The vendor header that expresses create-only, where the preset uses one.
+    fn create_only_header(&self, mode: &PutMode) -> Option<&'static str> {
+        match (mode, self.create_only) {
+            (PutMode::Create, CreateOnly::Header(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Whether an error answers a create-only write whose key exists: 412 for
+    /// `If-None-Match`, 409 (`FileAlreadyExists` on OSS) for forbid-overwrite headers.
+    fn refused_create(e: &Error, header: Option<&str>) -> bool {
+        matches!(e.kind(), ErrorKind::PreconditionFailed | ErrorKind::AlreadyExists)
+            || (header.is_some() && e.kind() == ErrorKind::Conflict)
     }
 
     fn check(bucket: &str, key: &str) -> Result<()> {
@@ -226,14 +260,27 @@ impl Storage for S3Storage {
         for (k, v) in &options.user_metadata {
             req = req.metadata(k.to_lowercase(), v);
         }
+        self.check_mode(&options.mode).map_err(|e| Self::ctx(e, "put", res))?;
+        let header = self.create_only_header(&options.mode);
         req = match &options.mode {
-            PutMode::Create => req.if_none_match("*"),
+            PutMode::Create if header.is_none() => req.if_none_match("*"),
             PutMode::Update(v) => req.if_match(quote(v)),
             _ => req,
         };
-        let out = req.send().await.map_err(|e| {
+        let sent = match header {
+            Some(h) => {
+                req.customize()
+                    .mutate_request(move |r| {
+                        r.headers_mut().insert(h, "true");
+                    })
+                    .send()
+                    .await
+            }
+            None => req.send().await,
+        };
+        let out = sent.map_err(|e| {
             let mut e = from_sdk(e);
-            if options.mode == PutMode::Create && e.kind() == ErrorKind::PreconditionFailed {
+            if options.mode == PutMode::Create && Self::refused_create(&e, header) {
                 e = Error::new(ErrorKind::AlreadyExists, "object exists (create-only put)")
                     .with_raw_code(e.raw_code().unwrap_or("PreconditionFailed").to_string());
             }
@@ -335,6 +382,13 @@ impl Storage for S3Storage {
 
     async fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteOutcome>> {
         let res = || bucket.to_string();
+        if !self.caps.batch_delete {
+            return Err(Self::ctx(
+                Error::unsupported(Capability::BatchDelete),
+                "delete_many",
+                res,
+            ));
+        }
         if keys.len() > self.caps.batch_delete_max {
             return Err(Self::ctx(
                 Error::invalid(format!(
@@ -480,10 +534,21 @@ impl Storage for S3Storage {
         for (k, v) in &options.user_metadata {
             req = req.metadata(k.to_lowercase(), v);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| Self::ctx(from_sdk(e), "create_multipart", res))?;
+        self.check_mode(&options.mode)
+            .map_err(|e| Self::ctx(e, "create_multipart", res))?;
+        // A forbid-overwrite header is documented on multipart initiation (OSS, COS).
+        let sent = match self.create_only_header(&options.mode) {
+            Some(h) => {
+                req.customize()
+                    .mutate_request(move |r| {
+                        r.headers_mut().insert(h, "true");
+                    })
+                    .send()
+                    .await
+            }
+            None => req.send().await,
+        };
+        let out = sent.map_err(|e| Self::ctx(from_sdk(e), "create_multipart", res))?;
         let id = out
             .upload_id()
             .ok_or_else(|| Error::internal("no upload id in the answer"))?;
@@ -541,14 +606,30 @@ impl Storage for S3Storage {
             .key(&upload.key)
             .upload_id(id)
             .multipart_upload(done);
-        if mode == "create" {
+        let header = if mode == "create" {
+            self.create_only_header(&PutMode::Create)
+        } else {
+            None
+        };
+        if mode == "create" && header.is_none() {
             req = req.if_none_match("*");
         } else if let Some(v) = mode.strip_prefix("update:") {
             req = req.if_match(quote(v));
         }
-        req.send().await.map_err(|e| {
+        let sent = match header {
+            Some(h) => {
+                req.customize()
+                    .mutate_request(move |r| {
+                        r.headers_mut().insert(h, "true");
+                    })
+                    .send()
+                    .await
+            }
+            None => req.send().await,
+        };
+        sent.map_err(|e| {
             let mut e = from_sdk(e);
-            if mode == "create" && e.kind() == ErrorKind::PreconditionFailed {
+            if mode == "create" && Self::refused_create(&e, header) {
                 e = Error::new(ErrorKind::AlreadyExists, "object exists (create-only put)");
             }
             Self::ctx(e, "complete_multipart", res)
