@@ -2,7 +2,8 @@
 //!
 //! Sizes are the region's x86_64 instance types (DescribeInstanceTypes; the portable image
 //! aliases are x86_64 AMIs, and requirements must never pick an Arm type for them — Arm types
-//! stay reachable by explicit id). Images are found by alias (see [`images`]). Names and
+//! stay reachable by explicit id). Images are found by alias (owner and name pattern, newest
+//! first; see `compute/images.rs`). Names and
 //! labels are tags. A plain EC2 stop already releases the host and ends compute billing, so
 //! the portable `Deallocate` stop is the same call.
 
