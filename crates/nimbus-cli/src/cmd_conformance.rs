@@ -36,14 +36,14 @@ pub struct ConformanceArgs {
     services: Vec<String>,
 }
 
-pub async fn run(a: ConformanceArgs) -> Result<()> {
+pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let target = match a.provider.as_str() {
         "local" => nimbus_conformance::local::fs_target(dir.path())?,
         "local-memory" => nimbus_conformance::local::memory_target(),
         #[cfg(feature = "aws")]
         p @ ("aws" | "s3-compatible") => {
-            let profile = nimbus::Clouds::from_profile(None)?.profile;
+            let profile = nimbus::Clouds::from_profile(profile_name)?.profile;
             let of = |svc: &nimbus::config::ServiceConfig| {
                 if svc.provider == "aws" {
                     svc.settings.clone()

@@ -1,4 +1,7 @@
 //! `nimbus storage …`
+//!
+//! Every object argument is a URL (`file:///root/bucket/key`, `memory://…`, `s3://…`) or a
+//! plain `BUCKET/KEY` in the storage of the selected profile.
 
 use std::sync::Arc;
 
@@ -70,8 +73,23 @@ pub enum StorageCmd {
     },
 }
 
-async fn open(url: &str) -> Result<OpenedUrl> {
-    let mut o = open_storage_url(url).await?;
+/// A URL (`file://`, `memory://`, `s3://…`) opens the store it names; a plain `BUCKET[/KEY]`
+/// means the storage of the profile (`--profile`, `NIMBUS_PROFILE`, or the file's default).
+async fn open(url: &str, profile: Option<&str>) -> Result<OpenedUrl> {
+    let mut o = if url.contains("://") {
+        open_storage_url(url).await?
+    } else {
+        let storage = nimbus::Clouds::from_profile(profile)?.storage().await?;
+        let (bucket, key) = url.split_once('/').unwrap_or((url, ""));
+        if bucket.is_empty() {
+            bail!("`{url}` names no bucket: use BUCKET/KEY or a URL such as s3://BUCKET/KEY");
+        }
+        OpenedUrl {
+            storage,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        }
+    };
     o.storage = with_standard_layers(o.storage);
     Ok(o)
 }
@@ -83,19 +101,19 @@ fn need_key(o: &OpenedUrl, url: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
+pub async fn run(cmd: StorageCmd, profile: Option<&str>) -> Result<()> {
     match cmd {
         StorageCmd::Init { dir } => {
             nimbus::local::open_fs(&dir, Default::default())?;
             println!("initialised store root {}", dir.display());
         }
         StorageCmd::Mb { url } => {
-            let o = open(&url).await?;
+            let o = open(&url, profile).await?;
             o.storage.create_bucket(&o.bucket, &Default::default()).await?;
             println!("created bucket {}", o.bucket);
         }
         StorageCmd::Rb { url } => {
-            let o = open(&url).await?;
+            let o = open(&url, profile).await?;
             o.storage.delete_bucket(&o.bucket).await?;
             println!("removed bucket {}", o.bucket);
         }
@@ -105,7 +123,7 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             content_type,
             create_only,
         } => {
-            let o = open(&url).await?;
+            let o = open(&url, profile).await?;
             need_key(&o, &url)?;
             let (body, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if src == "-" {
                 (Box::new(tokio::io::stdin()), None)
@@ -142,7 +160,7 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             );
         }
         StorageCmd::Get { url, dest } => {
-            let o = open(&url).await?;
+            let o = open(&url, profile).await?;
             need_key(&o, &url)?;
             let res = o.storage.get(&o.bucket, &o.key, &GetOptions::default()).await?;
             let pb = Arc::new(bytes_bar(Some(res.meta.size), &format!("get {}", o.key)));
@@ -163,7 +181,7 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             pb.finish_and_clear();
         }
         StorageCmd::Ls { url, recursive } => {
-            let o = open(&url).await?;
+            let o = open(&url, profile).await?;
             let mut opts = ListOptions::default();
             if !o.key.is_empty() {
                 opts.prefix = Some(o.key.clone());
@@ -180,14 +198,14 @@ pub async fn run(cmd: StorageCmd, _profile: Option<&str>) -> Result<()> {
             }
         }
         StorageCmd::Rm { url } => {
-            let o = open(&url).await?;
+            let o = open(&url, profile).await?;
             need_key(&o, &url)?;
             o.storage.delete(&o.bucket, &o.key).await?;
             println!("deleted {}/{}", o.bucket, o.key);
         }
         StorageCmd::Cp { src, dst } => {
-            let s = open(&src).await?;
-            let d = open_storage_url(&dst).await?;
+            let s = open(&src, profile).await?;
+            let d = open(&dst, profile).await?;
             need_key(&s, &src)?;
             need_key(&d, &dst)?;
             if s.storage.provider() != d.storage.provider() {

@@ -59,7 +59,7 @@ fn main() {
             Cmd::Storage(c) => cmd_storage::run(c, profile.as_deref()).await,
             Cmd::Compute(c) => cmd_compute::run(c, profile.as_deref()).await,
             Cmd::Network(c) => cmd_network::run(c, profile.as_deref()).await,
-            Cmd::Conformance(a) => cmd_conformance::run(a).await,
+            Cmd::Conformance(a) => cmd_conformance::run(a, profile.as_deref()).await,
             Cmd::Config(c) => cmd_config::run(c, profile.as_deref()),
         }
     });

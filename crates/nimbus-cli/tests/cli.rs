@@ -131,3 +131,37 @@ fn compute_lifecycle_with_profile_state_shared_between_processes() {
     assert!(run(&["compute", "stop", &id, "--wait"]).contains("stopped"));
     assert!(run(&["compute", "terminate", &id, "--wait"]).contains("terminated"));
 }
+
+#[test]
+fn storage_commands_use_the_profile_for_plain_bucket_paths() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let root = h.join("acme-store");
+    std::fs::write(
+        h.join("nimbus.toml"),
+        format!(
+            "[profiles.acme.storage]\nroot = '{}'\n[profiles.other.storage]\nroot = '{}'\n",
+            root.display(),
+            h.join("other-store").display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| nimbus(h, args, Some(b"from the profile"));
+    for args in [
+        &["--profile", "acme", "storage", "mb", "reports"][..],
+        &["--profile", "acme", "storage", "put", "-", "reports/q4.txt"][..],
+    ] {
+        let o = run(args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+    }
+    let got = run(&["--profile", "acme", "storage", "get", "reports/q4.txt", "-"]);
+    assert_eq!(text(&got.stdout), "from the profile");
+    // The object is a plain file under the profile's root, and another profile does not see it.
+    assert_eq!(
+        std::fs::read_to_string(root.join("reports/q4.txt")).unwrap(),
+        "from the profile"
+    );
+    let other = run(&["--profile", "other", "storage", "get", "reports/q4.txt", "-"]);
+    assert!(!other.status.success());
+    assert!(text(&other.stderr).contains("not"), "{}", text(&other.stderr));
+}
