@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{InstanceType, Placement, ResourceType};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use base64::Engine;
 use nimbus_core::compute::{
     pick_size, Image, ImageChoice, Instance, InstanceFilter, InstanceSpec, Region, Size, SizeChoice, StopMode,
@@ -77,6 +80,24 @@ impl Ec2Compute {
 
     fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
         e.context(PROVIDER, op, res)
+    }
+
+    /// Awaits a state-changing call, then describes the instance (the calls answer only
+    /// with state transitions, not the whole instance).
+    async fn then_describe<T, E>(
+        &self,
+        id: &str,
+        op: &'static str,
+        sent: impl std::future::Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<Instance>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let done = async {
+            sent.await.map_err(from_sdk)?;
+            self.describe(id).await
+        };
+        done.await.map_err(|e| Self::ctx(e, op, || id.into()))
     }
 
     async fn describe(&self, id: &str) -> Result<Instance> {
@@ -292,59 +313,39 @@ impl Compute for Ec2Compute {
     }
 
     async fn start_instance(&self, id: &str) -> Result<Instance> {
-        let op = async {
-            self.ec2
-                .client
-                .start_instances()
-                .instance_ids(id)
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            self.describe(id).await
-        };
-        op.await.map_err(|e| Self::ctx(e, "start_instance", || id.into()))
+        self.then_describe(
+            id,
+            "start_instance",
+            self.ec2.client.start_instances().instance_ids(id).send(),
+        )
+        .await
     }
 
     async fn stop_instance(&self, id: &str, _mode: StopMode) -> Result<Instance> {
         // Both modes are one call: an EC2 stop releases the host (no compute billing).
-        let op = async {
-            self.ec2
-                .client
-                .stop_instances()
-                .instance_ids(id)
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            self.describe(id).await
-        };
-        op.await.map_err(|e| Self::ctx(e, "stop_instance", || id.into()))
+        self.then_describe(
+            id,
+            "stop_instance",
+            self.ec2.client.stop_instances().instance_ids(id).send(),
+        )
+        .await
     }
 
     async fn reboot_instance(&self, id: &str) -> Result<Instance> {
-        let op = async {
-            self.ec2
-                .client
-                .reboot_instances()
-                .instance_ids(id)
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            self.describe(id).await
-        };
-        op.await.map_err(|e| Self::ctx(e, "reboot_instance", || id.into()))
+        self.then_describe(
+            id,
+            "reboot_instance",
+            self.ec2.client.reboot_instances().instance_ids(id).send(),
+        )
+        .await
     }
 
     async fn terminate_instance(&self, id: &str) -> Result<Instance> {
-        let op = async {
-            self.ec2
-                .client
-                .terminate_instances()
-                .instance_ids(id)
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            self.describe(id).await
-        };
-        op.await.map_err(|e| Self::ctx(e, "terminate_instance", || id.into()))
+        self.then_describe(
+            id,
+            "terminate_instance",
+            self.ec2.client.terminate_instances().instance_ids(id).send(),
+        )
+        .await
     }
 }

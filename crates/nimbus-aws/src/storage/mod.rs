@@ -160,6 +160,25 @@ impl S3Storage {
     }
 }
 
+/// Sends a request; with `Some(header)`, the vendor header is set to `true` first (the
+/// forbid-overwrite headers of OSS and COS). A macro because every operation has its own
+/// fluent builder type.
+macro_rules! send_with_flag {
+    ($req:expr, $header:expr) => {
+        match $header {
+            Some(h) => {
+                $req.customize()
+                    .mutate_request(move |r| {
+                        r.headers_mut().insert(h, "true");
+                    })
+                    .send()
+                    .await
+            }
+            None => $req.send().await,
+        }
+    };
+}
+
 fn body_stream(body: AwsBody) -> ByteStream {
     Box::pin(futures::stream::try_unfold(body, |mut b| async move {
         match b.try_next().await {
@@ -267,17 +286,7 @@ impl Storage for S3Storage {
             PutMode::Update(v) => req.if_match(quote(v)),
             _ => req,
         };
-        let sent = match header {
-            Some(h) => {
-                req.customize()
-                    .mutate_request(move |r| {
-                        r.headers_mut().insert(h, "true");
-                    })
-                    .send()
-                    .await
-            }
-            None => req.send().await,
-        };
+        let sent = send_with_flag!(req, header);
         let out = sent.map_err(|e| {
             let mut e = from_sdk(e);
             if options.mode == PutMode::Create && Self::refused_create(&e, header) {
@@ -537,17 +546,7 @@ impl Storage for S3Storage {
         self.check_mode(&options.mode)
             .map_err(|e| Self::ctx(e, "create_multipart", res))?;
         // A forbid-overwrite header is documented on multipart initiation (OSS, COS).
-        let sent = match self.create_only_header(&options.mode) {
-            Some(h) => {
-                req.customize()
-                    .mutate_request(move |r| {
-                        r.headers_mut().insert(h, "true");
-                    })
-                    .send()
-                    .await
-            }
-            None => req.send().await,
-        };
+        let sent = send_with_flag!(req, self.create_only_header(&options.mode));
         let out = sent.map_err(|e| Self::ctx(from_sdk(e), "create_multipart", res))?;
         let id = out
             .upload_id()
@@ -616,17 +615,7 @@ impl Storage for S3Storage {
         } else if let Some(v) = mode.strip_prefix("update:") {
             req = req.if_match(quote(v));
         }
-        let sent = match header {
-            Some(h) => {
-                req.customize()
-                    .mutate_request(move |r| {
-                        r.headers_mut().insert(h, "true");
-                    })
-                    .send()
-                    .await
-            }
-            None => req.send().await,
-        };
+        let sent = send_with_flag!(req, header);
         sent.map_err(|e| {
             let mut e = from_sdk(e);
             if mode == "create" && Self::refused_create(&e, header) {
