@@ -30,7 +30,7 @@ pub(crate) fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         "NotImplemented" => ErrorKind::Unsupported,
         // EC2 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
         c if c.ends_with(".NotFound") || c.ends_with(".NotFoundException") => ErrorKind::NotFound,
-        c if c.ends_with(".Duplicate") || c == "InvalidGroup.Duplicate" => ErrorKind::AlreadyExists,
+        c if c.ends_with(".Duplicate") => ErrorKind::AlreadyExists,
         c if c.ends_with(".Malformed") => ErrorKind::InvalidInput,
         "DependencyViolation"
         | "IncorrectInstanceState"
@@ -45,12 +45,10 @@ pub(crate) fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         | "MissingParameter"
         | "InvalidVpcRange"
         | "InvalidSubnet.Range"
-        | "InvalidPermission.Malformed"
         | "InvalidAMIID.Unavailable"
         | "Unsupported"
         | "InvalidInstanceType"
         | "InvalidAvailabilityZone"
-        | "InvalidUserData.Malformed"
         | "ValidationError" => ErrorKind::InvalidInput,
         "InsufficientInstanceCapacity"
         | "InsufficientHostCapacity"

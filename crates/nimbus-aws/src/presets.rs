@@ -11,8 +11,6 @@
 //! None of these clouds runs here: the presets are proven only as far as the generic S3 path
 //! (moto, s3s-fs) and the unit tests below go. docs/s3-compatible.md says so per row.
 
-use std::time::Duration;
-
 use nimbus_core::config::suggest;
 use nimbus_core::{Error, Result, StorageCapabilities};
 
@@ -305,7 +303,6 @@ impl Preset {
         if !self.batch_delete {
             c.batch_delete_max = 0;
         }
-        c.presign_max_expiry = Duration::from_secs(7 * 24 * 3600);
         c
     }
 

@@ -34,6 +34,9 @@ const PROVIDER: &str = "aws-ec2";
 
 /// States of instances that still hold their name.
 const LIVE: [&str; 4] = ["pending", "running", "stopping", "stopped"];
+/// States listed unless terminated instances are asked for: the live ones and those on their
+/// way out.
+const NOT_TERMINATED: [&str; 5] = ["pending", "running", "stopping", "stopped", "shutting-down"];
 
 /// How long the region's instance-type catalogue is reused: DescribeInstanceTypes is
 /// several paged calls (about 800 types) and changes when AWS launches a family, not per
@@ -290,10 +293,7 @@ impl Compute for Ec2Compute {
             req = req.filters(filter(&format!("tag:{k}"), [v.as_str()]));
         }
         if !f.include_terminated {
-            req = req.filters(filter(
-                "instance-state-name",
-                ["pending", "running", "stopping", "stopped", "shutting-down"],
-            ));
+            req = req.filters(filter("instance-state-name", NOT_TERMINATED));
         }
         let pages: Vec<_> = req
             .into_paginator()

@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, SecurityGroup, Subnet as AwsSubnet, Vpc};
-use ipnet::Ipv4Net;
 use nimbus_core::network::validate::{check_prefix, validate_name, validate_rules};
 use nimbus_core::network::{Direction, Firewall, FirewallRule, FirewallSpec, Network, NetworkSpec, Subnet, SubnetSpec};
 use nimbus_core::{Error, ErrorKind, FirewallAttachment, NetworkCapabilities, NetworkService, Result, Scope};
@@ -46,16 +45,6 @@ pub fn vpc_capabilities() -> NetworkCapabilities {
 #[derive(Debug, Clone)]
 pub struct VpcNetwork {
     ec2: Ec2,
-}
-
-fn check_cidr(what: &str, cidr: Ipv4Net, range: (u8, u8)) -> Result<()> {
-    if cidr.trunc() != cidr {
-        return Err(Error::invalid(format!(
-            "{what} range {cidr} has host bits set; did you mean {}?",
-            cidr.trunc()
-        )));
-    }
-    check_prefix(what, cidr, range)
 }
 
 impl VpcNetwork {
@@ -140,7 +129,7 @@ impl VpcNetwork {
     async fn create_net(&self, spec: &NetworkSpec) -> Result<Network> {
         validate_name("network", &spec.name)?;
         check_labels(&spec.labels)?;
-        check_cidr("network", spec.cidr, vpc_capabilities().network_prefix_range)?;
+        check_prefix("network", spec.cidr, vpc_capabilities().network_prefix_range)?;
         let same = self
             .ec2
             .client
@@ -174,7 +163,7 @@ impl VpcNetwork {
 
     async fn create_sub(&self, spec: &SubnetSpec) -> Result<Subnet> {
         validate_name("subnet", &spec.name)?;
-        check_cidr("subnet", spec.cidr, vpc_capabilities().subnet_prefix_range)?;
+        check_prefix("subnet", spec.cidr, vpc_capabilities().subnet_prefix_range)?;
         if let Some(z) = &spec.zone {
             self.ec2.check_zone(z).await?;
         }
@@ -203,17 +192,16 @@ impl VpcNetwork {
                 .filter(|h| h.direction == dir && !want.iter().any(|w| rules::same(w, h)))
                 .map(rules::permission)
                 .collect();
+            // EC2 refuses a permission twice in one request: each wanted rule is sent once.
             let add: Vec<_> = want
                 .iter()
-                .filter(|w| w.direction == dir && !have.iter().any(|h| rules::same(w, h)))
-                .fold(Vec::<&FirewallRule>::new(), |mut v, w| {
-                    if !v.iter().any(|x| rules::same(x, w)) {
-                        v.push(w);
-                    }
-                    v
+                .enumerate()
+                .filter(|&(i, w)| {
+                    w.direction == dir
+                        && !have.iter().any(|h| rules::same(w, h))
+                        && !want[..i].iter().any(|x| rules::same(x, w))
                 })
-                .into_iter()
-                .map(rules::permission)
+                .map(|(_, w)| rules::permission(w))
                 .collect();
             match dir {
                 Direction::Ingress => {

@@ -12,13 +12,10 @@ use nimbus_core::network::{Action, Direction, FirewallRule, PortRange, Protocol}
 /// The permission for one portable rule (direction is the caller's: ingress or egress call).
 pub(crate) fn permission(r: &FirewallRule) -> IpPermission {
     let (proto, ports) = match r.protocol {
-        Protocol::Tcp => (
-            "tcp",
-            Some(r.ports.map_or((0, 65535), |p| (p.from as i32, p.to as i32))),
-        ),
-        Protocol::Udp => (
-            "udp",
-            Some(r.ports.map_or((0, 65535), |p| (p.from as i32, p.to as i32))),
+        // No ports = every port: 0-65535, which reads back as `None`.
+        Protocol::Tcp | Protocol::Udp => (
+            if r.protocol == Protocol::Tcp { "tcp" } else { "udp" },
+            Some(r.ports.map_or((0, 65535), |p| (i32::from(p.from), i32::from(p.to)))),
         ),
         // ICMP: type and code -1 = every type.
         Protocol::Icmp => ("icmp", Some((-1, -1))),
