@@ -2,81 +2,11 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use futures::future::BoxFuture;
 use nimbus_aws::{AwsConfig, Ec2Compute, S3Storage, VpcNetwork};
-use nimbus_core::{Error, ErrorKind, Result};
+use nimbus_core::Result;
 
-use crate::{Difference, PresignClient, Target};
-
-/// Fetches presigned URLs over plain HTTP(S), as a browser or `curl` would.
-pub struct HttpPresign(reqwest::Client);
-
-impl Default for HttpPresign {
-    fn default() -> Self {
-        HttpPresign(reqwest::Client::new())
-    }
-}
-
-fn status_error(status: u16, body: &str) -> Error {
-    let code = body
-        .split("<Code>")
-        .nth(1)
-        .and_then(|r| r.split("</Code>").next())
-        .map(str::to_string);
-    let kind = match status {
-        403 => ErrorKind::PermissionDenied,
-        401 => ErrorKind::Unauthenticated,
-        404 => ErrorKind::NotFound,
-        _ => ErrorKind::Internal,
-    };
-    let mut e = Error::new(kind, format!("HTTP {status}"));
-    if let Some(c) = code {
-        e = e.with_raw_code(c);
-    }
-    e
-}
-
-impl PresignClient for HttpPresign {
-    fn get(&self, url: &str) -> BoxFuture<'_, Result<Bytes>> {
-        let url = url.to_string();
-        Box::pin(async move {
-            let r = self
-                .0
-                .get(&url)
-                .send()
-                .await
-                .map_err(|e| Error::new(ErrorKind::Unavailable, e.to_string()))?;
-            let status = r.status().as_u16();
-            let body = r
-                .bytes()
-                .await
-                .map_err(|e| Error::new(ErrorKind::Unavailable, e.to_string()))?;
-            if status >= 300 {
-                return Err(status_error(status, &String::from_utf8_lossy(&body)));
-            }
-            Ok(body)
-        })
-    }
-    fn put(&self, url: &str, body: Bytes) -> BoxFuture<'_, Result<()>> {
-        let url = url.to_string();
-        Box::pin(async move {
-            let r = self
-                .0
-                .put(&url)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| Error::new(ErrorKind::Unavailable, e.to_string()))?;
-            let status = r.status().as_u16();
-            if status >= 300 {
-                let text = r.text().await.unwrap_or_default();
-                return Err(status_error(status, &text));
-            }
-            Ok(())
-        })
-    }
-}
+use crate::http::HttpPresign;
+use crate::{Difference, Target};
 
 /// S3 through `cfg`, storage rows proven by `proof` (e.g. `emulator: moto 5.2.5`).
 pub async fn s3_target(provider: &str, cfg: &AwsConfig, proof: &str) -> Result<Target> {

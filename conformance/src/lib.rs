@@ -30,6 +30,12 @@ pub mod local;
 #[cfg(feature = "aws")]
 pub mod aws;
 
+#[cfg(feature = "azure")]
+pub mod azure;
+
+#[cfg(any(feature = "aws", feature = "azure"))]
+mod http;
+
 use std::time::Instant;
 
 /// Runs every case whose id contains `filter` (all when `None`) against `target`.

@@ -4,6 +4,64 @@
 use nimbus_core::config::{KeyDef, KeyKind, ProviderSchema, Secret, Settings};
 use nimbus_core::{Error, Result};
 
+/// The compute and network keys of the `azure` provider.
+pub const ARM_KEYS: &[KeyDef] = &[
+    KeyDef {
+        name: "subscription_id",
+        aliases: &["subscription"],
+        kind: KeyKind::String,
+        doc: "Subscription id (else AZURE_SUBSCRIPTION_ID).",
+    },
+    KeyDef {
+        name: "resource_group",
+        aliases: &["rg", "resource_group_name"],
+        kind: KeyKind::String,
+        doc: "Resource group every resource is created in and listed from (else AZURE_RESOURCE_GROUP).",
+    },
+    KeyDef {
+        name: "location",
+        aliases: &["region"],
+        kind: KeyKind::String,
+        doc: "Azure location, e.g. `westeurope` (else AZURE_LOCATION).",
+    },
+    KeyDef {
+        name: "subnet",
+        aliases: &["default_subnet"],
+        kind: KeyKind::String,
+        doc: "Subnet id for instances created without one.",
+    },
+    KeyDef {
+        name: "ssh_public_key",
+        aliases: &["ssh_key"],
+        kind: KeyKind::String,
+        doc: "OpenSSH public key installed for `admin_username` (Azure Linux VMs need one).",
+    },
+    KeyDef {
+        name: "admin_username",
+        aliases: &["admin_user"],
+        kind: KeyKind::String,
+        doc: "Administrator login of new VMs (default `nimbus`).",
+    },
+    KeyDef {
+        name: "public_ip",
+        aliases: &[],
+        kind: KeyKind::Bool,
+        doc: "Give new VMs a public IP address (default false).",
+    },
+    KeyDef {
+        name: "arm_endpoint",
+        aliases: &["management_endpoint"],
+        kind: KeyKind::String,
+        doc: "Resource Manager endpoint (default https://management.azure.com; sovereign clouds differ).",
+    },
+    KeyDef {
+        name: "access_token",
+        aliases: &["bearer_token"],
+        kind: KeyKind::Secret,
+        doc: "A bearer token to use instead of azure_identity (else AZURE_ACCESS_TOKEN).",
+    },
+];
+
 const STORAGE_KEYS: &[KeyDef] = &[
     KeyDef {
         name: "account",
@@ -41,8 +99,8 @@ const STORAGE_KEYS: &[KeyDef] = &[
 pub const SCHEMA: ProviderSchema = ProviderSchema {
     provider: "azure",
     storage: STORAGE_KEYS,
-    compute: &[],
-    network: &[],
+    compute: ARM_KEYS,
+    network: ARM_KEYS,
 };
 
 /// The account of the storage emulator, published by Microsoft for Azurite.

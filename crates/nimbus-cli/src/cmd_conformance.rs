@@ -14,7 +14,8 @@ pub enum Format {
 pub struct ConformanceArgs {
     /// Provider: local (filesystem + simulator), local-memory, aws (S3, EC2 and VPC from the
     /// profile's settings, else the standard AWS variables such as AWS_ENDPOINT_URL), or
-    /// s3-compatible (S3 only, any S3 endpoint).
+    /// s3-compatible (S3 only, any S3 endpoint), or azure (Blob storage from the profile,
+    /// else AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT …).
     #[arg(long, default_value = "local")]
     provider: String,
     /// Report format.
@@ -23,7 +24,7 @@ pub struct ConformanceArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
-    /// The endpoint is this emulator (`moto`, `s3s-fs`): its known differences are declared
+    /// The endpoint is this emulator (`moto`, `s3s-fs`, `azurite`): its known differences are declared
     /// and the report says the rows were proven against it.
     #[arg(long)]
     emulator: Option<String>,
@@ -74,8 +75,26 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
             }
             t
         }
+        #[cfg(feature = "azure")]
+        "azure" => {
+            let profile = nimbus::Clouds::from_profile(profile_name)?.profile;
+            let settings = if profile.storage.provider == "azure" {
+                profile.storage.settings.clone()
+            } else {
+                Default::default()
+            };
+            let cfg = nimbus::azure::AzureStorageConfig::from_settings(&settings)?;
+            let proof = match a.emulator.as_deref() {
+                Some("azurite") => "emulator: Azurite 3.35.0".to_string(),
+                Some(other) => bail!("unknown emulator `{other}` for azure (known: azurite)"),
+                None => format!("live: Azure account {}", cfg.account),
+            };
+            let mut t = nimbus_conformance::azure::blob_target("azure", &cfg, &proof)?;
+            t.differences = nimbus_conformance::azure::azurite_differences();
+            t
+        }
         other => {
-            bail!("provider `{other}` is not compiled into this build (known: local, local-memory, aws, s3-compatible)")
+            bail!("provider `{other}` is not compiled into this build (known: local, local-memory, aws, s3-compatible, azure)")
         }
     };
     let mut target = target;

@@ -1,8 +1,8 @@
 //! # nimbus — write cloud code once, run it in every customer's cloud
 //!
 //! The facade product teams depend on. It re-exports the portable API of `nimbus-core` and
-//! opens services from URLs (`file:///data/bucket/key`, `memory://bucket/key`, `s3://`; later
-//! `gs://`, `az://`) or from per-customer profiles in `nimbus.toml`. Each cloud is a cargo
+//! opens services from URLs (`file:///data/bucket/key`, `memory://bucket/key`, `s3://`, `az://`; later
+//! `gs://`) or from per-customer profiles in `nimbus.toml`. Each cloud is a cargo
 //! feature; `local` (the embedded cloud) is on by default.
 //!
 //! ```no_run
@@ -30,6 +30,10 @@ pub use nimbus_local as local;
 /// The AWS adapter, when the `aws`, `aws-storage` or `aws-compute` feature is on.
 #[cfg(any(feature = "aws-storage", feature = "aws-compute"))]
 pub use nimbus_aws as aws;
+
+/// The Azure adapter, when the `azure`, `azure-storage` or `azure-compute` feature is on.
+#[cfg(any(feature = "azure-storage", feature = "azure-compute"))]
+pub use nimbus_azure as azure;
 
 /// Everything a product team usually needs in scope.
 pub mod prelude {

@@ -18,6 +18,8 @@ pub fn schemas() -> Vec<ProviderSchema> {
     v.push(nimbus_local::config::SCHEMA);
     #[cfg(any(feature = "aws-storage", feature = "aws-compute"))]
     v.push(nimbus_aws::config::SCHEMA);
+    #[cfg(any(feature = "azure-storage", feature = "azure-compute"))]
+    v.push(nimbus_azure::config::SCHEMA);
     v
 }
 
@@ -47,25 +49,7 @@ pub async fn open_storage_url(url: &str) -> Result<OpenedUrl> {
         #[cfg(feature = "local")]
         "file" => {
             // URL options are the provider's storage keys (aliases included).
-            let mut settings = nimbus_core::config::Settings::default();
-            for (k, v) in &u.options {
-                match nimbus_local::config::SCHEMA.storage.iter().find(|d| d.matches(k)) {
-                    Some(d) => {
-                        d.kind
-                            .check(v)
-                            .map_err(|why| Error::invalid(format!("URL option `{k}` = `{v}`: {why}")))?;
-                        settings.set(d.name, v, "url");
-                    }
-                    None => check_options(
-                        &u,
-                        &nimbus_local::config::SCHEMA
-                            .storage
-                            .iter()
-                            .map(|d| d.name)
-                            .collect::<Vec<_>>(),
-                    )?,
-                }
-            }
+            let mut settings = url_settings(&u, nimbus_local::config::SCHEMA.storage)?;
             let (root, rest) = match settings.get("root") {
                 Some(r) => {
                     let root = PathBuf::from(r);
@@ -103,28 +87,22 @@ pub async fn open_storage_url(url: &str) -> Result<OpenedUrl> {
         "s3" => {
             // URL options are the aws provider's storage keys (aliases included); the
             // standard AWS chain (AWS_REGION, AWS_ENDPOINT_URL, credentials, …) fills the rest.
-            let mut settings = nimbus_core::config::Settings::default();
-            for (k, v) in &u.options {
-                match nimbus_aws::config::SCHEMA.storage.iter().find(|d| d.matches(k)) {
-                    Some(d) => {
-                        d.kind
-                            .check(v)
-                            .map_err(|why| Error::invalid(format!("URL option `{k}`: {why}")))?;
-                        settings.set(d.name, v, "url");
-                    }
-                    None => check_options(
-                        &u,
-                        &nimbus_aws::config::SCHEMA
-                            .storage
-                            .iter()
-                            .map(|d| d.name)
-                            .collect::<Vec<_>>(),
-                    )?,
-                }
-            }
+            let settings = url_settings(&u, nimbus_aws::config::SCHEMA.storage)?;
             let cfg = nimbus_aws::AwsConfig::from_settings(&settings)?;
             Ok(OpenedUrl {
                 storage: Arc::new(nimbus_aws::S3Storage::connect(&cfg).await?),
+                bucket: u.bucket,
+                key: u.key,
+            })
+        }
+        #[cfg(feature = "azure-storage")]
+        "az" | "azure" => {
+            // URL options are the azure provider's storage keys; AZURE_STORAGE_CONNECTION_STRING,
+            // AZURE_STORAGE_ACCOUNT, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN fill the rest.
+            let settings = url_settings(&u, nimbus_azure::config::SCHEMA.storage)?;
+            let cfg = nimbus_azure::AzureStorageConfig::from_settings(&settings)?;
+            Ok(OpenedUrl {
+                storage: Arc::new(nimbus_azure::AzureBlobStorage::connect(&cfg)?),
                 bucket: u.bucket,
                 key: u.key,
             })
@@ -134,7 +112,7 @@ pub async fn open_storage_url(url: &str) -> Result<OpenedUrl> {
             match other {
                 "s3" => "enable the `aws` feature",
                 "gs" => "enable the `gcp` feature",
-                "az" => "enable the `azure` feature",
+                "az" | "azure" => "enable the `azure` feature",
                 "file" | "memory" => "enable the `local` feature",
                 _ => "schemes known: file, memory (local); s3 (aws); gs (gcp); az (azure)",
             }
@@ -142,7 +120,26 @@ pub async fn open_storage_url(url: &str) -> Result<OpenedUrl> {
     }
 }
 
-#[cfg_attr(not(feature = "local"), allow(dead_code))]
+/// A URL's options as settings of the provider's storage keys (aliases accepted); an
+/// unknown option is `InvalidInput` with a did-you-mean.
+#[allow(dead_code)] // used by whichever providers are compiled in
+fn url_settings(u: &StorageUrl, keys: &[nimbus_core::config::KeyDef]) -> Result<nimbus_core::config::Settings> {
+    let mut settings = nimbus_core::config::Settings::default();
+    for (k, v) in &u.options {
+        match keys.iter().find(|d| d.matches(k)) {
+            Some(d) => {
+                d.kind
+                    .check(v)
+                    .map_err(|why| Error::invalid(format!("URL option `{k}`: {why}")))?;
+                settings.set(d.name, v, "url");
+            }
+            None => check_options(u, &keys.iter().map(|d| d.name).collect::<Vec<_>>())?,
+        }
+    }
+    Ok(settings)
+}
+
+#[allow(dead_code)] // used by whichever providers are compiled in
 fn check_options(u: &StorageUrl, known: &[&str]) -> Result<()> {
     for k in u.options.keys() {
         if !known.contains(&k.as_str()) {
@@ -214,6 +211,10 @@ impl Clouds {
             "aws" => Ok(Arc::new(
                 nimbus_aws::S3Storage::connect(&nimbus_aws::AwsConfig::from_settings(&c.settings)?).await?,
             )),
+            #[cfg(feature = "azure-storage")]
+            "azure" => Ok(Arc::new(nimbus_azure::AzureBlobStorage::connect(
+                &nimbus_azure::AzureStorageConfig::from_settings(&c.settings)?,
+            )?)),
             p => Err(no_provider(p)),
         }
     }
@@ -232,6 +233,10 @@ impl Clouds {
                 )?)
                 .await,
             )),
+            #[cfg(feature = "azure-compute")]
+            "azure" => Ok(Arc::new(nimbus_azure::AzureCompute::connect(
+                &nimbus_azure::ArmConfig::from_settings(&c.settings)?,
+            )?)),
             p => Err(no_provider(p)),
         }
     }
@@ -250,6 +255,10 @@ impl Clouds {
                 )?)
                 .await,
             )),
+            #[cfg(feature = "azure-compute")]
+            "azure" => Ok(Arc::new(nimbus_azure::AzureNetwork::connect(
+                &nimbus_azure::ArmConfig::from_settings(&c.settings)?,
+            )?)),
             p => Err(no_provider(p)),
         }
     }

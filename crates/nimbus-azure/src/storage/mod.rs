@@ -1,0 +1,690 @@
+//! [`Storage`] on Azure Blob storage, through Microsoft's `azure_storage_blob` 1.x.
+//!
+//! How the portable model maps onto Blob storage (decisions and rejected alternatives:
+//! docs/design/0010-azure-blob.md):
+//! - bucket = container, key = block blob name; the version token is the blob's ETag;
+//! - create-only puts send `If-None-Match: *`; Azure refuses with 412, Azurite with 409
+//!   `BlobAlreadyExists`; both mean `AlreadyExists` and the raw code says which it was;
+//! - `delete` of a missing blob succeeds (404 `BlobNotFound` is swallowed), as on S3;
+//! - deleting a container deletes its blobs on Azure; the portable call refuses a non-empty
+//!   bucket, so Nimbus checks emptiness first (a pre-check, not atomic);
+//! - multipart = staged blocks committed as a block list. Azure has no upload object: an
+//!   upload handle carries its own block-id prefix and the put options, and "abort" can only
+//!   stop using the blocks (Azure discards uncommitted blocks after 7 days);
+//! - presigned URLs are service SAS signed with the account key, so they need one;
+//! - listings with a delimiter use the REST API directly (see `list.rs`).
+
+mod client;
+mod list;
+
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZero;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use azure_core::http::headers::HeaderName;
+use azure_core::http::{Etag, RequestContent};
+use azure_storage_blob::models::{
+    BlobClientDeleteOptions, BlobClientDownloadOptions, BlobClientGetPropertiesResultHeaders,
+    BlobClientStartCopyFromUrlOptions, BlobClientStartCopyFromUrlResultHeaders, BlobClientUploadOptions,
+    BlockBlobClientCommitBlockListOptions, BlockBlobClientCommitBlockListResultHeaders, BlockLookupList, CopyStatus,
+};
+use azure_storage_blob::BlobServiceClient;
+use base64::Engine;
+use bytes::Bytes;
+use futures::TryStreamExt;
+use nimbus_core::storage::validate::{validate_bucket_name, validate_key};
+use nimbus_core::storage::*;
+use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities, StorageExt};
+
+use crate::config::AzureStorageConfig;
+use crate::error::from_azure;
+use crate::sas::{blob_sas, BlobPermission};
+use client::Clients;
+
+const PROVIDER: &str = "azure-blob";
+/// Azure's largest List Blobs page.
+const MAX_PAGE: usize = 5000;
+/// In-memory puts up to this size are one Put Blob request.
+const SINGLE_PUT_MAX: u64 = 256 * 1024 * 1024;
+/// Downloads read this much per request, two requests at a time: memory stays at ~8 MiB
+/// whatever the blob size.
+const DOWNLOAD_PARTITION: usize = 4 * 1024 * 1024;
+
+/// What Azure Blob declares. Limits from "Scalability and performance targets for Blob
+/// storage" and the Put Block / Put Block List pages: blocks up to 4000 MiB, 50,000 blocks
+/// per blob, no minimum block size, 1,024-character names, 5,000 results per list page.
+/// Batch delete (the Blob Batch API) is not offered by azure_storage_blob 1.1.
+pub fn azure_capabilities(can_presign: bool) -> StorageCapabilities {
+    let mut c = StorageCapabilities::none();
+    c.put_create_only = true;
+    c.put_if_version = true;
+    c.conditional_get = true;
+    c.ranged_get = true;
+    c.copy = true;
+    c.copy_if_not_exists = true;
+    c.multipart = true;
+    c.multipart_min_part_size = 1;
+    c.multipart_max_part_size = 4000 * 1024 * 1024;
+    c.multipart_max_parts = 50_000;
+    c.batch_delete = false;
+    c.presign_get = can_presign;
+    c.presign_put = can_presign;
+    // Azure sets no maximum for a service SAS; Nimbus caps it like S3 because a SAS signed
+    // with the account key can only be revoked by rotating the key.
+    c.presign_max_expiry = if can_presign {
+        Duration::from_secs(7 * 24 * 3600)
+    } else {
+        Duration::ZERO
+    };
+    c.list_ordering = ListOrdering::Lexicographic;
+    c.list_delimiter = true;
+    c.list_start_after = true;
+    c.list_max_page_size = MAX_PAGE;
+    c.user_metadata = true;
+    c.max_key_len = 1024;
+    c
+}
+
+/// Azure Blob storage of one account.
+pub struct AzureBlobStorage {
+    clients: Clients,
+    caps: StorageCapabilities,
+}
+
+impl std::fmt::Debug for AzureBlobStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AzureBlobStorage")
+            .field("account", &self.clients.account)
+            .field("endpoint", &self.clients.endpoint)
+            .field("auth", &self.clients.describe())
+            .finish_non_exhaustive()
+    }
+}
+
+fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
+    e.context(PROVIDER, op, res)
+}
+
+fn check(bucket: &str, key: &str) -> Result<()> {
+    validate_bucket_name(bucket)?;
+    validate_key(key)
+}
+
+fn etag(s: &str) -> Etag {
+    Etag::from(if s.starts_with('"') {
+        s.to_string()
+    } else {
+        format!("\"{s}\"")
+    })
+}
+
+fn unquote(e: impl AsRef<str>) -> String {
+    e.as_ref().trim_matches('"').to_string()
+}
+
+fn lower(meta: &BTreeMap<String, String>) -> HashMap<String, String> {
+    meta.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect()
+}
+
+/// What a multipart handle carries: Azure keeps no upload object, so the block-id prefix and
+/// the put options travel in the handle (base64url JSON after `az1.`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UploadState {
+    nonce: String,
+    mode: Option<String>,
+    version: Option<String>,
+    content_type: Option<String>,
+    metadata: BTreeMap<String, String>,
+}
+
+fn encode_upload(s: &UploadState) -> String {
+    let json = serde_json::to_vec(s).unwrap_or_default();
+    format!("az1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
+}
+
+fn decode_upload(id: &str) -> Result<UploadState> {
+    id.strip_prefix("az1.")
+        .and_then(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b).ok())
+        .and_then(|j| serde_json::from_slice(&j).ok())
+        .ok_or_else(|| Error::invalid("not an upload id of this adapter"))
+}
+
+/// Block ids must all have the same length within a blob: nonce (16 hex) + part (5 digits).
+fn block_id(nonce: &str, part: u32) -> Vec<u8> {
+    format!("{nonce}{part:05}").into_bytes()
+}
+
+impl AzureBlobStorage {
+    /// Connects to the account `cfg` names (no request is made yet). An Entra ID credential
+    /// needs an https endpoint.
+    pub fn connect(cfg: &AzureStorageConfig) -> Result<Self> {
+        let clients = Clients::new(cfg)?;
+        let caps = azure_capabilities(clients.account_key().is_some());
+        Ok(AzureBlobStorage { clients, caps })
+    }
+
+    /// The native service client (its URL carries the current SAS, if any; do not print it).
+    pub fn client(&self) -> Result<Arc<BlobServiceClient>> {
+        self.clients.service()
+    }
+
+    fn blob(&self, bucket: &str, key: &str) -> Result<azure_storage_blob::BlobClient> {
+        Ok(self.clients.service()?.blob_client(bucket, key))
+    }
+
+    fn check_mode(&self, mode: &PutMode) -> Result<()> {
+        match mode {
+            PutMode::Create if !self.caps.put_create_only => Err(Error::unsupported(Capability::PutCreateOnly)),
+            PutMode::Update(_) if !self.caps.put_if_version => Err(Error::unsupported(Capability::PutIfVersion)),
+            _ => Ok(()),
+        }
+    }
+
+    /// A refused create-only write: 412 on Azure, 409 `BlobAlreadyExists` on Azurite.
+    fn create_refused(mode: &PutMode, e: Error) -> Error {
+        if *mode == PutMode::Create && matches!(e.kind(), ErrorKind::PreconditionFailed | ErrorKind::AlreadyExists) {
+            let code = e.raw_code().unwrap_or("ConditionNotMet").to_string();
+            let mut out = Error::new(ErrorKind::AlreadyExists, "blob exists (create-only put)").with_raw_code(code);
+            if let Some(r) = e.request_id() {
+                out = out.with_request_id(r.to_string());
+            }
+            return out;
+        }
+        e
+    }
+
+    async fn meta_of(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        let props = self.blob(bucket, key)?.get_properties(None).await.map_err(from_azure)?;
+        let mut m = ObjectMeta::new(key, props.content_length().ok().flatten().unwrap_or(0));
+        m.etag = props.etag().ok().flatten().map(unquote);
+        m.version = m.etag.clone();
+        m.last_modified = props.last_modified().ok().flatten().map(SystemTime::from);
+        m.content_type = props.content_type().ok().flatten();
+        m.user_metadata = props
+            .metadata()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_lowercase(), v))
+            .collect();
+        Ok(m)
+    }
+}
+
+#[async_trait]
+impl Storage for AzureBlobStorage {
+    fn provider(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> StorageCapabilities {
+        self.caps.clone()
+    }
+
+    fn native(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.clients.service().ok().map(|s| s as Arc<dyn Any + Send + Sync>)
+    }
+
+    async fn create_bucket(&self, bucket: &str, options: &CreateBucketOptions) -> Result<()> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| ctx(e, "create_bucket", res))?;
+        if let Some(r) = &options.region {
+            return Err(ctx(
+                Error::invalid(format!(
+                    "an Azure container lives in its storage account's region; cannot create it in `{r}` (use an account in that region)"
+                )),
+                "create_bucket",
+                res,
+            ));
+        }
+        self.clients
+            .service()?
+            .blob_container_client(bucket)
+            .create(None)
+            .await
+            .map(|_| ())
+            .map_err(|e| ctx(from_azure(e), "create_bucket", res))
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| ctx(e, "delete_bucket", res))?;
+        // Azure deletes a container with everything in it; the portable call must not.
+        let probe = list::list_page(
+            &self.clients,
+            bucket,
+            &ListOptions::default().page_size(1),
+            None,
+            MAX_PAGE,
+        )
+        .await
+        .map_err(|e| ctx(e, "delete_bucket", res))?;
+        if !probe.objects.is_empty() {
+            return Err(ctx(
+                Error::new(ErrorKind::Conflict, "the container is not empty").with_raw_code("ContainerNotEmpty"),
+                "delete_bucket",
+                res,
+            ));
+        }
+        self.clients
+            .service()?
+            .blob_container_client(bucket)
+            .delete(None)
+            .await
+            .map(|_| ())
+            .map_err(|e| ctx(from_azure(e), "delete_bucket", res))
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| ctx(e, "bucket_exists", res))?;
+        self.clients
+            .service()?
+            .blob_container_client(bucket)
+            .exists()
+            .await
+            .map_err(|e| ctx(from_azure(e), "bucket_exists", res))
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        let mut pager = self
+            .clients
+            .service()?
+            .list_containers(None)
+            .map_err(|e| ctx(from_azure(e), "list_buckets", String::new))?;
+        let mut out = Vec::new();
+        while let Some(c) = pager
+            .try_next()
+            .await
+            .map_err(|e| ctx(from_azure(e), "list_buckets", String::new))?
+        {
+            if let Some(name) = c.name {
+                let mut b = BucketInfo::new(name);
+                b.created = c.properties.and_then(|p| p.last_modified).map(SystemTime::from);
+                out.push(b);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "put", res))?;
+        self.check_mode(&options.mode).map_err(|e| ctx(e, "put", res))?;
+        let size = body.len() as u64;
+        let opts = BlobClientUploadOptions {
+            blob_content_type: options.content_type.clone(),
+            metadata: (!options.user_metadata.is_empty()).then(|| lower(&options.user_metadata)),
+            if_none_match: (options.mode == PutMode::Create).then(|| Etag::from("*")),
+            if_match: match &options.mode {
+                PutMode::Update(v) => Some(etag(v)),
+                _ => None,
+            },
+            partition_size: NonZero::new(SINGLE_PUT_MAX),
+            ..Default::default()
+        };
+        let out = self
+            .blob(bucket, key)?
+            .upload(<RequestContent<Bytes, _> as From<Bytes>>::from(body), Some(opts))
+            .await
+            .map_err(|e| ctx(Self::create_refused(&options.mode, from_azure(e)), "put", res))?;
+        let mut m = ObjectMeta::new(key, size);
+        m.etag = out.etag.map(unquote);
+        m.version = m.etag.clone();
+        m.last_modified = out.last_modified.map(SystemTime::from);
+        m.content_type = options.content_type.clone();
+        m.user_metadata = lower(&options.user_metadata).into_iter().collect();
+        Ok(m)
+    }
+
+    async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
+        check(bucket, key).map_err(|e| ctx(e, "put_stream", || format!("{bucket}/{key}")))?;
+        self.upload_stream(bucket, key, body, WriterOptions::default().put(options.clone()))
+            .await
+    }
+
+    async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "get", res))?;
+        let mut if_match = options.if_match.as_deref().map(etag);
+        let range = match &options.range {
+            None => None,
+            Some(GetRange::Bounded(r)) if r.end > r.start => Some((r.start..r.end).into()),
+            Some(GetRange::Bounded(r)) => {
+                return Err(ctx(Error::invalid(format!("empty range {r:?}")), "get", res));
+            }
+            Some(GetRange::From(s)) => Some((*s..).into()),
+            Some(GetRange::Suffix(n)) => {
+                // Azure has no suffix ranges: read the size, then pin the version read.
+                let m = self.meta_of(bucket, key).await.map_err(|e| ctx(e, "get", res))?;
+                if_match = if_match.or(m.etag.as_deref().map(etag));
+                Some((m.size.saturating_sub(*n)..).into())
+            }
+            Some(_) => return Err(ctx(Error::invalid("unknown range form"), "get", res)),
+        };
+        let opts = BlobClientDownloadOptions {
+            range,
+            if_match,
+            if_none_match: options.if_none_match.as_deref().map(etag),
+            parallel: NonZero::new(2),
+            partition_size: NonZero::new(DOWNLOAD_PARTITION),
+            ..Default::default()
+        };
+        let out = self
+            .blob(bucket, key)?
+            .download(Some(opts))
+            .await
+            .map_err(|e| ctx(from_azure(e), "get", res))?;
+        let len = out.properties.content_length.unwrap_or(0);
+        // "bytes START-END/TOTAL" when ranged.
+        let (span, total) = match out.headers.get_optional_str(&HeaderName::from_static("content-range")) {
+            Some(cr) => {
+                let (span, total) = cr.trim_start_matches("bytes ").split_once('/').unwrap_or(("", ""));
+                let start = span.split('-').next().and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+                let end = span
+                    .split('-')
+                    .nth(1)
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .map(|e| e + 1);
+                let total = total.parse::<u64>().unwrap_or(len);
+                (start..end.unwrap_or(start + len), total)
+            }
+            None => (0..len, len),
+        };
+        let mut m = ObjectMeta::new(key, total);
+        m.etag = out.properties.etag.map(unquote);
+        m.version = m.etag.clone();
+        m.last_modified = out.properties.last_modified.map(SystemTime::from);
+        m.content_type = out.properties.content_type;
+        m.user_metadata = out
+            .properties
+            .metadata
+            .into_iter()
+            .map(|(k, v)| (k.to_lowercase(), v))
+            .collect();
+        let body: ByteStream = Box::pin(
+            out.body
+                .map_err(|e| Error::new(ErrorKind::Unavailable, "reading the blob failed").with_source(from_azure(e))),
+        );
+        Ok(GetResult::new(m, span, body))
+    }
+
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "head", res))?;
+        self.meta_of(bucket, key).await.map_err(|e| ctx(e, "head", res))
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "delete", res))?;
+        match self
+            .blob(bucket, key)?
+            .delete(Some(BlobClientDeleteOptions::default()))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = from_azure(e);
+                if e.raw_code() == Some("BlobNotFound") {
+                    Ok(())
+                } else {
+                    Err(ctx(e, "delete", res))
+                }
+            }
+        }
+    }
+
+    async fn delete_many(&self, bucket: &str, _keys: &[String]) -> Result<Vec<DeleteOutcome>> {
+        Err(ctx(Error::unsupported(Capability::BatchDelete), "delete_many", || {
+            bucket.to_string()
+        }))
+    }
+
+    async fn list_page(&self, bucket: &str, options: &ListOptions, token: Option<String>) -> Result<ListPage> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| ctx(e, "list", res))?;
+        if let Some(p) = &options.prefix {
+            nimbus_core::storage::validate::validate_prefix(p).map_err(|e| ctx(e, "list", res))?;
+        }
+        list::list_page(&self.clients, bucket, options, token, MAX_PAGE)
+            .await
+            .map_err(|e| ctx(e, "list", res))
+    }
+
+    async fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+        options: &CopyOptions,
+    ) -> Result<ObjectMeta> {
+        let res = || format!("{src_bucket}/{src_key} -> {dst_bucket}/{dst_key}");
+        check(src_bucket, src_key).map_err(|e| ctx(e, "copy", res))?;
+        check(dst_bucket, dst_key).map_err(|e| ctx(e, "copy", res))?;
+        // The source URL carries the client's SAS (same account), so the service can read it.
+        let src = self.blob(src_bucket, src_key)?.url().to_string();
+        let dst = self.blob(dst_bucket, dst_key)?;
+        let opts = BlobClientStartCopyFromUrlOptions {
+            if_none_match: options.if_not_exists.then(|| Etag::from("*")),
+            ..Default::default()
+        };
+        let started = dst.start_copy_from_url(src, Some(opts)).await.map_err(|e| {
+            let mut e = from_azure(e);
+            if options.if_not_exists && matches!(e.kind(), ErrorKind::PreconditionFailed | ErrorKind::AlreadyExists) {
+                e = Error::new(ErrorKind::AlreadyExists, "destination exists (copy if not exists)")
+                    .with_raw_code(e.raw_code().unwrap_or("ConditionNotMet").to_string());
+            } else if e.raw_code() == Some("CannotVerifyCopySource") || e.kind() == ErrorKind::NotFound {
+                e = Error::not_found(format!("{src_bucket}/{src_key}"))
+                    .with_raw_code(e.raw_code().unwrap_or("BlobNotFound").to_string());
+            }
+            ctx(e, "copy", res)
+        })?;
+        let mut status = started.copy_status().ok().flatten();
+        // Copies within an account normally complete at once; otherwise poll.
+        let mut delay = Duration::from_millis(50);
+        let deadline = SystemTime::now() + Duration::from_secs(600);
+        while status == Some(CopyStatus::Pending) {
+            if SystemTime::now() > deadline {
+                return Err(ctx(
+                    Error::new(ErrorKind::Timeout, "copy still pending after 10 minutes"),
+                    "copy",
+                    res,
+                ));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+            status = dst
+                .get_properties(None)
+                .await
+                .map_err(|e| ctx(from_azure(e), "copy", res))?
+                .copy_status()
+                .ok()
+                .flatten();
+        }
+        if matches!(status, Some(CopyStatus::Failed) | Some(CopyStatus::Aborted)) {
+            return Err(ctx(
+                Error::new(ErrorKind::Internal, format!("copy ended as {status:?}")),
+                "copy",
+                res,
+            ));
+        }
+        self.meta_of(dst_bucket, dst_key).await.map_err(|e| ctx(e, "copy", res))
+    }
+
+    async fn create_multipart(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<MultipartUpload> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "create_multipart", res))?;
+        self.check_mode(&options.mode)
+            .map_err(|e| ctx(e, "create_multipart", res))?;
+        let state = UploadState {
+            nonce: format!("{:016x}", rand::random::<u64>()),
+            mode: match &options.mode {
+                PutMode::Create => Some("create".into()),
+                PutMode::Update(_) => Some("update".into()),
+                _ => None,
+            },
+            version: match &options.mode {
+                PutMode::Update(v) => Some(v.clone()),
+                _ => None,
+            },
+            content_type: options.content_type.clone(),
+            metadata: options.user_metadata.clone(),
+        };
+        Ok(MultipartUpload::new(bucket, key, encode_upload(&state)))
+    }
+
+    async fn upload_part(&self, upload: &MultipartUpload, part_number: u32, body: Bytes) -> Result<CompletedPart> {
+        let res = || format!("{}/{} part {part_number}", upload.bucket, upload.key);
+        let state = decode_upload(&upload.upload_id).map_err(|e| ctx(e, "upload_part", res))?;
+        if part_number == 0 || part_number > self.caps.multipart_max_parts {
+            return Err(ctx(
+                Error::invalid(format!("part number {part_number} is outside 1..=50000")),
+                "upload_part",
+                res,
+            ));
+        }
+        let id = block_id(&state.nonce, part_number);
+        let size = body.len() as u64;
+        self.blob(&upload.bucket, &upload.key)?
+            .block_blob_client()
+            .stage_block(&id, size, <RequestContent<Bytes, _> as From<Bytes>>::from(body), None)
+            .await
+            .map_err(|e| ctx(from_azure(e), "upload_part", res))?;
+        Ok(CompletedPart::new(part_number, String::from_utf8_lossy(&id), size))
+    }
+
+    async fn complete_multipart(&self, upload: &MultipartUpload, parts: &[CompletedPart]) -> Result<ObjectMeta> {
+        let res = || format!("{}/{}", upload.bucket, upload.key);
+        let state = decode_upload(&upload.upload_id).map_err(|e| ctx(e, "complete_multipart", res))?;
+        let mut sorted: Vec<&CompletedPart> = parts.iter().collect();
+        sorted.sort_by_key(|p| p.part_number);
+        if sorted.windows(2).any(|w| w[0].part_number == w[1].part_number) || sorted.is_empty() {
+            return Err(ctx(
+                Error::invalid("parts must be non-empty with distinct part numbers"),
+                "complete_multipart",
+                res,
+            ));
+        }
+        let ids: Vec<Vec<u8>> = sorted.iter().map(|p| block_id(&state.nonce, p.part_number)).collect();
+        let list: RequestContent<BlockLookupList, _> = BlockLookupList {
+            latest: Some(ids),
+            ..Default::default()
+        }
+        .try_into()
+        .map_err(|e| ctx(from_azure(e), "complete_multipart", res))?;
+        let mode = match (state.mode.as_deref(), &state.version) {
+            (Some("create"), _) => PutMode::Create,
+            (Some("update"), Some(v)) => PutMode::Update(v.clone()),
+            _ => PutMode::Overwrite,
+        };
+        let opts = BlockBlobClientCommitBlockListOptions {
+            blob_content_type: state.content_type.clone(),
+            metadata: (!state.metadata.is_empty()).then(|| lower(&state.metadata)),
+            if_none_match: (mode == PutMode::Create).then(|| Etag::from("*")),
+            if_match: match &mode {
+                PutMode::Update(v) => Some(etag(v)),
+                _ => None,
+            },
+            ..Default::default()
+        };
+        let out = self
+            .blob(&upload.bucket, &upload.key)?
+            .block_blob_client()
+            .commit_block_list(list, Some(opts))
+            .await
+            .map_err(|e| ctx(Self::create_refused(&mode, from_azure(e)), "complete_multipart", res))?;
+        let mut m = ObjectMeta::new(upload.key.clone(), parts.iter().map(|p| p.size).sum());
+        m.etag = out.etag().ok().flatten().map(unquote);
+        m.version = m.etag.clone();
+        m.last_modified = out.last_modified().ok().flatten().map(SystemTime::from);
+        m.content_type = state.content_type;
+        m.user_metadata = lower(&state.metadata).into_iter().collect();
+        Ok(m)
+    }
+
+    async fn abort_multipart(&self, upload: &MultipartUpload) -> Result<()> {
+        // Azure has no upload to cancel: uncommitted blocks are discarded by the service
+        // after 7 days, or when another block list or Put Blob commits this blob.
+        decode_upload(&upload.upload_id)
+            .map(|_| ())
+            .map_err(|e| ctx(e, "abort_multipart", || format!("{}/{}", upload.bucket, upload.key)))
+    }
+
+    async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "presign", res))?;
+        let Some(account_key) = self.clients.account_key() else {
+            let cap = match method {
+                PresignMethod::Get => Capability::PresignGet,
+                PresignMethod::Put => Capability::PresignPut,
+            };
+            return Err(ctx(
+                Error::unsupported(cap).with_raw_code("NeedsAccountKey"),
+                "presign",
+                res,
+            ));
+        };
+        if expires_in > self.caps.presign_max_expiry || expires_in.is_zero() {
+            return Err(ctx(
+                Error::invalid(format!(
+                    "expiry {expires_in:?} is outside 1s..={:?}",
+                    self.caps.presign_max_expiry
+                )),
+                "presign",
+                res,
+            ));
+        }
+        let perm = match method {
+            PresignMethod::Get => BlobPermission::Read,
+            PresignMethod::Put => BlobPermission::Write,
+        };
+        let sas = blob_sas(
+            &self.clients.account,
+            bucket,
+            key,
+            perm,
+            account_key,
+            expires_in,
+            SystemTime::now(),
+        )?;
+        let url = self.blob(bucket, key)?.url().clone();
+        let mut url = url;
+        url.set_query(Some(&sas));
+        Ok(url.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_handles_round_trip_and_block_ids_have_one_length() {
+        let s = UploadState {
+            nonce: "00000000deadbeef".into(),
+            mode: Some("create".into()),
+            version: None,
+            content_type: Some("text/plain".into()),
+            metadata: [("k".to_string(), "v".to_string())].into(),
+        };
+        let id = encode_upload(&s);
+        let back = decode_upload(&id).unwrap();
+        assert_eq!(back.nonce, s.nonce);
+        assert_eq!(back.metadata, s.metadata);
+        assert_eq!(
+            block_id("00000000deadbeef", 1).len(),
+            block_id("00000000deadbeef", 50_000).len()
+        );
+        assert!(decode_upload("someone-elses-id").is_err());
+    }
+
+    #[test]
+    fn presign_needs_an_account_key() {
+        assert!(!azure_capabilities(false).presign_get);
+        assert!(azure_capabilities(true).presign_put);
+    }
+}

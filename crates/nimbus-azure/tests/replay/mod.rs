@@ -1,0 +1,362 @@
+//! A local mock of Azure Resource Manager that replays Azure's own published examples
+//! (`x-ms-examples` from Azure/azure-rest-api-specs, in `../shared/vendor-fixtures/azure/`).
+//!
+//! Each test scripts the exchanges it expects, in order. For every request the adapter
+//! sends, the server checks the method, the path, the `api-version` and that every field of
+//! the JSON body is a field Azure's examples show for that resource (the example request,
+//! the example responses, and ARM's `TrackedResource` properties from the common types);
+//! then it answers with the example's status, headers and body. Long-running-operation URLs
+//! in the examples (`https://foo.com/operationstatus`, `https://management.azure.com/…`) are
+//! pointed at this server, so polling is exercised too. The fixtures are read, never copied
+//! or edited; variations (a 404, an operation status) are built here from the vendor schemas.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Where the vendor fixtures are: `NIMBUS_VENDOR_FIXTURES`, else `../shared/vendor-fixtures`
+/// beside the repository. `None` (with a note) when absent, unless
+/// `NIMBUS_REQUIRE_EMULATORS=1`, where that is a failure.
+pub fn fixtures_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("NIMBUS_VENDOR_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vendor-fixtures"));
+    if dir.join("azure").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("NIMBUS_REQUIRE_EMULATORS").as_deref() == Ok("1") {
+        panic!(
+            "vendor fixtures not found at {}: set NIMBUS_VENDOR_FIXTURES",
+            dir.display()
+        );
+    }
+    eprintln!("vendor fixtures not found at {}: skipping", dir.display());
+    None
+}
+
+/// A parsed example file.
+#[derive(Clone)]
+pub struct Example {
+    pub name: String,
+    pub json: Value,
+}
+
+impl Example {
+    pub fn load(dir: &std::path::Path, rel: &str) -> Example {
+        let p = dir.join("azure").join(rel);
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        Example {
+            name: rel.to_string(),
+            json: serde_json::from_str(&text).unwrap(),
+        }
+    }
+    pub fn param(&self, k: &str) -> String {
+        match &self.json["parameters"][k] {
+            Value::String(s) => s.clone(),
+            v => v.to_string(),
+        }
+    }
+    pub fn api(&self) -> String {
+        self.param("api-version")
+    }
+    /// The request body (the body parameter's value).
+    pub fn request_body(&self, param: &str) -> Value {
+        self.json["parameters"][param].clone()
+    }
+    pub fn response(&self, status: &str) -> (u16, Vec<(String, String)>, Value) {
+        let r = &self.json["responses"][status];
+        let headers = r["headers"]
+            .as_object()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (status.parse().unwrap(), headers, r["body"].clone())
+    }
+}
+
+/// Every key path of a JSON value (`/properties/x`, arrays as `[]`).
+pub fn key_paths(v: &Value) -> BTreeSet<String> {
+    fn walk(v: &Value, at: String, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let p = format!("{at}/{k}");
+                    out.insert(p.clone());
+                    walk(x, p, out);
+                }
+            }
+            Value::Array(a) => {
+                for x in a {
+                    walk(x, format!("{at}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(v, String::new(), &mut out);
+    out
+}
+
+/// One expected request and the answer to it.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub fixture: String,
+    pub method: String,
+    pub path: String,
+    pub api_version: Option<String>,
+    /// Key paths the body may use; `None`: no body expected.
+    pub allowed: Option<BTreeSet<String>>,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Exchange {
+    pub fn new(fixture: &Example, method: &str, path: impl Into<String>, status: &str) -> Exchange {
+        let (status, headers, body) = fixture.response(status);
+        Exchange {
+            fixture: fixture.name.clone(),
+            method: method.into(),
+            path: path.into(),
+            api_version: Some(fixture.api()),
+            allowed: None,
+            status,
+            headers,
+            body,
+        }
+    }
+    /// Expects a JSON body whose fields all appear in these examples' request bodies or
+    /// responses (plus ARM's tracked-resource `tags` and `location`).
+    pub fn body_fields_from(mut self, sources: &[&Value]) -> Exchange {
+        let mut allowed: BTreeSet<String> = ["/tags", "/location"].iter().map(|s| s.to_string()).collect();
+        for s in sources {
+            allowed.extend(key_paths(s));
+        }
+        self.allowed = Some(allowed);
+        self
+    }
+    pub fn with_body(mut self, body: Value) -> Exchange {
+        self.body = body;
+        self
+    }
+    pub fn with_status(mut self, status: u16) -> Exchange {
+        self.status = status;
+        self
+    }
+}
+
+/// The server and what it saw.
+pub struct Replay {
+    pub base: String,
+    script: Arc<Mutex<Vec<Exchange>>>,
+    problems: Arc<Mutex<Vec<String>>>,
+    pub seen: Arc<Mutex<Vec<(String, String, Value)>>>,
+}
+
+impl Replay {
+    pub async fn start() -> Replay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let script: Arc<Mutex<Vec<Exchange>>> = Arc::default();
+        let problems: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<(String, String, Value)>>> = Arc::default();
+        let (s, p, sn) = (script.clone(), problems.clone(), seen.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let (s, p, sn) = (s.clone(), p.clone(), sn.clone());
+                tokio::spawn(async move {
+                    let Some((method, target, body)) = read_request(&mut sock).await else {
+                        return;
+                    };
+                    let answer = judge(&s, &p, &sn, &method, &target, &body);
+                    let _ = sock.write_all(&answer).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        Replay {
+            base,
+            script,
+            problems,
+            seen,
+        }
+    }
+
+    /// Points an example's absolute URL (operation status, Location) at this server.
+    pub fn local_url(&self, url: &str) -> String {
+        let rest = url.splitn(4, '/').nth(3).unwrap_or_default();
+        format!("{}/{rest}", self.base)
+    }
+
+    pub fn expect(&self, e: Exchange) {
+        self.script.lock().unwrap().push(e);
+    }
+
+    /// Fails the test on any mismatch or any exchange the adapter never made.
+    pub fn verify(&self) {
+        let problems = self.problems.lock().unwrap().clone();
+        let left = self.script.lock().unwrap().clone();
+        assert!(
+            problems.is_empty(),
+            "requests that did not match the vendor examples:\n{}",
+            problems.join("\n")
+        );
+        assert!(
+            left.is_empty(),
+            "expected requests that never came: {:?}",
+            left.iter()
+                .map(|e| format!("{} {} ({})", e.method, e.path, e.fixture))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<(String, String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 8192];
+    let head_end = loop {
+        let n = sock.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.lines();
+    let mut first = lines.next()?.split(' ');
+    let (method, target) = (first.next()?.to_string(), first.next()?.to_string());
+    let len: usize = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end..].to_vec();
+    while body.len() < len {
+        let n = sock.read(&mut tmp).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&tmp[..n]);
+    }
+    Some((method, target, body))
+}
+
+fn judge(
+    script: &Mutex<Vec<Exchange>>,
+    problems: &Mutex<Vec<String>>,
+    seen: &Mutex<Vec<(String, String, Value)>>,
+    method: &str,
+    target: &str,
+    body: &[u8],
+) -> Vec<u8> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let path = percent_decode(path);
+    let api = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "api-version")
+        .map(|(_, v)| v.into_owned());
+    let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    seen.lock()
+        .unwrap()
+        .push((method.to_string(), target.to_string(), json.clone()));
+    let next = {
+        let mut s = script.lock().unwrap();
+        if s.is_empty() {
+            None
+        } else {
+            Some(s.remove(0))
+        }
+    };
+    let Some(x) = next else {
+        problems.lock().unwrap().push(format!("unexpected {method} {target}"));
+        return http(
+            500,
+            &[],
+            &serde_json::json!({"error": {"code": "Unexpected", "message": "not scripted"}}),
+        );
+    };
+    let mut wrong = Vec::new();
+    if x.method != method {
+        wrong.push(format!("method {method}, example {}", x.method));
+    }
+    if !x.path.eq_ignore_ascii_case(&path) {
+        wrong.push(format!("path {path}, example {}", x.path));
+    }
+    if let Some(v) = &x.api_version {
+        if api.as_deref() != Some(v.as_str()) {
+            wrong.push(format!("api-version {api:?}, example {v}"));
+        }
+    }
+    if let Some(allowed) = &x.allowed {
+        if json.is_null() {
+            wrong.push("no JSON body".into());
+        }
+        for k in key_paths(&json) {
+            let free = k.starts_with("/tags/");
+            if !free && !allowed.contains(&k) {
+                wrong.push(format!("body field {k} is not in Azure's examples"));
+            }
+        }
+    }
+    if !wrong.is_empty() {
+        problems
+            .lock()
+            .unwrap()
+            .push(format!("{method} {target} vs {}: {}", x.fixture, wrong.join("; ")));
+    }
+    http(x.status, &x.headers, &x.body)
+}
+
+fn http(status: u16, headers: &[(String, String)], body: &Value) -> Vec<u8> {
+    let text = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let mut out = format!(
+        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+        text.len()
+    );
+    if !text.is_empty() {
+        out.push_str("content-type: application/json\r\n");
+    }
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    out.push_str(&text);
+    out.into_bytes()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
