@@ -1,9 +1,12 @@
-//! Side-by-side S3 benchmark on one server, one implementation per process (so peak RSS is
-//! per implementation): Nimbus S3 vs raw `aws-sdk-s3` vs `object_store` (AmazonS3) vs
-//! `opendal` (s3). Run by `scripts/bench`, which starts s3s-fs and writes docs/benchmarks.md.
+//! Side-by-side storage benchmark on one server, one implementation per process (so peak RSS
+//! is per implementation): Nimbus vs the raw SDK vs `object_store` vs `opendal`, on S3
+//! (s3s-fs) or Azure Blob (Azurite, `--cloud azure`). Run by `scripts/bench`, which starts the
+//! emulators and writes docs/benchmarks.md.
 //!
-//! `nimbus-bench --impl nimbus|sdk|object_store|opendal --endpoint URL --bucket B`
+//! `nimbus-bench [--cloud s3|azure] --impl nimbus|sdk|object_store|opendal|seed --endpoint URL`
 //! prints one JSON line of measurements.
+
+mod azure;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,9 +20,10 @@ use nimbus_core::{Storage, StorageExt};
 
 const AK: &str = "AKNIMBUSTEST";
 const SK: &str = "SKNIMBUSTEST";
-const PART: usize = 8 * 1024 * 1024;
+pub(crate) const PART: usize = 8 * 1024 * 1024;
 
 struct Args {
+    cloud: String,
     imp: String,
     endpoint: String,
     bucket: String,
@@ -30,6 +34,7 @@ struct Args {
 
 fn args() -> Result<Args> {
     let mut a = Args {
+        cloud: "s3".into(),
         imp: String::new(),
         endpoint: String::new(),
         bucket: "bench".into(),
@@ -41,6 +46,7 @@ fn args() -> Result<Args> {
     while let Some(k) = it.next() {
         let v = it.next().with_context(|| format!("{k} needs a value"))?;
         match k.as_str() {
+            "--cloud" => a.cloud = v,
             "--impl" => a.imp = v,
             "--endpoint" => a.endpoint = v,
             "--bucket" => a.bucket = v,
@@ -66,14 +72,14 @@ fn peak_rss_mib() -> f64 {
 }
 
 /// A deterministic chunk stream of `total` bytes.
-fn chunks(total: usize) -> impl futures::Stream<Item = Bytes> {
+pub(crate) fn chunks(total: usize) -> impl futures::Stream<Item = Bytes> {
     let chunk = Bytes::from(vec![0x5a_u8; 256 * 1024]);
     let n = total / chunk.len();
     futures::stream::iter((0..n).map(move |_| chunk.clone()))
 }
 
 #[async_trait::async_trait]
-trait Bench: Send + Sync {
+pub(crate) trait Bench: Send + Sync {
     async fn put(&self, key: &str, body: Bytes) -> Result<()>;
     async fn get(&self, key: &str) -> Result<usize>;
     async fn put_stream(&self, key: &str, total: usize) -> Result<()>;
@@ -81,7 +87,7 @@ trait Bench: Send + Sync {
     async fn list(&self, prefix: &str) -> Result<usize>;
 }
 
-struct NimbusB(S3Storage, String);
+pub(crate) struct NimbusB(pub Arc<dyn Storage>, pub String);
 #[async_trait::async_trait]
 impl Bench for NimbusB {
     async fn put(&self, key: &str, body: Bytes) -> Result<()> {
@@ -203,7 +209,7 @@ impl Bench for SdkB {
     }
 }
 
-struct ObjB(Arc<dyn object_store::ObjectStore>);
+pub(crate) struct ObjB(pub Arc<dyn object_store::ObjectStore>);
 #[async_trait::async_trait]
 impl Bench for ObjB {
     async fn put(&self, key: &str, body: Bytes) -> Result<()> {
@@ -244,7 +250,7 @@ impl Bench for ObjB {
     }
 }
 
-struct DalB(opendal::Operator);
+pub(crate) struct DalB(pub opendal::Operator);
 #[async_trait::async_trait]
 impl Bench for DalB {
     async fn put(&self, key: &str, body: Bytes) -> Result<()> {
@@ -284,32 +290,10 @@ impl Bench for DalB {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let a = args()?;
-    let cfg = AwsConfig::with_static(&a.endpoint, "us-east-1", AK, SK);
-    if a.imp == "seed" {
-        // The bucket and 10,000 listing keys every implementation lists.
-        let s3 = S3Storage::connect(&cfg).await?;
-        s3.create_bucket(&a.bucket, &Default::default()).await?;
-        let keys: Vec<String> = (0..10_000).map(|i| format!("listing/{i:05}")).collect();
-        futures::stream::iter(keys)
-            .map(|k| {
-                let s3 = s3.clone();
-                let b = a.bucket.clone();
-                async move { s3.put(&b, &k, Bytes::from_static(b"x"), &PutOptions::default()).await }
-            })
-            .buffer_unordered(32)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<nimbus_core::Result<Vec<_>>>()?;
-        println!("seeded");
-        return Ok(());
-    }
-    let bench: Box<dyn Bench> = match a.imp.as_str() {
-        "nimbus" => Box::new(NimbusB(S3Storage::connect(&cfg).await?, a.bucket.clone())),
-        "sdk" => Box::new(SdkB(S3Storage::connect(&cfg).await?.client().clone(), a.bucket.clone())),
+async fn s3_bench(a: &Args, cfg: &AwsConfig) -> Result<Box<dyn Bench>> {
+    Ok(match a.imp.as_str() {
+        "nimbus" => Box::new(NimbusB(Arc::new(S3Storage::connect(cfg).await?), a.bucket.clone())),
+        "sdk" => Box::new(SdkB(S3Storage::connect(cfg).await?.client().clone(), a.bucket.clone())),
         "object_store" => Box::new(ObjB(Arc::new(
             object_store::aws::AmazonS3Builder::new()
                 .with_endpoint(&a.endpoint)
@@ -333,7 +317,41 @@ async fn main() -> Result<()> {
             .finish(),
         )),
         other => bail!("unknown implementation {other}"),
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let a = args()?;
+    let cfg = AwsConfig::with_static(&a.endpoint, "us-east-1", AK, SK);
+    if a.imp == "seed" {
+        // The bucket and 10,000 listing keys every implementation lists.
+        let store: Arc<dyn Storage> = match a.cloud.as_str() {
+            "azure" => Arc::new(nimbus_azure::AzureBlobStorage::connect(&azure::config(&a.endpoint)?)?),
+            _ => Arc::new(S3Storage::connect(&cfg).await?),
+        };
+        store.create_bucket(&a.bucket, &Default::default()).await?;
+        let keys: Vec<String> = (0..10_000).map(|i| format!("listing/{i:05}")).collect();
+        futures::stream::iter(keys)
+            .map(|k| {
+                let s = store.clone();
+                let b = a.bucket.clone();
+                async move { s.put(&b, &k, Bytes::from_static(b"x"), &PutOptions::default()).await }
+            })
+            .buffer_unordered(32)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<nimbus_core::Result<Vec<_>>>()?;
+        println!("seeded");
+        return Ok(());
+    }
+    let bench: Box<dyn Bench> = if a.cloud == "azure" {
+        azure::bench(&a.imp, &a.endpoint, &a.bucket).await?
+    } else {
+        s3_bench(&a, &cfg).await?
     };
+
     // A fresh prefix per implementation and round: every run creates new objects (s3s-fs
     // creates files faster than it replaces them, which would favour whoever runs first).
     let prefix = format!("{}-r{}/", a.imp, a.round);

@@ -33,6 +33,9 @@ pub mod aws;
 #[cfg(feature = "azure")]
 pub mod azure;
 
+#[cfg(feature = "gcp")]
+pub mod gcp;
+
 #[cfg(any(feature = "aws", feature = "azure"))]
 mod http;
 

@@ -99,7 +99,7 @@ async fn create_network_sends_the_documented_vnet_body() {
         .create_network(&NetworkSpec::new(name.clone(), prefix.parse().unwrap()))
         .await
         .unwrap();
-    r.verify();
+    r.verify_as("network.create_network", "network");
     let body = create.response("201").2;
     assert_eq!(n.id, body["id"].as_str().unwrap());
     assert_eq!(n.cidr.unwrap().to_string(), prefix);
@@ -149,7 +149,7 @@ async fn create_subnet_checks_the_vnet_then_puts_the_documented_body() {
         ))
         .await
         .unwrap();
-    r.verify();
+    r.verify_as("network.create_subnet", "network");
     assert_eq!(s.id, create.response("201").2["id"].as_str().unwrap());
     assert_eq!(s.cidr.to_string(), cidr);
     assert_eq!(r.seen.lock().unwrap()[2].2, create.request_body("subnetParameters"));
@@ -194,7 +194,7 @@ async fn firewall_rules_are_nsg_security_rules_with_priorities_and_deny() {
         .create_firewall(&FirewallSpec::new(vnet_id.clone(), nsg.clone(), vec![deny, web, out]))
         .await
         .unwrap();
-    r.verify();
+    r.verify_as("network.create_firewall (deny, priorities, egress)", "network");
     let sent = r.seen.lock().unwrap()[2].2.clone();
     let rules = sent["properties"]["securityRules"].as_array().unwrap();
     assert_eq!(rules[0]["properties"]["access"], "Deny");
@@ -244,7 +244,7 @@ async fn deleting_a_firewall_follows_the_async_operation() {
     r.expect(operation_done(&dir, &r, &op));
     let net = AzureNetwork::connect(&config(&r, &sub, &rg, "eastus")).unwrap();
     net.delete_firewall(&nsg).await.unwrap();
-    r.verify();
+    r.verify_as("network.delete_firewall (Azure-AsyncOperation)", "network");
 }
 
 #[tokio::test]
@@ -282,7 +282,7 @@ async fn attaching_a_firewall_sets_the_nsg_of_the_primary_nic() {
     net.attach_firewall(&nsg_id, &vm_id)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    r.verify();
+    r.verify_as("network.attach_firewall (NIC)", "network");
     let sent = r.seen.lock().unwrap()[3].2.clone();
     assert_eq!(sent["properties"]["networkSecurityGroup"]["id"], nsg_id.as_str());
 }
@@ -301,7 +301,7 @@ async fn sizes_come_from_resource_skus() {
     ));
     let compute = AzureCompute::connect(&config(&r, &sub, "g", "westus")).unwrap();
     let sizes = compute.list_sizes().await.unwrap();
-    r.verify();
+    r.verify_as("compute.list_sizes", "compute");
     let filter = r.seen.lock().unwrap()[0].1.clone();
     assert!(
         filter.contains("%24filter=location") || filter.contains("$filter=location"),
@@ -397,7 +397,7 @@ async fn create_instance_makes_a_nic_then_the_documented_vm() {
     spec.subnet = Some(subnet.clone());
     spec.labels.insert("team".into(), "a".into());
     let i = compute.create_instance(&spec).await.unwrap_or_else(|e| panic!("{e}"));
-    r.verify();
+    r.verify_as("compute.create_instance (NIC + VM, provisioning wait)", "compute");
     let seen = r.seen.lock().unwrap();
     let vm_body = &seen[2].2;
     assert_eq!(
@@ -479,7 +479,7 @@ async fn power_actions_poll_the_operation_then_read_the_state() {
             _ => compute.reboot_instance(&name).await,
         }
         .unwrap_or_else(|e| panic!("{file}: {e}"));
-        r.verify();
+        r.verify_as(&format!("compute.{action} (202 + Location polling)"), "compute");
         assert_eq!(i.id, vm_path);
     }
 }
@@ -520,7 +520,7 @@ async fn terminate_deletes_the_vm_and_its_nic_through_location_polling() {
         .terminate_instance(&name)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    r.verify();
+    r.verify_as("compute.terminate_instance (VM + NIC)", "compute");
     assert_eq!(i.state.state, State::Terminated);
 }
 
@@ -550,7 +550,7 @@ async fn cloud_errors_become_typed_errors_with_code_and_retry_after() {
         r.expect(x);
         let compute = AzureCompute::connect(&config(&r, "s", "g", "westus")).unwrap();
         let e = compute.start_instance("vm1").await.unwrap_err();
-        r.verify();
+        r.verify_as(&format!("compute errors: HTTP {status} {code}"), "compute");
         assert_eq!(e.kind(), kind, "{code}: {e}");
         assert_eq!(e.raw_code(), Some(code));
         assert!(!e.to_string().contains("shouldnotleak"), "{e}");

@@ -15,7 +15,8 @@ pub struct ConformanceArgs {
     /// Provider: local (filesystem + simulator), local-memory, aws (S3, EC2 and VPC from the
     /// profile's settings, else the standard AWS variables such as AWS_ENDPOINT_URL), or
     /// s3-compatible (S3 only, any S3 endpoint), or azure (Blob storage from the profile,
-    /// else AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT …).
+    /// else AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT …), or gcp (Cloud Storage
+    /// from the profile, else STORAGE_EMULATOR_HOST / GOOGLE_CLOUD_PROJECT …).
     #[arg(long, default_value = "local")]
     provider: String,
     /// Report format.
@@ -24,7 +25,7 @@ pub struct ConformanceArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
-    /// The endpoint is this emulator (`moto`, `s3s-fs`, `azurite`): its known differences are declared
+    /// The endpoint is this emulator (`moto`, `s3s-fs`, `azurite`, `fake-gcs-server`): its known differences are declared
     /// and the report says the rows were proven against it.
     #[arg(long)]
     emulator: Option<String>,
@@ -93,8 +94,28 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
             t.differences = nimbus_conformance::azure::azurite_differences();
             t
         }
+        #[cfg(feature = "gcp")]
+        "gcp" => {
+            let profile = nimbus::Clouds::from_profile(profile_name)?.profile;
+            let settings = if profile.storage.provider == "gcp" {
+                profile.storage.settings.clone()
+            } else {
+                Default::default()
+            };
+            let cfg = nimbus::gcp::GcsConfig::from_settings(&settings)?;
+            let proof = match a.emulator.as_deref() {
+                Some("fake-gcs-server") => "emulator: fake-gcs-server 1.54.0".to_string(),
+                Some(other) => bail!("unknown emulator `{other}` for gcp (known: fake-gcs-server)"),
+                None => format!("live: Cloud Storage at {}", cfg.endpoint),
+            };
+            let mut t = nimbus_conformance::gcp::gcs_target("gcp", &cfg, &proof).await?;
+            if a.emulator.is_some() {
+                t.differences = nimbus_conformance::gcp::fake_gcs_differences();
+            }
+            t
+        }
         other => {
-            bail!("provider `{other}` is not compiled into this build (known: local, local-memory, aws, s3-compatible, azure)")
+            bail!("provider `{other}` is not compiled into this build (known: local, local-memory, aws, s3-compatible, azure, gcp)")
         }
     };
     let mut target = target;

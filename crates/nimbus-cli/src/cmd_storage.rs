@@ -1,6 +1,6 @@
 //! `nimbus storage …`
 //!
-//! Every object argument is a URL (`file:///root/bucket/key`, `memory://…`, `s3://…`, `az://…`) or a
+//! Every object argument is a URL (`file:///root/bucket/key`, `memory://…`, `s3://…`, `az://…`, `gs://…`) or a
 //! plain `BUCKET/KEY` in the storage of the selected profile.
 
 use std::sync::Arc;
@@ -73,7 +73,7 @@ pub enum StorageCmd {
     },
 }
 
-/// A URL (`file://`, `memory://`, `s3://…`, `az://…`) opens the store it names; a plain `BUCKET[/KEY]`
+/// A URL (`file://`, `memory://`, `s3://…`, `az://…`, `gs://…`) opens the store it names; a plain `BUCKET[/KEY]`
 /// means the storage of the profile (`--profile`, `NIMBUS_PROFILE`, or the file's default).
 async fn open(url: &str, profile: Option<&str>) -> Result<OpenedUrl> {
     let mut o = if url.contains("://") {

@@ -1,7 +1,7 @@
 //! # nimbus — write cloud code once, run it in every customer's cloud
 //!
 //! The facade product teams depend on. It re-exports the portable API of `nimbus-core` and
-//! opens services from URLs (`file:///data/bucket/key`, `memory://bucket/key`, `s3://`, `az://`; later
+//! opens services from URLs (`file:///data/bucket/key`, `memory://bucket/key`, `s3://`, `az://`,
 //! `gs://`) or from per-customer profiles in `nimbus.toml`. Each cloud is a cargo
 //! feature; `local` (the embedded cloud) is on by default.
 //!
@@ -34,6 +34,10 @@ pub use nimbus_aws as aws;
 /// The Azure adapter, when the `azure`, `azure-storage` or `azure-compute` feature is on.
 #[cfg(any(feature = "azure-storage", feature = "azure-compute"))]
 pub use nimbus_azure as azure;
+
+/// The Google Cloud adapter, when the `gcp` or `gcp-storage` feature is on.
+#[cfg(feature = "gcp-storage")]
+pub use nimbus_gcp as gcp;
 
 /// Everything a product team usually needs in scope.
 pub mod prelude {

@@ -20,6 +20,8 @@ pub fn schemas() -> Vec<ProviderSchema> {
     v.push(nimbus_aws::config::SCHEMA);
     #[cfg(any(feature = "azure-storage", feature = "azure-compute"))]
     v.push(nimbus_azure::config::SCHEMA);
+    #[cfg(feature = "gcp-storage")]
+    v.push(nimbus_gcp::config::SCHEMA);
     v
 }
 
@@ -103,6 +105,18 @@ pub async fn open_storage_url(url: &str) -> Result<OpenedUrl> {
             let cfg = nimbus_azure::AzureStorageConfig::from_settings(&settings)?;
             Ok(OpenedUrl {
                 storage: Arc::new(nimbus_azure::AzureBlobStorage::connect(&cfg)?),
+                bucket: u.bucket,
+                key: u.key,
+            })
+        }
+        #[cfg(feature = "gcp-storage")]
+        "gs" => {
+            // URL options are the gcp provider's storage keys; STORAGE_EMULATOR_HOST,
+            // GOOGLE_CLOUD_PROJECT and GOOGLE_APPLICATION_CREDENTIALS fill the rest.
+            let settings = url_settings(&u, nimbus_gcp::config::SCHEMA.storage)?;
+            let cfg = nimbus_gcp::GcsConfig::from_settings(&settings)?;
+            Ok(OpenedUrl {
+                storage: Arc::new(nimbus_gcp::GcsStorage::connect(&cfg).await?),
                 bucket: u.bucket,
                 key: u.key,
             })
@@ -215,6 +229,10 @@ impl Clouds {
             "azure" => Ok(Arc::new(nimbus_azure::AzureBlobStorage::connect(
                 &nimbus_azure::AzureStorageConfig::from_settings(&c.settings)?,
             )?)),
+            #[cfg(feature = "gcp-storage")]
+            "gcp" => Ok(Arc::new(
+                nimbus_gcp::GcsStorage::connect(&nimbus_gcp::GcsConfig::from_settings(&c.settings)?).await?,
+            )),
             p => Err(no_provider(p)),
         }
     }

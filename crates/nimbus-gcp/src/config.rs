@@ -1,0 +1,161 @@
+//! Where Cloud Storage is and how to authenticate: settings, the standard
+//! `STORAGE_EMULATOR_HOST` that Google's own clients honour, `GOOGLE_CLOUD_PROJECT` and
+//! `GOOGLE_APPLICATION_CREDENTIALS` (Application Default Credentials otherwise).
+
+use std::path::PathBuf;
+
+use nimbus_core::config::{KeyDef, KeyKind, ProviderSchema, Settings};
+use nimbus_core::{Error, Result};
+
+const STORAGE_KEYS: &[KeyDef] = &[
+    KeyDef {
+        name: "project",
+        aliases: &["project_id"],
+        kind: KeyKind::String,
+        doc: "Project that owns new buckets and is listed (else GOOGLE_CLOUD_PROJECT).",
+    },
+    KeyDef {
+        name: "endpoint",
+        aliases: &["emulator_host", "url"],
+        kind: KeyKind::String,
+        doc: "Storage endpoint (default https://storage.googleapis.com; STORAGE_EMULATOR_HOST also sets it, with anonymous credentials).",
+    },
+    KeyDef {
+        name: "credentials_file",
+        aliases: &["service_account_key", "key_file"],
+        kind: KeyKind::String,
+        doc: "Service-account key file (else GOOGLE_APPLICATION_CREDENTIALS, else Application Default Credentials).",
+    },
+    KeyDef {
+        name: "anonymous",
+        aliases: &[],
+        kind: KeyKind::Bool,
+        doc: "Send no credentials (public buckets, emulators).",
+    },
+];
+
+/// The keys of the `gcp` provider.
+pub const SCHEMA: ProviderSchema = ProviderSchema {
+    provider: "gcp",
+    storage: STORAGE_KEYS,
+    compute: &[],
+    network: &[],
+};
+
+/// How requests are authorised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GcsAuth {
+    /// Application Default Credentials (google-cloud-auth's chain).
+    Adc,
+    /// A service-account key file (also what V4 signed URLs need).
+    ServiceAccountFile(PathBuf),
+    /// No credentials.
+    Anonymous,
+}
+
+/// A resolved Cloud Storage target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GcsConfig {
+    /// `https://storage.googleapis.com` or an emulator, without a trailing slash.
+    pub endpoint: String,
+    /// Project (needed to create and list buckets).
+    pub project: Option<String>,
+    /// Credentials.
+    pub auth: GcsAuth,
+}
+
+impl GcsConfig {
+    /// The public endpoint with Application Default Credentials.
+    pub fn new(project: Option<String>) -> Self {
+        GcsConfig {
+            endpoint: "https://storage.googleapis.com".into(),
+            project,
+            auth: GcsAuth::Adc,
+        }
+    }
+
+    /// An emulator at `host` (`127.0.0.1:80` or a URL), anonymous, project `test-project`
+    /// unless given.
+    pub fn emulator(host: &str) -> Self {
+        let endpoint = if host.contains("://") {
+            host.trim_end_matches('/').to_string()
+        } else {
+            format!("http://{}", host.trim_end_matches('/'))
+        };
+        GcsConfig {
+            endpoint,
+            project: Some("test-project".into()),
+            auth: GcsAuth::Anonymous,
+        }
+    }
+
+    /// From resolved settings, then the standard variables.
+    pub fn from_settings(s: &Settings) -> Result<Self> {
+        Self::from_parts(s, |n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Like [`GcsConfig::from_settings`] with the environment given as a function.
+    pub fn from_parts(s: &Settings, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let project = s
+            .get("project")
+            .map(str::to_string)
+            .or_else(|| env("GOOGLE_CLOUD_PROJECT"))
+            .or_else(|| env("CLOUDSDK_CORE_PROJECT"));
+        let mut c = match (s.get("endpoint"), env("STORAGE_EMULATOR_HOST")) {
+            (Some(e), _) => {
+                let mut c = GcsConfig::new(project.clone());
+                c.endpoint = e.trim_end_matches('/').to_string();
+                c
+            }
+            (None, Some(host)) => {
+                let mut c = GcsConfig::emulator(&host);
+                if project.is_some() {
+                    c.project = project.clone();
+                }
+                c
+            }
+            (None, None) => GcsConfig::new(project.clone()),
+        };
+        if let Some(f) = s
+            .get("credentials_file")
+            .map(str::to_string)
+            .or_else(|| env("GOOGLE_APPLICATION_CREDENTIALS"))
+        {
+            let p = PathBuf::from(&f);
+            if !p.is_file() {
+                return Err(Error::invalid(format!("credentials file `{f}` does not exist")));
+            }
+            c.auth = GcsAuth::ServiceAccountFile(p);
+        }
+        if s.get("anonymous") == Some("true") {
+            c.auth = GcsAuth::Anonymous;
+        }
+        url::Url::parse(&c.endpoint).map_err(|e| Error::invalid(format!("storage endpoint `{}`: {e}", c.endpoint)))?;
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emulator_host_means_anonymous_http() {
+        let env = |n: &str| (n == "STORAGE_EMULATOR_HOST").then(|| "127.0.0.1:80".to_string());
+        let c = GcsConfig::from_parts(&Settings::default(), env).unwrap();
+        assert_eq!(c.endpoint, "http://127.0.0.1:80");
+        assert_eq!(c.auth, GcsAuth::Anonymous);
+        let c = GcsConfig::from_parts(&Settings::default(), |_| None).unwrap();
+        assert_eq!(c.endpoint, "https://storage.googleapis.com");
+        assert_eq!(c.auth, GcsAuth::Adc);
+    }
+
+    #[test]
+    fn a_missing_key_file_is_named() {
+        let env = |n: &str| (n == "GOOGLE_APPLICATION_CREDENTIALS").then(|| "/nonexistent/key.json".to_string());
+        let e = GcsConfig::from_parts(&Settings::default(), env).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/key.json"), "{e}");
+    }
+}

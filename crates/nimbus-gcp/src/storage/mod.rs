@@ -1,0 +1,585 @@
+//! [`Storage`] on Google Cloud Storage.
+//!
+//! Object bytes go through Google's `google-cloud-storage` 1.x (buffered uploads, resumable
+//! uploads for streams, CRC32C checked, ranged reads); buckets, listings, metadata, rewrite
+//! and delete go through the JSON API (that crate offers them over gRPC only, which no
+//! emulator serves). How the portable model maps:
+//! - the version token is the object's **generation**; create-only is `ifGenerationMatch=0`
+//!   and update-if-version is `ifGenerationMatch=G`;
+//! - a read first reads the metadata, then the bytes pinned to that generation, so the
+//!   metadata and body always match; `if_match` / `if_none_match` compare the ETag there;
+//! - there is no S3-style multipart upload in the JSON API: `multipart` is undeclared (the
+//!   typed unsupported error), and `put_stream` is one resumable upload in constant memory;
+//! - `delete` of a missing object succeeds; `startOffset` is inclusive, so the key equal to
+//!   `start_after` is dropped.
+
+mod json;
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use google_cloud_storage::client::Storage as GcsClient;
+use google_cloud_storage::model_ext::ReadRange;
+use google_cloud_storage::streaming_source::{SizeHint, StreamingSource};
+use nimbus_core::storage::validate::{validate_bucket_name, validate_key, validate_prefix};
+use nimbus_core::storage::*;
+use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::config::{GcsAuth, GcsConfig};
+use crate::error::from_gcs;
+use json::{meta_of, seg, JsonApi};
+
+const PROVIDER: &str = "gcp-storage";
+const MAX_PAGE: usize = 1000;
+
+/// What Cloud Storage declares over the JSON API (limits from "Quotas & limits": 1,024-byte
+/// names, 1,000 results per list page; no batch delete or multipart here).
+pub fn gcs_capabilities() -> StorageCapabilities {
+    let mut c = StorageCapabilities::none();
+    c.put_create_only = true;
+    c.put_if_version = true;
+    c.conditional_get = true;
+    c.ranged_get = true;
+    c.copy = true;
+    c.copy_if_not_exists = true;
+    c.multipart = false;
+    c.batch_delete = false;
+    c.presign_get = false;
+    c.presign_put = false;
+    c.list_ordering = ListOrdering::Lexicographic;
+    c.list_delimiter = true;
+    c.list_start_after = true;
+    c.list_max_page_size = MAX_PAGE;
+    c.user_metadata = true;
+    c.max_key_len = 1024;
+    c
+}
+
+/// Cloud Storage of one project.
+#[derive(Clone)]
+pub struct GcsStorage {
+    client: GcsClient,
+    api: JsonApi,
+    project: Option<String>,
+}
+
+impl std::fmt::Debug for GcsStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GcsStorage")
+            .field("endpoint", &self.api.endpoint)
+            .field("project", &self.project)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
+    e.context(PROVIDER, op, res)
+}
+
+fn check(bucket: &str, key: &str) -> Result<()> {
+    validate_bucket_name(bucket)?;
+    validate_key(key)
+}
+
+fn bucket_path(bucket: &str) -> String {
+    format!("projects/_/buckets/{bucket}")
+}
+
+fn generation(v: &str) -> Result<i64> {
+    v.parse().map_err(|_| {
+        Error::invalid(format!(
+            "`{v}` is not a Cloud Storage generation (use ObjectMeta::version)"
+        ))
+    })
+}
+
+/// A portable body stream as google-cloud-storage's upload source (which must be `Sync`;
+/// the mutex is never contended: `next` takes `&mut self`).
+struct Source(tokio::sync::Mutex<ByteStream>);
+
+impl StreamingSource for Source {
+    type Error = Error;
+    async fn next(&mut self) -> Option<std::result::Result<Bytes, Error>> {
+        self.0.get_mut().next().await
+    }
+    async fn size_hint(&self) -> std::result::Result<SizeHint, Error> {
+        Ok(SizeHint::new())
+    }
+}
+
+impl GcsStorage {
+    /// Connects (no request is made yet).
+    pub async fn connect(cfg: &GcsConfig) -> Result<Self> {
+        let creds = match &cfg.auth {
+            GcsAuth::Anonymous => google_cloud_auth::credentials::anonymous::Builder::new().build(),
+            GcsAuth::Adc => google_cloud_auth::credentials::Builder::default()
+                .build()
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Unauthenticated,
+                        format!("Application Default Credentials: {e}"),
+                    )
+                })?,
+            GcsAuth::ServiceAccountFile(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| Error::invalid(format!("credentials file {}: {e}", p.display())))?;
+                let key: Value = serde_json::from_str(&text)
+                    .map_err(|_| Error::invalid(format!("credentials file {} is not JSON", p.display())))?;
+                google_cloud_auth::credentials::service_account::Builder::new(key)
+                    .build()
+                    .map_err(|e| Error::new(ErrorKind::Unauthenticated, format!("service account: {e}")))?
+            }
+        };
+        let client = GcsClient::builder()
+            .with_endpoint(cfg.endpoint.clone())
+            .with_credentials(creds.clone())
+            .build()
+            .await
+            .map_err(|e| Error::invalid(format!("Cloud Storage client: {e}")))?;
+        let http = reqwest::Client::builder()
+            .build()
+            .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
+        Ok(GcsStorage {
+            client,
+            api: JsonApi {
+                http,
+                endpoint: cfg.endpoint.clone(),
+                creds: (!matches!(cfg.auth, GcsAuth::Anonymous)).then_some(creds),
+            },
+            project: cfg.project.clone(),
+        })
+    }
+
+    /// The native storage client (object reads and writes).
+    pub fn client(&self) -> &GcsClient {
+        &self.client
+    }
+
+    /// The HTTP client used for the JSON API.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.api.http
+    }
+
+    fn project(&self) -> Result<&str> {
+        self.project
+            .as_deref()
+            .ok_or_else(|| Error::invalid("no Google Cloud project: set `project` or GOOGLE_CLOUD_PROJECT"))
+    }
+
+    async fn object(&self, bucket: &str, key: &str) -> Result<Value> {
+        self.api
+            .call(
+                Method::GET,
+                &format!("/storage/v1/b/{}/o/{}", seg(bucket), seg(key)),
+                None,
+            )
+            .await
+    }
+
+    fn refused_create(create: bool, e: Error) -> Error {
+        if create && e.kind() == ErrorKind::PreconditionFailed {
+            return Error::new(ErrorKind::AlreadyExists, "object exists (create-only put)")
+                .with_raw_code(e.raw_code().unwrap_or("conditionNotMet").to_string());
+        }
+        e
+    }
+}
+
+#[async_trait]
+impl Storage for GcsStorage {
+    fn provider(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> StorageCapabilities {
+        gcs_capabilities()
+    }
+
+    fn native(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        Some(Arc::new(self.client.clone()))
+    }
+
+    async fn create_bucket(&self, bucket: &str, options: &CreateBucketOptions) -> Result<()> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| ctx(e, "create_bucket", res))?;
+        let project = self.project().map_err(|e| ctx(e, "create_bucket", res))?;
+        let mut body = json!({ "name": bucket });
+        if let Some(r) = &options.region {
+            body["location"] = json!(r);
+        }
+        self.api
+            .call(
+                Method::POST,
+                &format!("/storage/v1/b?project={}", seg(project)),
+                Some(&body),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                // A duplicate name is 409 `conflict` on Cloud Storage.
+                let e = if e.kind() == ErrorKind::Conflict {
+                    Error::new(ErrorKind::AlreadyExists, "the bucket exists")
+                        .with_raw_code(e.raw_code().unwrap_or("conflict").to_string())
+                } else {
+                    e
+                };
+                ctx(e, "create_bucket", res)
+            })
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| ctx(e, "delete_bucket", res))?;
+        self.api
+            .call(Method::DELETE, &format!("/storage/v1/b/{}", seg(bucket)), None)
+            .await
+            .map(|_| ())
+            .map_err(|e| ctx(e, "delete_bucket", res))
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| ctx(e, "bucket_exists", res))?;
+        match self
+            .api
+            .call(Method::GET, &format!("/storage/v1/b/{}", seg(bucket)), None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(ctx(e, "bucket_exists", res)),
+        }
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        let project = self.project().map_err(|e| ctx(e, "list_buckets", String::new))?;
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut q = format!("/storage/v1/b?project={}", seg(project));
+            if let Some(t) = &token {
+                q.push_str(&format!("&pageToken={}", seg(t)));
+            }
+            let page = self
+                .api
+                .call(Method::GET, &q, None)
+                .await
+                .map_err(|e| ctx(e, "list_buckets", String::new))?;
+            for b in page.get("items").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(n) = b.get("name").and_then(Value::as_str) {
+                    let mut i = BucketInfo::new(n);
+                    i.created = b.get("timeCreated").and_then(Value::as_str).and_then(json::rfc3339);
+                    i.region = b.get("location").and_then(Value::as_str).map(str::to_lowercase);
+                    out.push(i);
+                }
+            }
+            token = page.get("nextPageToken").and_then(Value::as_str).map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "put", res))?;
+        let mut w = self
+            .client
+            .write_object(bucket_path(bucket), key, body)
+            .set_metadata(options.user_metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())));
+        if let Some(ct) = &options.content_type {
+            w = w.set_content_type(ct.clone());
+        }
+        w = match &options.mode {
+            PutMode::Create => w.set_if_generation_match(0),
+            PutMode::Update(v) => w.set_if_generation_match(generation(v).map_err(|e| ctx(e, "put", res))?),
+            _ => w,
+        };
+        let o = w.send_buffered().await.map_err(|e| {
+            ctx(
+                Self::refused_create(options.mode == PutMode::Create, from_gcs(e)),
+                "put",
+                res,
+            )
+        })?;
+        Ok(meta_from_model(&o))
+    }
+
+    async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "put_stream", res))?;
+        let mut w = self
+            .client
+            .write_object(bucket_path(bucket), key, Source(tokio::sync::Mutex::new(body)))
+            // Always resumable: memory stays at one buffer whatever the size.
+            .with_resumable_upload_threshold(0usize)
+            .set_metadata(options.user_metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())));
+        if let Some(ct) = &options.content_type {
+            w = w.set_content_type(ct.clone());
+        }
+        w = match &options.mode {
+            PutMode::Create => w.set_if_generation_match(0),
+            PutMode::Update(v) => w.set_if_generation_match(generation(v).map_err(|e| ctx(e, "put_stream", res))?),
+            _ => w,
+        };
+        let o = w.send_buffered().await.map_err(|e| {
+            ctx(
+                Self::refused_create(options.mode == PutMode::Create, from_gcs(e)),
+                "put_stream",
+                res,
+            )
+        })?;
+        Ok(meta_from_model(&o))
+    }
+
+    async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "get", res))?;
+        let o = self.object(bucket, key).await.map_err(|e| ctx(e, "get", res))?;
+        let meta = meta_of(&o);
+        let etag = meta.etag.clone().unwrap_or_default();
+        if options.if_match.as_deref().is_some_and(|m| m.trim_matches('"') != etag) {
+            return Err(ctx(
+                Error::new(ErrorKind::PreconditionFailed, "the ETag does not match").with_raw_code("conditionNotMet"),
+                "get",
+                res,
+            ));
+        }
+        if options
+            .if_none_match
+            .as_deref()
+            .is_some_and(|m| m.trim_matches('"') == etag)
+        {
+            return Err(ctx(Error::new(ErrorKind::NotModified, "the ETag matches"), "get", res));
+        }
+        let range = match &options.range {
+            Some(r) => r.resolve(meta.size).map_err(|e| ctx(e, "get", res))?,
+            None => 0..meta.size,
+        };
+        let gen = meta
+            .version
+            .as_deref()
+            .map(generation)
+            .transpose()
+            .map_err(|e| ctx(e, "get", res))?;
+        let mut r = self.client.read_object(bucket_path(bucket), key);
+        if let Some(g) = gen {
+            r = r.set_generation(g);
+        }
+        if range.end > range.start && (range.start > 0 || range.end < meta.size) {
+            r = r.set_read_range(ReadRange::segment(range.start, range.end - range.start));
+        }
+        let body: ByteStream = if range.end == range.start {
+            Box::pin(futures::stream::empty())
+        } else {
+            let resp = r.send().await.map_err(|e| ctx(from_gcs(e), "get", res))?;
+            Box::pin(futures::stream::unfold(resp, |mut resp| async move {
+                resp.next().await.map(|c| {
+                    (
+                        c.map_err(|e| {
+                            Error::new(ErrorKind::Unavailable, "reading the object failed").with_source(from_gcs(e))
+                        }),
+                        resp,
+                    )
+                })
+            }))
+        };
+        Ok(GetResult::new(meta, range, body))
+    }
+
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "head", res))?;
+        let o = self.object(bucket, key).await.map_err(|e| ctx(e, "head", res))?;
+        Ok(meta_of(&o))
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        let res = || format!("{bucket}/{key}");
+        check(bucket, key).map_err(|e| ctx(e, "delete", res))?;
+        match self
+            .api
+            .call(
+                Method::DELETE,
+                &format!("/storage/v1/b/{}/o/{}", seg(bucket), seg(key)),
+                None,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            // A missing object is deleted already; a missing bucket is NotFound.
+            Err(e) if e.kind() == ErrorKind::NotFound => match self.bucket_exists(bucket).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(ctx(e, "delete", res)),
+                Err(e2) => Err(e2),
+            },
+            Err(e) => Err(ctx(e, "delete", res)),
+        }
+    }
+
+    async fn delete_many(&self, bucket: &str, _keys: &[String]) -> Result<Vec<DeleteOutcome>> {
+        Err(ctx(Error::unsupported(Capability::BatchDelete), "delete_many", || {
+            bucket.to_string()
+        }))
+    }
+
+    async fn list_page(&self, bucket: &str, options: &ListOptions, token: Option<String>) -> Result<ListPage> {
+        let res = || bucket.to_string();
+        validate_bucket_name(bucket).map_err(|e| ctx(e, "list", res))?;
+        let mut q = format!(
+            "/storage/v1/b/{}/o?maxResults={}",
+            seg(bucket),
+            options.page_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)
+        );
+        if let Some(p) = options.prefix.as_deref().filter(|p| !p.is_empty()) {
+            validate_prefix(p).map_err(|e| ctx(e, "list", res))?;
+            q.push_str(&format!("&prefix={}", seg(p)));
+        }
+        if let Some(d) = options.delimiter.as_deref().filter(|d| !d.is_empty()) {
+            q.push_str(&format!("&delimiter={}", seg(d)));
+        }
+        if let Some(s) = &options.start_after {
+            q.push_str(&format!("&startOffset={}", seg(s)));
+        }
+        if let Some(t) = &token {
+            q.push_str(&format!("&pageToken={}", seg(t)));
+        }
+        let page = self
+            .api
+            .call(Method::GET, &q, None)
+            .await
+            .map_err(|e| ctx(e, "list", res))?;
+        let after = options.start_after.as_deref();
+        let mut out = ListPage::default();
+        for o in page.get("items").and_then(Value::as_array).into_iter().flatten() {
+            let m = meta_of(o);
+            if after.is_some_and(|a| m.key.as_str() <= a) {
+                continue;
+            }
+            out.objects.push(m);
+        }
+        for p in page.get("prefixes").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(p) = p.as_str() {
+                if after.is_some_and(|a| p < a && !a.starts_with(p)) {
+                    continue;
+                }
+                out.common_prefixes.push(p.to_string());
+            }
+        }
+        out.next_token = page.get("nextPageToken").and_then(Value::as_str).map(str::to_string);
+        Ok(out)
+    }
+
+    async fn copy(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        dst_bucket: &str,
+        dst_key: &str,
+        options: &CopyOptions,
+    ) -> Result<ObjectMeta> {
+        let res = || format!("{src_bucket}/{src_key} -> {dst_bucket}/{dst_key}");
+        check(src_bucket, src_key).map_err(|e| ctx(e, "copy", res))?;
+        check(dst_bucket, dst_key).map_err(|e| ctx(e, "copy", res))?;
+        let mut token: Option<String> = None;
+        loop {
+            let mut q = format!(
+                "/storage/v1/b/{}/o/{}/rewriteTo/b/{}/o/{}?",
+                seg(src_bucket),
+                seg(src_key),
+                seg(dst_bucket),
+                seg(dst_key)
+            );
+            if options.if_not_exists {
+                q.push_str("ifGenerationMatch=0&");
+            }
+            if let Some(t) = &token {
+                q.push_str(&format!("rewriteToken={}", seg(t)));
+            }
+            let r = self
+                .api
+                .call(Method::POST, &q, Some(&json!({})))
+                .await
+                .map_err(|e| ctx(Self::refused_create(options.if_not_exists, e), "copy", res))?;
+            if r.get("done").and_then(Value::as_bool) == Some(true) {
+                return Ok(r
+                    .get("resource")
+                    .map(meta_of)
+                    .unwrap_or_else(|| ObjectMeta::new(dst_key, 0)));
+            }
+            token = r.get("rewriteToken").and_then(Value::as_str).map(str::to_string);
+            if token.is_none() {
+                return Err(ctx(
+                    Error::internal("rewrite answered neither done nor a token"),
+                    "copy",
+                    res,
+                ));
+            }
+        }
+    }
+
+    async fn create_multipart(&self, bucket: &str, _key: &str, _options: &PutOptions) -> Result<MultipartUpload> {
+        Err(ctx(
+            Error::unsupported(Capability::Multipart),
+            "create_multipart",
+            || bucket.to_string(),
+        ))
+    }
+
+    async fn upload_part(&self, upload: &MultipartUpload, _part: u32, _body: Bytes) -> Result<CompletedPart> {
+        Err(ctx(Error::unsupported(Capability::Multipart), "upload_part", || {
+            upload.bucket.clone()
+        }))
+    }
+
+    async fn complete_multipart(&self, upload: &MultipartUpload, _parts: &[CompletedPart]) -> Result<ObjectMeta> {
+        Err(ctx(
+            Error::unsupported(Capability::Multipart),
+            "complete_multipart",
+            || upload.bucket.clone(),
+        ))
+    }
+
+    async fn abort_multipart(&self, upload: &MultipartUpload) -> Result<()> {
+        Err(ctx(
+            Error::unsupported(Capability::Multipart),
+            "abort_multipart",
+            || upload.bucket.clone(),
+        ))
+    }
+
+    async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, _expires_in: Duration) -> Result<String> {
+        let cap = match method {
+            PresignMethod::Get => Capability::PresignGet,
+            PresignMethod::Put => Capability::PresignPut,
+        };
+        Err(ctx(Error::unsupported(cap), "presign", || format!("{bucket}/{key}")))
+    }
+}
+
+/// Metadata from the crate's object model.
+fn meta_from_model(o: &google_cloud_storage::model::Object) -> ObjectMeta {
+    let mut m = ObjectMeta::new(o.name.clone(), o.size.max(0) as u64);
+    m.etag = Some(o.etag.clone()).filter(|e| !e.is_empty());
+    m.version = Some(o.generation.to_string());
+    m.content_type = Some(o.content_type.clone()).filter(|c| !c.is_empty());
+    m.user_metadata = o
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.to_lowercase(), v.clone()))
+        .collect::<HashMap<_, _>>()
+        .into_iter()
+        .collect();
+    m.last_modified = o
+        .update_time
+        .as_ref()
+        .and_then(|t| std::time::SystemTime::try_from(*t).ok());
+    m
+}
