@@ -88,19 +88,7 @@ pub fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
 }
 
 fn by_status(status: Option<u16>) -> ErrorKind {
-    match status {
-        Some(404) => ErrorKind::NotFound,
-        Some(304) => ErrorKind::NotModified,
-        Some(409) => ErrorKind::Conflict,
-        Some(412) => ErrorKind::PreconditionFailed,
-        Some(400) | Some(416) => ErrorKind::InvalidInput,
-        Some(401) => ErrorKind::Unauthenticated,
-        Some(403) => ErrorKind::PermissionDenied,
-        Some(429) => ErrorKind::RateLimited,
-        Some(500) | Some(502) | Some(503) => ErrorKind::Unavailable,
-        Some(504) => ErrorKind::Timeout,
-        _ => ErrorKind::Internal,
-    }
+    status.map_or(ErrorKind::Internal, ErrorKind::from_http_status)
 }
 
 /// An azure_core error as a portable one: status and `x-ms-error-code` decide the kind;

@@ -77,6 +77,26 @@ impl ErrorKind {
         }
     }
 
+    /// The kind an HTTP status means when the service gave no more specific code: 404
+    /// not found, 409 conflict, 412 precondition failed, 400/416 invalid input, 401, 403,
+    /// 429 rate limited, 500/502/503 unavailable, 504 timeout, 304 not modified; anything
+    /// else is internal. (S3 answers throttling with 503, so the AWS adapter maps it itself.)
+    pub fn from_http_status(status: u16) -> ErrorKind {
+        match status {
+            304 => ErrorKind::NotModified,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            412 => ErrorKind::PreconditionFailed,
+            400 | 416 => ErrorKind::InvalidInput,
+            401 => ErrorKind::Unauthenticated,
+            403 => ErrorKind::PermissionDenied,
+            429 => ErrorKind::RateLimited,
+            500 | 502 | 503 => ErrorKind::Unavailable,
+            504 => ErrorKind::Timeout,
+            _ => ErrorKind::Internal,
+        }
+    }
+
     /// Whether an error of this kind may succeed if the same call is made again later.
     pub fn is_retryable(self) -> bool {
         matches!(

@@ -23,18 +23,7 @@ pub fn kind_for(reason: Option<&str>, status: Option<u16>) -> ErrorKind {
         "forbidden" | "insufficientPermissions" | "accessNotConfigured" => ErrorKind::PermissionDenied,
         "authError" | "unauthorized" | "required_credentials" => ErrorKind::Unauthenticated,
         "backendError" | "internalError" => ErrorKind::Unavailable,
-        _ => match status {
-            Some(404) => ErrorKind::NotFound,
-            Some(409) => ErrorKind::Conflict,
-            Some(412) => ErrorKind::PreconditionFailed,
-            Some(400) | Some(416) => ErrorKind::InvalidInput,
-            Some(401) => ErrorKind::Unauthenticated,
-            Some(403) => ErrorKind::PermissionDenied,
-            Some(429) => ErrorKind::RateLimited,
-            Some(500) | Some(502) | Some(503) => ErrorKind::Unavailable,
-            Some(504) => ErrorKind::Timeout,
-            _ => ErrorKind::Internal,
-        },
+        _ => status.map_or(ErrorKind::Internal, ErrorKind::from_http_status),
     }
 }
 

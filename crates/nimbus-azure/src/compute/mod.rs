@@ -144,6 +144,16 @@ impl AzureCompute {
         }
     }
 
+    /// The Resource SKUs of the configured location.
+    async fn skus(&self) -> Result<Vec<Value>> {
+        let c = self.arm.config();
+        let path = format!(
+            "/subscriptions/{}/providers/Microsoft.Compute/skus?$filter=location eq '{}'",
+            c.subscription, c.location
+        );
+        self.arm.list(&path, api::SKUS).await
+    }
+
     async fn resolve_size(&self, choice: &SizeChoice) -> Result<String> {
         match choice {
             SizeChoice::Id(id) => Ok(id.clone()),
@@ -222,15 +232,7 @@ impl Compute for AzureCompute {
     async fn list_regions(&self) -> Result<Vec<Region>> {
         // The configured location; zones as the VM SKUs there report them.
         let c = self.arm.config();
-        let path = format!(
-            "/subscriptions/{}/providers/Microsoft.Compute/skus?$filter=location eq '{}'",
-            c.subscription, c.location
-        );
-        let skus = self
-            .arm
-            .list(&path, api::SKUS)
-            .await
-            .map_err(|e| ctx(e, "list_regions", String::new))?;
+        let skus = self.skus().await.map_err(|e| ctx(e, "list_regions", String::new))?;
         let mut zones: Vec<String> = skus
             .iter()
             .flat_map(|s| {
@@ -253,15 +255,7 @@ impl Compute for AzureCompute {
             }
         }
         let c = self.arm.config();
-        let path = format!(
-            "/subscriptions/{}/providers/Microsoft.Compute/skus?$filter=location eq '{}'",
-            c.subscription, c.location
-        );
-        let skus = self
-            .arm
-            .list(&path, api::SKUS)
-            .await
-            .map_err(|e| ctx(e, "list_sizes", String::new))?;
+        let skus = self.skus().await.map_err(|e| ctx(e, "list_sizes", String::new))?;
         let mut sizes: Vec<Size> = skus.iter().filter_map(|s| size_of(s, &c.location)).collect();
         sizes.sort_by(|a, b| a.id.cmp(&b.id));
         *self.sizes.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), sizes.clone()));

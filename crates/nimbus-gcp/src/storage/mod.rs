@@ -23,6 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
+use google_cloud_storage::builder::storage::WriteObject;
 use google_cloud_storage::client::Storage as GcsClient;
 use google_cloud_storage::model_ext::ReadRange;
 use google_cloud_storage::streaming_source::{SizeHint, StreamingSource};
@@ -290,18 +291,8 @@ impl Storage for GcsStorage {
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
         check(bucket, key).map_err(|e| ctx(e, "put", res))?;
-        let mut w = self
-            .client
-            .write_object(bucket_path(bucket), key, body)
-            .set_metadata(options.user_metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())));
-        if let Some(ct) = &options.content_type {
-            w = w.set_content_type(ct.clone());
-        }
-        w = match &options.mode {
-            PutMode::Create => w.set_if_generation_match(0),
-            PutMode::Update(v) => w.set_if_generation_match(generation(v).map_err(|e| ctx(e, "put", res))?),
-            _ => w,
-        };
+        let w = self.client.write_object(bucket_path(bucket), key, body);
+        let w = with_options(w, options).map_err(|e| ctx(e, "put", res))?;
         let o = w.send_buffered().await.map_err(|e| {
             ctx(
                 Self::refused_create(options.mode == PutMode::Create, from_gcs(e)),
@@ -315,20 +306,12 @@ impl Storage for GcsStorage {
     async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
         check(bucket, key).map_err(|e| ctx(e, "put_stream", res))?;
-        let mut w = self
+        let w = self
             .client
             .write_object(bucket_path(bucket), key, Source(tokio::sync::Mutex::new(body)))
             // Always resumable: memory stays at one buffer whatever the size.
-            .with_resumable_upload_threshold(0usize)
-            .set_metadata(options.user_metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())));
-        if let Some(ct) = &options.content_type {
-            w = w.set_content_type(ct.clone());
-        }
-        w = match &options.mode {
-            PutMode::Create => w.set_if_generation_match(0),
-            PutMode::Update(v) => w.set_if_generation_match(generation(v).map_err(|e| ctx(e, "put_stream", res))?),
-            _ => w,
-        };
+            .with_resumable_upload_threshold(0usize);
+        let w = with_options(w, options).map_err(|e| ctx(e, "put_stream", res))?;
         let o = w.send_buffered().await.map_err(|e| {
             ctx(
                 Self::refused_create(options.mode == PutMode::Create, from_gcs(e)),
@@ -562,6 +545,19 @@ impl Storage for GcsStorage {
         };
         Err(ctx(Error::unsupported(cap), "presign", || format!("{bucket}/{key}")))
     }
+}
+
+/// Content type, metadata and the put mode's generation precondition on an upload.
+fn with_options<T>(mut w: WriteObject<T>, options: &PutOptions) -> Result<WriteObject<T>> {
+    w = w.set_metadata(options.user_metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())));
+    if let Some(ct) = &options.content_type {
+        w = w.set_content_type(ct.clone());
+    }
+    Ok(match &options.mode {
+        PutMode::Create => w.set_if_generation_match(0),
+        PutMode::Update(v) => w.set_if_generation_match(generation(v)?),
+        _ => w,
+    })
 }
 
 /// Metadata from the crate's object model.
