@@ -29,13 +29,7 @@ pub async fn add_ec2(t: &mut Target, cfg: &AwsConfig, proof: &str) {
 /// Differences observed on moto 5.2.5 (emulator differences marked as such) and on S3 in
 /// us-east-1.
 pub fn moto_differences() -> Vec<Difference> {
-    let d = |id: &str, case: &str, description: &str, source: &str| Difference {
-        id: id.into(),
-        case: case.into(),
-        description: description.into(),
-        source: source.into(),
-        intermittent: false,
-    };
+    let d = Difference::new;
     vec![
         d(
             "create-bucket-owned-returns-ok",
@@ -129,12 +123,8 @@ pub fn s3s_differences() -> Vec<Difference> {
 /// the dependency and state checks EC2 makes, and its image catalogue is a fixed snapshot.
 /// Each source is the EC2 API reference page that documents the real behaviour.
 pub fn moto_ec2_differences() -> Vec<Difference> {
-    let d = |id: &str, case: &str, description: &str, source: &str| Difference {
-        id: id.into(),
-        case: case.into(),
-        description: format!("emulator difference: {description}"),
-        source: source.into(),
-        intermittent: false,
+    let d = |id: &str, case: &str, description: &str, source: &str| {
+        Difference::new(id, case, format!("emulator difference: {description}"), source)
     };
     vec![
         d(

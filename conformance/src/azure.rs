@@ -20,13 +20,7 @@ pub fn blob_target(provider: &str, cfg: &AzureStorageConfig, proof: &str) -> Res
 
 /// Differences of Azure Blob storage and of Azurite 3.35.0 (emulator differences marked).
 pub fn azurite_differences() -> Vec<Difference> {
-    let d = |id: &str, case: &str, description: &str, source: &str| Difference {
-        id: id.into(),
-        case: case.into(),
-        description: description.into(),
-        source: source.into(),
-        intermittent: false,
-    };
+    let d = Difference::new;
     vec![
         d(
             "etag-not-content-hash",

@@ -19,13 +19,7 @@ pub async fn gcs_target(provider: &str, cfg: &GcsConfig, proof: &str) -> Result<
 /// Differences of fake-gcs-server 1.54.0 (emulator differences: upstream fixed several
 /// after that release) and of Cloud Storage itself.
 pub fn fake_gcs_differences() -> Vec<Difference> {
-    let d = |id: &str, case: &str, description: &str, source: &str| Difference {
-        id: id.into(),
-        case: case.into(),
-        description: description.into(),
-        source: source.into(),
-        intermittent: false,
-    };
+    let d = Difference::new;
     vec![
         d(
             "delete-non-empty-bucket-kind",

@@ -32,6 +32,24 @@ pub struct Difference {
     pub intermittent: bool,
 }
 
+impl Difference {
+    /// A difference that every run shows.
+    pub fn new(
+        id: impl Into<String>,
+        case: impl Into<String>,
+        description: impl Into<String>,
+        source: impl Into<String>,
+    ) -> Self {
+        Difference {
+            id: id.into(),
+            case: case.into(),
+            description: description.into(),
+            source: source.into(),
+            intermittent: false,
+        }
+    }
+}
+
 /// A provider under test.
 #[derive(Clone)]
 pub struct Target {

@@ -18,7 +18,7 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 use bytes::Bytes;
-use nimbus_core::storage::validate::{validate_bucket_name, validate_key, validate_prefix};
+use nimbus_core::storage::validate::{validate_bucket_name, validate_key, validate_object, validate_prefix};
 use nimbus_core::storage::*;
 use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities, StorageExt};
 
@@ -153,11 +153,6 @@ impl S3Storage {
         matches!(e.kind(), ErrorKind::PreconditionFailed | ErrorKind::AlreadyExists)
             || (header.is_some() && e.kind() == ErrorKind::Conflict)
     }
-
-    fn check(bucket: &str, key: &str) -> Result<()> {
-        validate_bucket_name(bucket)?;
-        validate_key(key)
-    }
 }
 
 /// Sends a request; with `Some(header)`, the vendor header is set to `true` first (the
@@ -267,7 +262,7 @@ impl Storage for S3Storage {
 
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
-        Self::check(bucket, key).map_err(|e| Self::ctx(e, "put", res))?;
+        validate_object(bucket, key).map_err(|e| Self::ctx(e, "put", res))?;
         let size = body.len() as u64;
         let mut req = self
             .client
@@ -309,14 +304,14 @@ impl Storage for S3Storage {
     }
 
     async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
-        Self::check(bucket, key).map_err(|e| Self::ctx(e, "put_stream", || format!("{bucket}/{key}")))?;
+        validate_object(bucket, key).map_err(|e| Self::ctx(e, "put_stream", || format!("{bucket}/{key}")))?;
         self.upload_stream(bucket, key, body, WriterOptions::default().put(options.clone()))
             .await
     }
 
     async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
         let res = || format!("{bucket}/{key}");
-        Self::check(bucket, key).map_err(|e| Self::ctx(e, "get", res))?;
+        validate_object(bucket, key).map_err(|e| Self::ctx(e, "get", res))?;
         let mut req = self.client.get_object().bucket(bucket).key(key);
         if let Some(r) = &options.range {
             let header = match r {
@@ -358,7 +353,7 @@ impl Storage for S3Storage {
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
-        Self::check(bucket, key).map_err(|e| Self::ctx(e, "head", res))?;
+        validate_object(bucket, key).map_err(|e| Self::ctx(e, "head", res))?;
         let out = self
             .client
             .head_object()
@@ -378,7 +373,7 @@ impl Storage for S3Storage {
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         let res = || format!("{bucket}/{key}");
-        Self::check(bucket, key).map_err(|e| Self::ctx(e, "delete", res))?;
+        validate_object(bucket, key).map_err(|e| Self::ctx(e, "delete", res))?;
         self.client
             .delete_object()
             .bucket(bucket)
@@ -513,8 +508,8 @@ impl Storage for S3Storage {
         if options.if_not_exists && !self.caps.copy_if_not_exists {
             return Err(Self::ctx(Error::unsupported(Capability::CopyIfNotExists), "copy", res));
         }
-        Self::check(sb, sk)
-            .and_then(|_| Self::check(db, dk))
+        validate_object(sb, sk)
+            .and_then(|_| validate_object(db, dk))
             .map_err(|e| Self::ctx(e, "copy", res))?;
         let source = format!("{sb}/{}", encode_key(sk));
         let mut req = self.client.copy_object().bucket(db).key(dk).copy_source(source);
@@ -533,7 +528,7 @@ impl Storage for S3Storage {
 
     async fn create_multipart(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<MultipartUpload> {
         let res = || format!("{bucket}/{key}");
-        Self::check(bucket, key).map_err(|e| Self::ctx(e, "create_multipart", res))?;
+        validate_object(bucket, key).map_err(|e| Self::ctx(e, "create_multipart", res))?;
         let mut req = self
             .client
             .create_multipart_upload()
@@ -645,7 +640,7 @@ impl Storage for S3Storage {
 
     async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
         let res = || format!("{bucket}/{key}");
-        Self::check(bucket, key).map_err(|e| Self::ctx(e, "presign", res))?;
+        validate_object(bucket, key).map_err(|e| Self::ctx(e, "presign", res))?;
         if expires_in.is_zero() || expires_in > self.caps.presign_max_expiry {
             return Err(Self::ctx(
                 Error::invalid(format!(

@@ -173,7 +173,10 @@ impl ArmClient {
         Ok(out)
     }
 
-    /// PUT, then wait for the resource to finish provisioning; returns the final resource.
+    /// PUT; when the answer is a long-running operation (an `Azure-AsyncOperation` URL, or a
+    /// 201 still provisioning), waits for it and returns the resource as read afterwards.
+    /// Without an operation URL that read is one GET, which may still show a transitional
+    /// `provisioningState`.
     pub async fn put(&self, path: &str, api: &str, body: &Value) -> Result<Value> {
         let r = self.send(reqwest::Method::PUT, path, api, Some(body)).await?;
         let pending = r.async_operation.is_some()

@@ -136,15 +136,18 @@ impl AzureNetwork {
     }
 
     async fn subnets_of(&self, network_id: &str) -> Result<Vec<Subnet>> {
-        let vnet = self.arm.get(network_id, api::NETWORK).await?;
-        let region = str_at(&vnet, "/location");
-        Ok(vnet
-            .pointer("/properties/subnets")
+        Ok(Self::subnets_in(&self.arm.get(network_id, api::NETWORK).await?))
+    }
+
+    /// The subnets a VNet resource lists.
+    fn subnets_in(vnet: &Value) -> Vec<Subnet> {
+        let region = str_at(vnet, "/location");
+        vnet.pointer("/properties/subnets")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(|s| Self::subnet_of(s, region))
-            .collect())
+            .collect()
     }
 
     /// The primary NIC of a VM, as ARM returns it.
@@ -286,13 +289,12 @@ impl NetworkService for AzureNetwork {
             ));
         }
         let network = self.id(VNET, &spec.network);
-        let vnet = Self::network_of(
-            &self
-                .arm
-                .get(&network, api::NETWORK)
-                .await
-                .map_err(|e| ctx(e, "create_subnet", res))?,
-        );
+        let vnet_resource = self
+            .arm
+            .get(&network, api::NETWORK)
+            .await
+            .map_err(|e| ctx(e, "create_subnet", res))?;
+        let vnet = Self::network_of(&vnet_resource);
         if let Some(c) = vnet.cidr {
             if !c.contains(&spec.cidr) {
                 return Err(ctx(
@@ -302,10 +304,7 @@ impl NetworkService for AzureNetwork {
                 ));
             }
         }
-        let existing = self
-            .subnets_of(&network)
-            .await
-            .map_err(|e| ctx(e, "create_subnet", res))?;
+        let existing = Self::subnets_in(&vnet_resource);
         if let Some(s) = existing.iter().find(|s| s.name == spec.name) {
             return Err(ctx(
                 Error::new(

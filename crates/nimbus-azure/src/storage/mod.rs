@@ -35,7 +35,7 @@ use azure_storage_blob::BlobServiceClient;
 use base64::Engine;
 use bytes::Bytes;
 use futures::TryStreamExt;
-use nimbus_core::storage::validate::{validate_bucket_name, validate_key};
+use nimbus_core::storage::validate::{validate_bucket_name, validate_object};
 use nimbus_core::storage::*;
 use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities, StorageExt};
 
@@ -108,11 +108,6 @@ impl std::fmt::Debug for AzureBlobStorage {
 
 fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
     e.context(PROVIDER, op, res)
-}
-
-fn check(bucket: &str, key: &str) -> Result<()> {
-    validate_bucket_name(bucket)?;
-    validate_key(key)
 }
 
 fn etag(s: &str) -> Etag {
@@ -303,9 +298,8 @@ impl Storage for AzureBlobStorage {
             .map_err(|e| ctx(from_azure(e), "list_buckets", String::new))?
         {
             if let Some(name) = c.name {
-                let mut b = BucketInfo::new(name);
-                b.created = c.properties.and_then(|p| p.last_modified).map(SystemTime::from);
-                out.push(b);
+                // Azure lists a container's last-modified time, not its creation time.
+                out.push(BucketInfo::new(name));
             }
         }
         Ok(out)
@@ -313,7 +307,7 @@ impl Storage for AzureBlobStorage {
 
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "put", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "put", res))?;
         self.check_mode(&options.mode).map_err(|e| ctx(e, "put", res))?;
         let size = body.len() as u64;
         let opts = BlobClientUploadOptions {
@@ -342,14 +336,14 @@ impl Storage for AzureBlobStorage {
     }
 
     async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
-        check(bucket, key).map_err(|e| ctx(e, "put_stream", || format!("{bucket}/{key}")))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "put_stream", || format!("{bucket}/{key}")))?;
         self.upload_stream(bucket, key, body, WriterOptions::default().put(options.clone()))
             .await
     }
 
     async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "get", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "get", res))?;
         let mut if_match = options.if_match.as_deref().map(etag);
         let range = match &options.range {
             None => None,
@@ -415,13 +409,13 @@ impl Storage for AzureBlobStorage {
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "head", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "head", res))?;
         self.meta_of(bucket, key).await.map_err(|e| ctx(e, "head", res))
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "delete", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "delete", res))?;
         match self
             .blob(bucket, key)?
             .delete(Some(BlobClientDeleteOptions::default()))
@@ -465,8 +459,8 @@ impl Storage for AzureBlobStorage {
         options: &CopyOptions,
     ) -> Result<ObjectMeta> {
         let res = || format!("{src_bucket}/{src_key} -> {dst_bucket}/{dst_key}");
-        check(src_bucket, src_key).map_err(|e| ctx(e, "copy", res))?;
-        check(dst_bucket, dst_key).map_err(|e| ctx(e, "copy", res))?;
+        validate_object(src_bucket, src_key).map_err(|e| ctx(e, "copy", res))?;
+        validate_object(dst_bucket, dst_key).map_err(|e| ctx(e, "copy", res))?;
         // The source URL carries the client's SAS (same account), so the service can read it.
         let src = self.blob(src_bucket, src_key)?.url().to_string();
         let dst = self.blob(dst_bucket, dst_key)?;
@@ -479,9 +473,6 @@ impl Storage for AzureBlobStorage {
             if options.if_not_exists && matches!(e.kind(), ErrorKind::PreconditionFailed | ErrorKind::AlreadyExists) {
                 e = Error::new(ErrorKind::AlreadyExists, "destination exists (copy if not exists)")
                     .with_raw_code(e.raw_code().unwrap_or("ConditionNotMet").to_string());
-            } else if e.raw_code() == Some("CannotVerifyCopySource") || e.kind() == ErrorKind::NotFound {
-                e = Error::not_found(format!("{src_bucket}/{src_key}"))
-                    .with_raw_code(e.raw_code().unwrap_or("BlobNotFound").to_string());
             }
             ctx(e, "copy", res)
         })?;
@@ -519,7 +510,7 @@ impl Storage for AzureBlobStorage {
 
     async fn create_multipart(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<MultipartUpload> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "create_multipart", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "create_multipart", res))?;
         self.check_mode(&options.mode)
             .map_err(|e| ctx(e, "create_multipart", res))?;
         let state = UploadState {
@@ -618,7 +609,7 @@ impl Storage for AzureBlobStorage {
 
     async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "presign", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "presign", res))?;
         let Some(account_key) = self.clients.account_key() else {
             let cap = match method {
                 PresignMethod::Get => Capability::PresignGet,

@@ -59,6 +59,12 @@ fn is_deceptive(c: char) -> bool {
     )
 }
 
+/// Checks a bucket name and an object key (what every object call checks first).
+pub fn validate_object(bucket: &str, key: &str) -> Result<()> {
+    validate_bucket_name(bucket)?;
+    validate_key(key)
+}
+
 /// Checks an object key against the portable rules.
 pub fn validate_key(key: &str) -> Result<()> {
     let fail = |why: String| {

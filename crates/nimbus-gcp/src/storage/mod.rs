@@ -16,7 +16,6 @@
 mod json;
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,8 +25,8 @@ use futures::StreamExt;
 use google_cloud_storage::builder::storage::WriteObject;
 use google_cloud_storage::client::Storage as GcsClient;
 use google_cloud_storage::model_ext::ReadRange;
-use google_cloud_storage::streaming_source::{SizeHint, StreamingSource};
-use nimbus_core::storage::validate::{validate_bucket_name, validate_key, validate_prefix};
+use google_cloud_storage::streaming_source::StreamingSource;
+use nimbus_core::storage::validate::{validate_bucket_name, validate_object, validate_prefix};
 use nimbus_core::storage::*;
 use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities};
 use reqwest::Method;
@@ -84,11 +83,6 @@ fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
     e.context(PROVIDER, op, res)
 }
 
-fn check(bucket: &str, key: &str) -> Result<()> {
-    validate_bucket_name(bucket)?;
-    validate_key(key)
-}
-
 fn bucket_path(bucket: &str) -> String {
     format!("projects/_/buckets/{bucket}")
 }
@@ -109,9 +103,6 @@ impl StreamingSource for Source {
     type Error = Error;
     async fn next(&mut self) -> Option<std::result::Result<Bytes, Error>> {
         self.0.get_mut().next().await
-    }
-    async fn size_hint(&self) -> std::result::Result<SizeHint, Error> {
-        Ok(SizeHint::new())
     }
 }
 
@@ -290,7 +281,7 @@ impl Storage for GcsStorage {
 
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "put", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "put", res))?;
         let w = self.client.write_object(bucket_path(bucket), key, body);
         let w = with_options(w, options).map_err(|e| ctx(e, "put", res))?;
         let o = w.send_buffered().await.map_err(|e| {
@@ -305,7 +296,7 @@ impl Storage for GcsStorage {
 
     async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "put_stream", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "put_stream", res))?;
         let w = self
             .client
             .write_object(bucket_path(bucket), key, Source(tokio::sync::Mutex::new(body)))
@@ -324,7 +315,7 @@ impl Storage for GcsStorage {
 
     async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "get", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "get", res))?;
         let o = self.object(bucket, key).await.map_err(|e| ctx(e, "get", res))?;
         let meta = meta_of(&o);
         let etag = meta.etag.clone().unwrap_or_default();
@@ -379,14 +370,14 @@ impl Storage for GcsStorage {
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "head", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "head", res))?;
         let o = self.object(bucket, key).await.map_err(|e| ctx(e, "head", res))?;
         Ok(meta_of(&o))
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
         let res = || format!("{bucket}/{key}");
-        check(bucket, key).map_err(|e| ctx(e, "delete", res))?;
+        validate_object(bucket, key).map_err(|e| ctx(e, "delete", res))?;
         match self
             .api
             .call(
@@ -469,8 +460,8 @@ impl Storage for GcsStorage {
         options: &CopyOptions,
     ) -> Result<ObjectMeta> {
         let res = || format!("{src_bucket}/{src_key} -> {dst_bucket}/{dst_key}");
-        check(src_bucket, src_key).map_err(|e| ctx(e, "copy", res))?;
-        check(dst_bucket, dst_key).map_err(|e| ctx(e, "copy", res))?;
+        validate_object(src_bucket, src_key).map_err(|e| ctx(e, "copy", res))?;
+        validate_object(dst_bucket, dst_key).map_err(|e| ctx(e, "copy", res))?;
         let mut token: Option<String> = None;
         loop {
             let mut q = format!(
@@ -566,13 +557,7 @@ fn meta_from_model(o: &google_cloud_storage::model::Object) -> ObjectMeta {
     m.etag = Some(o.etag.clone()).filter(|e| !e.is_empty());
     m.version = Some(o.generation.to_string());
     m.content_type = Some(o.content_type.clone()).filter(|c| !c.is_empty());
-    m.user_metadata = o
-        .metadata
-        .iter()
-        .map(|(k, v)| (k.to_lowercase(), v.clone()))
-        .collect::<HashMap<_, _>>()
-        .into_iter()
-        .collect();
+    m.user_metadata = o.metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
     m.last_modified = o
         .update_time
         .as_ref()
