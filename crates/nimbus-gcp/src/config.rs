@@ -34,15 +34,165 @@ const STORAGE_KEYS: &[KeyDef] = &[
     },
 ];
 
+/// Keys of Compute Engine and VPC (shared by compute and network).
+const GCE_KEYS: &[KeyDef] = &[
+    KeyDef {
+        name: "project",
+        aliases: &["project_id"],
+        kind: KeyKind::String,
+        doc: "Project (else GOOGLE_CLOUD_PROJECT, else CLOUDSDK_CORE_PROJECT).",
+    },
+    KeyDef {
+        name: "region",
+        aliases: &["location"],
+        kind: KeyKind::String,
+        doc: "Region of new subnetworks (else CLOUDSDK_COMPUTE_REGION, else the zone's region).",
+    },
+    KeyDef {
+        name: "zone",
+        aliases: &[],
+        kind: KeyKind::String,
+        doc: "Zone of new instances (else CLOUDSDK_COMPUTE_ZONE).",
+    },
+    KeyDef {
+        name: "network",
+        aliases: &[],
+        kind: KeyKind::String,
+        doc: "Network of instances created without a subnet (default `default`).",
+    },
+    KeyDef {
+        name: "public_ip",
+        aliases: &["external_ip"],
+        kind: KeyKind::Bool,
+        doc: "Give new instances an ephemeral external IPv4 address (default false).",
+    },
+    KeyDef {
+        name: "compute_endpoint",
+        aliases: &["endpoint"],
+        kind: KeyKind::String,
+        doc: "Compute Engine API root (default https://compute.googleapis.com/compute/v1).",
+    },
+    KeyDef {
+        name: "credentials_file",
+        aliases: &["service_account_key", "key_file"],
+        kind: KeyKind::String,
+        doc: "Service-account key file (else GOOGLE_APPLICATION_CREDENTIALS, else Application Default Credentials).",
+    },
+    KeyDef {
+        name: "anonymous",
+        aliases: &[],
+        kind: KeyKind::Bool,
+        doc: "Send no credentials (mock servers).",
+    },
+];
+
 /// The keys of the `gcp` provider.
 pub const SCHEMA: ProviderSchema = ProviderSchema {
     provider: "gcp",
     storage: STORAGE_KEYS,
-    compute: &[],
-    network: &[],
+    compute: GCE_KEYS,
+    network: GCE_KEYS,
 };
 
-/// How requests are authorised.
+/// A resolved Compute Engine target: project, region, zone and credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GceConfig {
+    /// API root, `https://compute.googleapis.com/compute/v1`, without a trailing slash.
+    pub endpoint: String,
+    /// Project.
+    pub project: String,
+    /// Region of new subnetworks.
+    pub region: String,
+    /// Zone of new instances.
+    pub zone: String,
+    /// Network of instances created without a subnet.
+    pub network: String,
+    /// Whether new instances get an ephemeral external address.
+    pub public_ip: bool,
+    /// Credentials.
+    pub auth: GcsAuth,
+    /// Pause between `wait` calls on an operation that is not done yet.
+    pub poll_interval: std::time::Duration,
+}
+
+impl GceConfig {
+    /// A target with Application Default Credentials and the public endpoint; the region
+    /// is the zone's (`us-central1-a` → `us-central1`).
+    pub fn new(project: impl Into<String>, zone: impl Into<String>) -> Self {
+        let zone = zone.into();
+        GceConfig {
+            endpoint: "https://compute.googleapis.com/compute/v1".into(),
+            project: project.into(),
+            region: region_of_zone(&zone).to_string(),
+            zone,
+            network: "default".into(),
+            public_ip: false,
+            auth: GcsAuth::Adc,
+            poll_interval: std::time::Duration::from_secs(1),
+        }
+    }
+
+    /// From resolved settings, then `GOOGLE_CLOUD_PROJECT`, `CLOUDSDK_COMPUTE_ZONE`,
+    /// `CLOUDSDK_COMPUTE_REGION` and `GOOGLE_APPLICATION_CREDENTIALS`. A missing project or
+    /// zone is `InvalidInput` naming the key and the variable.
+    pub fn from_settings(s: &Settings) -> Result<Self> {
+        Self::from_parts(s, |n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Like [`GceConfig::from_settings`] with the environment given as a function.
+    pub fn from_parts(s: &Settings, env: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let project = s
+            .get("project")
+            .map(str::to_string)
+            .or_else(|| env("GOOGLE_CLOUD_PROJECT"))
+            .or_else(|| env("CLOUDSDK_CORE_PROJECT"))
+            .ok_or_else(|| Error::invalid("gcp compute/network needs `project` (or GOOGLE_CLOUD_PROJECT)"))?;
+        let zone = s
+            .get("zone")
+            .map(str::to_string)
+            .or_else(|| env("CLOUDSDK_COMPUTE_ZONE"))
+            .ok_or_else(|| Error::invalid("gcp compute/network needs `zone` (or CLOUDSDK_COMPUTE_ZONE)"))?;
+        let mut c = GceConfig::new(project, zone);
+        if let Some(r) = s
+            .get("region")
+            .map(str::to_string)
+            .or_else(|| env("CLOUDSDK_COMPUTE_REGION"))
+        {
+            c.region = r;
+        }
+        if let Some(n) = s.get("network") {
+            c.network = n.to_string();
+        }
+        c.public_ip = s.get("public_ip") == Some("true");
+        if let Some(e) = s.get("compute_endpoint") {
+            c.endpoint = e.trim_end_matches('/').to_string();
+        }
+        url::Url::parse(&c.endpoint).map_err(|e| Error::invalid(format!("compute endpoint `{}`: {e}", c.endpoint)))?;
+        if let Some(f) = s
+            .get("credentials_file")
+            .map(str::to_string)
+            .or_else(|| env("GOOGLE_APPLICATION_CREDENTIALS"))
+        {
+            let p = PathBuf::from(&f);
+            if !p.is_file() {
+                return Err(Error::invalid(format!("credentials file `{f}` does not exist")));
+            }
+            c.auth = GcsAuth::ServiceAccountFile(p);
+        }
+        if s.get("anonymous") == Some("true") {
+            c.auth = GcsAuth::Anonymous;
+        }
+        Ok(c)
+    }
+}
+
+/// `us-central1-a` → `us-central1`.
+pub fn region_of_zone(zone: &str) -> &str {
+    zone.rsplit_once('-').map_or(zone, |(r, _)| r)
+}
+
+/// How requests to Google APIs are authorised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GcsAuth {
@@ -150,6 +300,19 @@ mod tests {
         let c = GcsConfig::from_parts(&Settings::default(), |_| None).unwrap();
         assert_eq!(c.endpoint, "https://storage.googleapis.com");
         assert_eq!(c.auth, GcsAuth::Adc);
+    }
+
+    #[test]
+    fn compute_needs_a_project_and_zone() {
+        let env = |n: &str| match n {
+            "GOOGLE_CLOUD_PROJECT" => Some("p".to_string()),
+            "CLOUDSDK_COMPUTE_ZONE" => Some("europe-west1-b".to_string()),
+            _ => None,
+        };
+        let c = GceConfig::from_parts(&Settings::default(), env).unwrap();
+        assert_eq!((c.region.as_str(), c.zone.as_str()), ("europe-west1", "europe-west1-b"));
+        let e = GceConfig::from_parts(&Settings::default(), |_| None).unwrap_err();
+        assert!(e.to_string().contains("GOOGLE_CLOUD_PROJECT"), "{e}");
     }
 
     #[test]

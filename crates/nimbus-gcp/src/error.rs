@@ -10,15 +10,25 @@ pub fn kind_for(reason: Option<&str>, status: Option<u16>) -> ErrorKind {
         return ErrorKind::NotModified;
     }
     match reason.unwrap_or("") {
-        "notFound" => ErrorKind::NotFound,
-        "alreadyExists" => ErrorKind::AlreadyExists,
-        "conditionNotMet" => ErrorKind::PreconditionFailed,
-        "conflict" | "resourceInUseByAnotherResource" | "resourceNotReady" => ErrorKind::Conflict,
-        "invalid" | "invalidArgument" | "required" | "badRequest" | "invalidParameter" | "parseError" => {
-            ErrorKind::InvalidInput
-        }
+        "notFound" | "RESOURCE_NOT_FOUND" | "NOT_FOUND" => ErrorKind::NotFound,
+        "alreadyExists" | "RESOURCE_ALREADY_EXISTS" | "ALREADY_EXISTS" => ErrorKind::AlreadyExists,
+        "conditionNotMet" | "CONDITION_NOT_MET" => ErrorKind::PreconditionFailed,
+        "conflict"
+        | "resourceInUseByAnotherResource"
+        | "resourceNotReady"
+        | "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"
+        | "RESOURCE_NOT_READY"
+        | "RESOURCE_OPERATION_RATE_EXCEEDED" => ErrorKind::Conflict,
+        "invalid"
+        | "invalidArgument"
+        | "required"
+        | "badRequest"
+        | "invalidParameter"
+        | "parseError"
+        | "INVALID_FIELD_VALUE"
+        | "INVALID_USAGE" => ErrorKind::InvalidInput,
         "rateLimitExceeded" | "userRateLimitExceeded" => ErrorKind::RateLimited,
-        "quotaExceeded" => ErrorKind::QuotaExceeded,
+        "quotaExceeded" | "QUOTA_EXCEEDED" => ErrorKind::QuotaExceeded,
         "ZONE_RESOURCE_POOL_EXHAUSTED" | "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS" => ErrorKind::CapacityUnavailable,
         "forbidden" | "insufficientPermissions" | "accessNotConfigured" => ErrorKind::PermissionDenied,
         "authError" | "unauthorized" | "required_credentials" => ErrorKind::Unauthenticated,
@@ -46,7 +56,21 @@ pub fn from_json_error(status: u16, body: &str) -> Error {
     e
 }
 
+/// The error of a finished Compute Engine operation (`error.errors[0].code`, e.g.
+/// `ZONE_RESOURCE_POOL_EXHAUSTED`, with `httpErrorStatusCode`), or `None` if it succeeded.
+pub fn from_operation(op: &serde_json::Value) -> Option<Error> {
+    let first = op.pointer("/error/errors/0")?;
+    let code = first["code"].as_str().unwrap_or("UNKNOWN");
+    let status = op["httpErrorStatusCode"].as_u64().map(|s| s as u16);
+    let message = first["message"]
+        .as_str()
+        .or_else(|| op["httpErrorMessage"].as_str())
+        .unwrap_or(code);
+    Some(Error::new(kind_for(Some(code), status), message.to_string()).with_raw_code(code.to_string()))
+}
+
 /// A google-cloud-storage error as a portable one.
+#[cfg(feature = "storage")]
 pub fn from_gcs(e: google_cloud_storage::Error) -> Error {
     match e.http_status_code() {
         Some(status) => {
@@ -80,5 +104,13 @@ mod tests {
             ErrorKind::CapacityUnavailable
         );
         assert_eq!(from_json_error(404, "not json").kind(), ErrorKind::NotFound);
+        let op = serde_json::json!({"status": "DONE", "httpErrorStatusCode": 400,
+            "error": {"errors": [{"code": "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE", "message": "in use"}]}});
+        let e = from_operation(&op).unwrap();
+        assert_eq!(
+            (e.kind(), e.raw_code()),
+            (ErrorKind::Conflict, Some("RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"))
+        );
+        assert!(from_operation(&serde_json::json!({"status": "DONE"})).is_none());
     }
 }

@@ -35,8 +35,8 @@ pub use nimbus_aws as aws;
 #[cfg(any(feature = "azure-storage", feature = "azure-compute"))]
 pub use nimbus_azure as azure;
 
-/// The Google Cloud adapter, when the `gcp` or `gcp-storage` feature is on.
-#[cfg(feature = "gcp-storage")]
+/// The Google Cloud adapter, when the `gcp`, `gcp-storage` or `gcp-compute` feature is on.
+#[cfg(any(feature = "gcp-storage", feature = "gcp-compute"))]
 pub use nimbus_gcp as gcp;
 
 /// Everything a product team usually needs in scope.

@@ -20,7 +20,7 @@ pub fn schemas() -> Vec<ProviderSchema> {
     v.push(nimbus_aws::config::SCHEMA);
     #[cfg(any(feature = "azure-storage", feature = "azure-compute"))]
     v.push(nimbus_azure::config::SCHEMA);
-    #[cfg(feature = "gcp-storage")]
+    #[cfg(any(feature = "gcp-storage", feature = "gcp-compute"))]
     v.push(nimbus_gcp::config::SCHEMA);
     v
 }
@@ -255,6 +255,10 @@ impl Clouds {
             "azure" => Ok(Arc::new(nimbus_azure::AzureCompute::connect(
                 &nimbus_azure::ArmConfig::from_settings(&c.settings)?,
             )?)),
+            #[cfg(feature = "gcp-compute")]
+            "gcp" => Ok(Arc::new(nimbus_gcp::GceCompute::connect(
+                &nimbus_gcp::GceConfig::from_settings(&c.settings)?,
+            )?)),
             p => Err(no_provider(p)),
         }
     }
@@ -276,6 +280,10 @@ impl Clouds {
             #[cfg(feature = "azure-compute")]
             "azure" => Ok(Arc::new(nimbus_azure::AzureNetwork::connect(
                 &nimbus_azure::ArmConfig::from_settings(&c.settings)?,
+            )?)),
+            #[cfg(feature = "gcp-compute")]
+            "gcp" => Ok(Arc::new(nimbus_gcp::GceNetwork::connect(
+                &nimbus_gcp::GceConfig::from_settings(&c.settings)?,
             )?)),
             p => Err(no_provider(p)),
         }

@@ -32,9 +32,10 @@ use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCap
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::config::{GcsAuth, GcsConfig};
+use crate::config::GcsConfig;
 use crate::error::from_gcs;
-use json::{meta_of, seg, JsonApi};
+use crate::rest::JsonApi;
+use json::{meta_of, seg};
 
 const PROVIDER: &str = "gcp-storage";
 const MAX_PAGE: usize = 1000;
@@ -109,29 +110,13 @@ impl StreamingSource for Source {
 impl GcsStorage {
     /// Connects (no request is made yet).
     pub async fn connect(cfg: &GcsConfig) -> Result<Self> {
-        let creds = match &cfg.auth {
-            GcsAuth::Anonymous => google_cloud_auth::credentials::anonymous::Builder::new().build(),
-            GcsAuth::Adc => google_cloud_auth::credentials::Builder::default()
-                .build()
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Unauthenticated,
-                        format!("Application Default Credentials: {e}"),
-                    )
-                })?,
-            GcsAuth::ServiceAccountFile(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| Error::invalid(format!("credentials file {}: {e}", p.display())))?;
-                let key: Value = serde_json::from_str(&text)
-                    .map_err(|_| Error::invalid(format!("credentials file {} is not JSON", p.display())))?;
-                google_cloud_auth::credentials::service_account::Builder::new(key)
-                    .build()
-                    .map_err(|e| Error::new(ErrorKind::Unauthenticated, format!("service account: {e}")))?
-            }
-        };
+        let creds = crate::rest::credentials(&cfg.auth)?;
+        let native_creds = creds
+            .clone()
+            .unwrap_or_else(|| google_cloud_auth::credentials::anonymous::Builder::new().build());
         let client = GcsClient::builder()
             .with_endpoint(cfg.endpoint.clone())
-            .with_credentials(creds.clone())
+            .with_credentials(native_creds)
             .build()
             .await
             .map_err(|e| Error::invalid(format!("Cloud Storage client: {e}")))?;
@@ -140,11 +125,7 @@ impl GcsStorage {
             .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
         Ok(GcsStorage {
             client,
-            api: JsonApi {
-                http,
-                endpoint: cfg.endpoint.clone(),
-                creds: (!matches!(cfg.auth, GcsAuth::Anonymous)).then_some(creds),
-            },
+            api: JsonApi::new(http, cfg.endpoint.clone(), creds),
             project: cfg.project.clone(),
         })
     }
@@ -267,7 +248,10 @@ impl Storage for GcsStorage {
             for b in page.get("items").and_then(Value::as_array).into_iter().flatten() {
                 if let Some(n) = b.get("name").and_then(Value::as_str) {
                     let mut i = BucketInfo::new(n);
-                    i.created = b.get("timeCreated").and_then(Value::as_str).and_then(json::rfc3339);
+                    i.created = b
+                        .get("timeCreated")
+                        .and_then(Value::as_str)
+                        .and_then(crate::rest::rfc3339);
                     i.region = b.get("location").and_then(Value::as_str).map(str::to_lowercase);
                     out.push(i);
                 }
