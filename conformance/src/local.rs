@@ -51,22 +51,7 @@ impl LocalFetch for nimbus_local::MemoryStorage {
 
 /// The differences the filesystem store declares.
 pub fn fs_differences() -> Vec<Difference> {
-    vec![
-        Difference {
-            id: "local-fs-key-prefix-collision".into(),
-            case: "storage.key_and_prefix_coexist".into(),
-            description: "on a filesystem a key cannot be both an object and the parent of another object (`a` and `a/b`); the second put fails with Conflict".into(),
-            source: "docs/differences.md#local-fs-key-prefix-collision".into(),
-            intermittent: false,
-        },
-        Difference {
-            id: "local-fs-no-directory-markers".into(),
-            case: "storage.directory_marker_key".into(),
-            description: "keys ending in `/` (directory markers) cannot be files; put fails with InvalidInput".into(),
-            source: "docs/differences.md#local-fs-no-directory-markers".into(),
-            intermittent: false,
-        },
-    ]
+    crate::registry::declared("local-fs")
 }
 
 fn small_parts() -> StorageOptions {

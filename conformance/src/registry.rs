@@ -74,6 +74,21 @@ pub fn declared(list: &str) -> Vec<Difference> {
         .collect()
 }
 
+/// What a live run of `provider` declares: its entries of kind `provider` (how the real
+/// service behaves), once per id, without any emulator's gaps.
+pub fn live(provider: &str) -> Vec<Difference> {
+    let mut out: Vec<Difference> = Vec::new();
+    for e in entries()
+        .iter()
+        .filter(|e| e.provider == provider && e.kind == "provider")
+    {
+        if !out.iter().any(|d| d.id == e.id) {
+            out.extend(declared(&e.list).into_iter().filter(|d| d.id == e.id));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -87,9 +102,19 @@ mod tests {
         let cases: BTreeSet<&str> = crate::cases::all_cases().iter().map(|c| c.id).collect();
         let mut seen = BTreeSet::new();
         for e in all {
-            assert!(seen.insert((e.list.as_str(), e.id.as_str())), "duplicate {} in {}", e.id, e.list);
+            assert!(
+                seen.insert((e.list.as_str(), e.id.as_str())),
+                "duplicate {} in {}",
+                e.id,
+                e.list
+            );
             assert!(cases.contains(e.case.as_str()), "{}: no case `{}`", e.id, e.case);
-            assert!(matches!(e.kind.as_str(), "provider" | "emulator"), "{}: kind {}", e.id, e.kind);
+            assert!(
+                matches!(e.kind.as_str(), "provider" | "emulator"),
+                "{}: kind {}",
+                e.id,
+                e.kind
+            );
             assert!(
                 matches!(e.provider.as_str(), "local" | "aws" | "s3-compatible" | "azure" | "gcp"),
                 "{}: provider {}",
@@ -103,7 +128,14 @@ mod tests {
                 e.source
             );
         }
-        for list in ["local-fs", "aws-moto-s3", "s3s-fs", "aws-moto-ec2", "azurite", "fake-gcs-server"] {
+        for list in [
+            "local-fs",
+            "aws-moto-s3",
+            "s3s-fs",
+            "aws-moto-ec2",
+            "azurite",
+            "fake-gcs-server",
+        ] {
             assert!(!declared(list).is_empty(), "list {list} is empty");
         }
     }

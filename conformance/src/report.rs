@@ -132,6 +132,25 @@ pub(crate) fn judge(target: &Target, case: &Case, observed: Result<Observed, Str
     }
 }
 
+/// The row of a case whose whole service is not implemented by the adapter.
+pub(crate) fn not_implemented(target: &Target, case: &Case, why: &str) -> CaseResult {
+    let service = case.service.as_str();
+    CaseResult {
+        id: case.id.to_string(),
+        service: service.to_string(),
+        outcome: Outcome::Unsupported,
+        detail: format!("{service} is not implemented by this adapter: {why}"),
+        capability: None,
+        difference: None,
+        proof: target
+            .proof
+            .get(service)
+            .cloned()
+            .unwrap_or_else(|| "unspecified".into()),
+        millis: 0,
+    }
+}
+
 fn xml(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -178,7 +178,7 @@ async fn stale_and_undeclared_differences_fail() {
     let r = run(&t, Some("storage.key_and_prefix_coexist")).await;
     let (o, d) = outcome(&r, "storage.key_and_prefix_coexist");
     assert_eq!(o, Outcome::Differs, "{d}");
-    assert!(d.contains("docs/differences.md"), "{d}");
+    assert!(d.contains("docs/design/0006-local-provider.md"), "{d}");
 }
 
 #[tokio::test]

@@ -25,6 +25,13 @@ pub struct ConformanceArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
+    /// Write the report in every format at once into this directory: NAME.json, NAME.md and
+    /// NAME.junit (NAME from --name, else the provider). `scripts/conformance-matrix` uses it.
+    #[arg(long, conflicts_with = "out")]
+    out_dir: Option<std::path::PathBuf>,
+    /// File name stem for --out-dir.
+    #[arg(long, requires = "out_dir")]
+    name: Option<String>,
     /// The endpoint is this emulator (`moto`, `s3s-fs`, `azurite`, `fake-gcs-server`): its known differences are declared
     /// and the report says the rows were proven against it.
     #[arg(long)]
@@ -65,6 +72,10 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
             match a.emulator.as_deref() {
                 Some("moto") => t.differences = nimbus_conformance::aws::moto_differences(),
                 Some("s3s-fs") => t.differences = nimbus_conformance::aws::s3s_differences(),
+                // Live: how S3 itself differs (the owned-bucket 200 is us-east-1's alone).
+                _ if p == "aws" && cfg.endpoint.is_none() && cfg.region.as_deref() == Some("us-east-1") => {
+                    t.differences = nimbus_conformance::registry::live("aws")
+                }
                 _ => {}
             }
             if p == "aws" && a.emulator.as_deref() != Some("s3s-fs") {
@@ -91,7 +102,10 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
                 None => format!("live: Azure account {}", cfg.account),
             };
             let mut t = nimbus_conformance::azure::blob_target("azure", &cfg, &proof)?;
-            t.differences = nimbus_conformance::azure::azurite_differences();
+            t.differences = match a.emulator {
+                Some(_) => nimbus_conformance::azure::azurite_differences(),
+                None => nimbus_conformance::registry::live("azure"),
+            };
             t
         }
         #[cfg(feature = "gcp")]
@@ -137,14 +151,22 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
         }
     }
     let report = nimbus_conformance::run(&target, a.filter.as_deref()).await;
-    let text = match a.format {
-        Format::Json => report.to_json(),
-        Format::Md => report.to_markdown(),
-        Format::Junit => report.to_junit(),
-    };
-    match &a.out {
-        Some(p) => std::fs::write(p, text)?,
-        None => println!("{text}"),
+    if let Some(dir) = &a.out_dir {
+        std::fs::create_dir_all(dir)?;
+        let stem = a.name.clone().unwrap_or_else(|| a.provider.clone());
+        std::fs::write(dir.join(format!("{stem}.json")), report.to_json())?;
+        std::fs::write(dir.join(format!("{stem}.md")), report.to_markdown())?;
+        std::fs::write(dir.join(format!("{stem}.junit")), report.to_junit())?;
+    } else {
+        let text = match a.format {
+            Format::Json => report.to_json(),
+            Format::Md => report.to_markdown(),
+            Format::Junit => report.to_junit(),
+        };
+        match &a.out {
+            Some(p) => std::fs::write(p, text)?,
+            None => println!("{text}"),
+        }
     }
     let s = &report.summary;
     eprintln!(

@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 /// `NIMBUS_REQUIRE_EMULATORS=1`, where that is a failure.
 pub fn fixtures_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("NIMBUS_VENDOR_FIXTURES")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vendor-fixtures"));
     if dir.join("azure").is_dir() {

@@ -31,6 +31,7 @@ use tokio::net::TcpListener;
 /// (with a note) when absent, unless `NIMBUS_REQUIRE_EMULATORS=1`, where that is a failure.
 pub fn fixtures_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("NIMBUS_VENDOR_FIXTURES")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vendor-fixtures"));
     if dir.join("gcp/compute-v1-discovery.json").is_file() {
