@@ -169,22 +169,30 @@ impl GceConfig {
             c.endpoint = e.trim_end_matches('/').to_string();
         }
         url::Url::parse(&c.endpoint).map_err(|e| Error::invalid(format!("compute endpoint `{}`: {e}", c.endpoint)))?;
-        if let Some(f) = s
-            .get("credentials_file")
-            .map(str::to_string)
-            .or_else(|| env("GOOGLE_APPLICATION_CREDENTIALS"))
-        {
-            let p = PathBuf::from(&f);
-            if !p.is_file() {
-                return Err(Error::invalid(format!("credentials file `{f}` does not exist")));
-            }
-            c.auth = GcsAuth::ServiceAccountFile(p);
-        }
-        if s.get("anonymous") == Some("true") {
-            c.auth = GcsAuth::Anonymous;
-        }
+        c.auth = resolve_auth(s, &env, c.auth)?;
         Ok(c)
     }
+}
+
+/// The credentials the settings and `GOOGLE_APPLICATION_CREDENTIALS` ask for: a key file
+/// (which must exist), overridden by `anonymous`, else `default`.
+fn resolve_auth(s: &Settings, env: &impl Fn(&str) -> Option<String>, default: GcsAuth) -> Result<GcsAuth> {
+    let auth = match s
+        .get("credentials_file")
+        .map(str::to_string)
+        .or_else(|| env("GOOGLE_APPLICATION_CREDENTIALS"))
+    {
+        Some(f) if !PathBuf::from(&f).is_file() => {
+            return Err(Error::invalid(format!("credentials file `{f}` does not exist")))
+        }
+        Some(f) => GcsAuth::ServiceAccountFile(PathBuf::from(f)),
+        None => default,
+    };
+    Ok(if s.get("anonymous") == Some("true") {
+        GcsAuth::Anonymous
+    } else {
+        auth
+    })
 }
 
 /// `us-central1-a` → `us-central1`.
@@ -268,20 +276,7 @@ impl GcsConfig {
             }
             (None, None) => GcsConfig::new(project.clone()),
         };
-        if let Some(f) = s
-            .get("credentials_file")
-            .map(str::to_string)
-            .or_else(|| env("GOOGLE_APPLICATION_CREDENTIALS"))
-        {
-            let p = PathBuf::from(&f);
-            if !p.is_file() {
-                return Err(Error::invalid(format!("credentials file `{f}` does not exist")));
-            }
-            c.auth = GcsAuth::ServiceAccountFile(p);
-        }
-        if s.get("anonymous") == Some("true") {
-            c.auth = GcsAuth::Anonymous;
-        }
+        c.auth = resolve_auth(s, &env, c.auth)?;
         url::Url::parse(&c.endpoint).map_err(|e| Error::invalid(format!("storage endpoint `{}`: {e}", c.endpoint)))?;
         Ok(c)
     }

@@ -74,25 +74,28 @@ impl GceClient {
 
     /// Every item of a paged list (`rest` may carry a query, e.g. `filter=`).
     pub(crate) async fn list(&self, rest: &str) -> Result<Vec<Value>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .api
-                .call(Method::GET, &self.page_url(rest, token.as_deref()), None)
-                .await?;
+        self.pages(rest, |page, out| {
             if let Some(items) = page["items"].as_array() {
                 out.extend(items.iter().cloned());
             }
-            match page["nextPageToken"].as_str() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        })
+        .await
     }
 
     /// Every item of an aggregated list (`aggregated/instances` → `items.*.instances`).
     pub(crate) async fn aggregated(&self, rest: &str, field: &str) -> Result<Vec<Value>> {
+        self.pages(rest, |page, out| {
+            for scoped in page["items"].as_object().into_iter().flat_map(|m| m.values()) {
+                if let Some(items) = scoped[field].as_array() {
+                    out.extend(items.iter().cloned());
+                }
+            }
+        })
+        .await
+    }
+
+    /// Follows `nextPageToken`, letting `take` collect the items of each page.
+    async fn pages(&self, rest: &str, take: impl Fn(&Value, &mut Vec<Value>)) -> Result<Vec<Value>> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -100,13 +103,7 @@ impl GceClient {
                 .api
                 .call(Method::GET, &self.page_url(rest, token.as_deref()), None)
                 .await?;
-            if let Some(scopes) = page["items"].as_object() {
-                for scoped in scopes.values() {
-                    if let Some(items) = scoped[field].as_array() {
-                        out.extend(items.iter().cloned());
-                    }
-                }
-            }
+            take(&page, &mut out);
             match page["nextPageToken"].as_str() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
                 _ => return Ok(out),

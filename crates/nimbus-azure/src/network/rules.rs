@@ -7,6 +7,7 @@
 //! 65000+ below every user rule and are not part of the portable rule list.
 
 use ipnet::Ipv4Net;
+use nimbus_core::network::validate::assign_priorities;
 use nimbus_core::network::{Action, Direction, FirewallRule, PortRange, Protocol};
 use nimbus_core::{Error, Result};
 use serde_json::{json, Value};
@@ -17,28 +18,10 @@ const AUTO_STEP: u32 = 10;
 
 /// `securityRules` for an NSG body.
 pub(crate) fn to_security_rules(rules: &[FirewallRule]) -> Result<Vec<Value>> {
-    let mut next = [AUTO_FIRST, AUTO_FIRST];
-    let mut used: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
-    for r in rules {
-        if let Some(p) = r.priority {
-            used[dir_index(r.direction)].push(p);
-        }
-    }
+    let priorities = assign_priorities(rules, AUTO_FIRST, AUTO_STEP);
     let mut out = Vec::with_capacity(rules.len());
-    for (i, r) in rules.iter().enumerate() {
+    for (i, (r, &priority)) in rules.iter().zip(&priorities).enumerate() {
         let d = dir_index(r.direction);
-        let priority = match r.priority {
-            Some(p) => p,
-            None => {
-                while used[d].contains(&next[d]) {
-                    next[d] += AUTO_STEP;
-                }
-                let p = next[d];
-                used[d].push(p);
-                next[d] += AUTO_STEP;
-                p
-            }
-        };
         if priority > 4096 {
             return Err(Error::invalid(format!(
                 "rule {}: priority {priority} is above Azure's 4096",

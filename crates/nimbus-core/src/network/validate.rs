@@ -3,7 +3,7 @@
 
 use ipnet::Ipv4Net;
 
-use super::{FirewallRule, Protocol};
+use super::{Direction, FirewallRule, Protocol};
 use crate::capability::{Capability, NetworkCapabilities};
 use crate::{Error, Result};
 
@@ -107,6 +107,36 @@ pub fn validate_rules(rules: &[FirewallRule], caps: &NetworkCapabilities) -> Res
     Ok(())
 }
 
+/// The priority of each rule, in order, for providers whose rules all carry one (Azure NSGs,
+/// GCP firewall rules): a rule's own priority, else `first`, `first + step`, … counted per
+/// direction and skipping priorities other rules of that direction already use, so that the
+/// order the caller wrote is the order the provider evaluates.
+pub fn assign_priorities(rules: &[FirewallRule], first: u32, step: u32) -> Vec<u32> {
+    let dir = |d: Direction| usize::from(d != Direction::Ingress);
+    let mut used: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+    for r in rules {
+        if let Some(p) = r.priority {
+            used[dir(r.direction)].push(p);
+        }
+    }
+    let mut next = [first, first];
+    rules
+        .iter()
+        .map(|r| {
+            let d = dir(r.direction);
+            r.priority.unwrap_or_else(|| {
+                while used[d].contains(&next[d]) {
+                    next[d] += step;
+                }
+                let p = next[d];
+                used[d].push(p);
+                next[d] += step;
+                p
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +156,18 @@ mod tests {
         assert!(overlaps(a, parse_cidr("10.0.5.0/24").unwrap()));
         assert!(overlaps(parse_cidr("10.0.0.0/8").unwrap(), a));
         assert!(!overlaps(a, parse_cidr("10.1.0.0/16").unwrap()));
+    }
+
+    #[test]
+    fn priorities_follow_the_written_order_per_direction() {
+        let any = parse_cidr("0.0.0.0/0").unwrap();
+        let rules = [
+            FirewallRule::allow_tcp_in(22, any),
+            FirewallRule::allow_tcp_in(80, any).priority(1000),
+            FirewallRule::allow_tcp_in(443, any).direction(Direction::Egress),
+            FirewallRule::allow_tcp_in(8080, any),
+        ];
+        assert_eq!(assign_priorities(&rules, 1000, 10), vec![1010, 1000, 1000, 1020]);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 
 use crate::config::GceConfig;
 use crate::gce::{leaf, q, GceClient};
-use rules::{anchor_body, firewall_of, is_rule_of, rule_bodies, ANCHOR_MARK};
+use rules::{anchor_body, firewall_of, is_anchor, is_rule_of, rule_bodies};
 
 const PROVIDER: &str = "gcp-network";
 /// The prefix of a Nimbus network description.
@@ -149,7 +149,7 @@ impl GceNetwork {
     /// The anchor of a Nimbus firewall (or a foreign rule), and the rules of its group.
     async fn firewall_parts(&self, id: &str) -> Result<(Value, Vec<Value>)> {
         let anchor = self.gce.get(&format!("global/firewalls/{id}")).await?;
-        if anchor["description"].as_str() != Some(ANCHOR_MARK) {
+        if !is_anchor(&anchor) {
             return Ok((anchor, Vec::new()));
         }
         let filter = q(&format!("name eq \"{id}-r[0-9]+\""));
@@ -445,16 +445,16 @@ impl NetworkService for GceNetwork {
         let mut groups: BTreeMap<String, (Value, Vec<Value>)> = BTreeMap::new();
         for r in &all {
             let name = r["name"].as_str().unwrap_or_default();
-            let is_member = all.iter().any(|a| {
-                a["description"].as_str() == Some(ANCHOR_MARK) && is_rule_of(r, a["name"].as_str().unwrap_or_default())
-            });
+            let is_member = all
+                .iter()
+                .any(|a| is_anchor(a) && is_rule_of(r, a["name"].as_str().unwrap_or_default()));
             if !is_member {
                 groups.insert(name.to_string(), (r.clone(), Vec::new()));
             }
         }
         for r in &all {
             for (id, (anchor, members)) in groups.iter_mut() {
-                if anchor["description"].as_str() == Some(ANCHOR_MARK) && is_rule_of(r, id) {
+                if is_anchor(anchor) && is_rule_of(r, id) {
                     members.push(r.clone());
                 }
             }
@@ -475,7 +475,7 @@ impl NetworkService for GceNetwork {
         let err = |e| ctx(e, "set_firewall_rules", res);
         self.check_firewall(id, rules).map_err(err)?;
         let (anchor, members) = self.firewall_parts(id).await.map_err(err)?;
-        if anchor["description"].as_str() != Some(ANCHOR_MARK) {
+        if !is_anchor(&anchor) {
             return Err(err(Error::invalid(format!(
                 "firewall rule `{id}` was not made by Nimbus; change it with the native client"
             ))));
@@ -489,7 +489,7 @@ impl NetworkService for GceNetwork {
         let res = || id.to_string();
         let err = |e| ctx(e, "delete_firewall", res);
         let (anchor, members) = self.firewall_parts(id).await.map_err(err)?;
-        if anchor["description"].as_str() == Some(ANCHOR_MARK) {
+        if is_anchor(&anchor) {
             // Google would let the rules go while instances carry the tag; the portable
             // contract is Conflict.
             let users = self.tagged_instances(id).await.map_err(err)?;
@@ -522,7 +522,7 @@ impl NetworkService for GceNetwork {
             .get(&format!("global/firewalls/{firewall}"))
             .await
             .map_err(err)?;
-        if anchor["description"].as_str() != Some(ANCHOR_MARK) {
+        if !is_anchor(&anchor) {
             return Err(err(Error::invalid(format!(
                 "firewall rule `{firewall}` was not made by Nimbus; tag the instance with its target tags instead"
             ))));

@@ -6,6 +6,7 @@
 //! a disabled deny-all rule at the lowest priority that only carries the firewall's identity.
 
 use ipnet::Ipv4Net;
+use nimbus_core::network::validate::assign_priorities;
 use nimbus_core::network::{Action, Direction, Firewall, FirewallRule, PortRange, Protocol};
 use nimbus_core::{Error, Result};
 use serde_json::{json, Value};
@@ -31,6 +32,11 @@ pub(crate) fn anchor_body(name: &str, network_link: &str) -> Value {
         "targetTags": [name],
         "disabled": true,
     })
+}
+
+/// Whether a firewall rule is the anchor of a Nimbus firewall.
+pub(crate) fn is_anchor(r: &Value) -> bool {
+    r["description"].as_str() == Some(ANCHOR_MARK)
 }
 
 /// Whether a name ends like a member rule (`-r` and digits).
@@ -60,28 +66,10 @@ pub(crate) fn index_of(r: &Value, id: &str) -> usize {
 
 /// The member rule bodies of firewall `id`, in order.
 pub(crate) fn rule_bodies(id: &str, network_link: &str, rules: &[FirewallRule]) -> Result<Vec<Value>> {
-    let mut next = [AUTO_FIRST, AUTO_FIRST];
-    let mut used: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
-    for r in rules {
-        if let Some(p) = r.priority {
-            used[dir_index(r.direction)].push(p);
-        }
-    }
+    let priorities = assign_priorities(rules, AUTO_FIRST, AUTO_STEP);
     let mut out = Vec::with_capacity(rules.len());
-    for (i, r) in rules.iter().enumerate() {
+    for (i, (r, &priority)) in rules.iter().zip(&priorities).enumerate() {
         let d = dir_index(r.direction);
-        let priority = match r.priority {
-            Some(p) => p,
-            None => {
-                while used[d].contains(&next[d]) {
-                    next[d] += AUTO_STEP;
-                }
-                let p = next[d];
-                used[d].push(p);
-                next[d] += AUTO_STEP;
-                p
-            }
-        };
         let mut entry = json!({ "IPProtocol": match r.protocol {
             Protocol::Tcp => "tcp",
             Protocol::Udp => "udp",
@@ -186,7 +174,7 @@ pub(crate) fn firewall_of(anchor: &Value, members: &[Value]) -> Result<Firewall>
     let id = anchor["name"].as_str().unwrap_or_default();
     let network = anchor["network"].as_str().map(leaf).unwrap_or_default();
     let mut rules = Vec::new();
-    if anchor["description"].as_str() == Some(ANCHOR_MARK) {
+    if is_anchor(anchor) {
         for m in members {
             rules.extend(rules_of(m)?);
         }
