@@ -12,6 +12,7 @@ use crate::{Difference, Target};
 pub async fn gcs_target(provider: &str, cfg: &GcsConfig, proof: &str) -> Result<Target> {
     let mut t = Target::new(provider);
     t.storage = Some(Arc::new(GcsStorage::connect(cfg).await?));
+    t.presign = Some(Arc::new(crate::http::HttpPresign::default()));
     t.proof.insert("storage".into(), proof.into());
     Ok(t)
 }

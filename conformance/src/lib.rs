@@ -37,7 +37,7 @@ pub mod azure;
 #[cfg(feature = "gcp")]
 pub mod gcp;
 
-#[cfg(any(feature = "aws", feature = "azure"))]
+#[cfg(any(feature = "aws", feature = "azure", feature = "gcp"))]
 mod http;
 
 use std::time::Instant;

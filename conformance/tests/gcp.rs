@@ -8,7 +8,12 @@ use nimbus_gcp::GcsConfig;
 
 fn fake_gcs() -> Option<GcsConfig> {
     match std::env::var("NIMBUS_TEST_GCS_ENDPOINT") {
-        Ok(ep) => Some(GcsConfig::emulator(&ep)),
+        Ok(ep) => {
+            let mut cfg = GcsConfig::emulator(&ep);
+            // The throwaway key scripts/emulators makes: V4 signed URLs are then declared.
+            cfg.signing_key_file = std::env::var_os("NIMBUS_TEST_GCS_SIGNING_KEY").map(Into::into);
+            Some(cfg)
+        }
         Err(_) if std::env::var("NIMBUS_REQUIRE_EMULATORS").as_deref() == Ok("1") => {
             panic!("NIMBUS_TEST_GCS_ENDPOINT is not set but NIMBUS_REQUIRE_EMULATORS=1")
         }

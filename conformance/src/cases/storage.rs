@@ -339,6 +339,12 @@ pub fn cases() -> Vec<Case> {
         ),
         case!(
             Storage,
+            "storage.presign_expiry_out_of_range",
+            "a zero expiry or one past the declared maximum is invalid input",
+            presign_expiry_out_of_range
+        ),
+        case!(
+            Storage,
             "storage.key_unicode_round_trip",
             "non-ASCII keys round-trip and list as written",
             key_unicode_round_trip
@@ -1301,6 +1307,29 @@ async fn presign_tampered_rejected(c: Ctx) -> R {
         matches!(err, Some(ErrorKind::PermissionDenied | ErrorKind::Unauthenticated)),
         "tampered URL gave {err:?}"
     );
+    Ok(Observed::Pass)
+}
+
+async fn presign_expiry_out_of_range(c: Ctx) -> R {
+    let b = c.bucket().await?;
+    let caps = c.storage().capabilities();
+    if !caps.presign_get {
+        return Ok(Observed::Unsupported(
+            Some(Capability::PresignGet),
+            "presign not declared".into(),
+        ));
+    }
+    ensure!(
+        !caps.presign_max_expiry.is_zero(),
+        "presign declared with a zero maximum expiry"
+    );
+    for exp in [Duration::ZERO, caps.presign_max_expiry + Duration::from_secs(1)] {
+        match c.storage().presign(&b, "k", PresignMethod::Get, exp).await {
+            Err(err) if err.kind() == ErrorKind::InvalidInput => {}
+            Err(err) => return Err(format!("expiry {exp:?} gave {err}")),
+            Ok(_) => return Err(format!("expiry {exp:?} was signed")),
+        }
+    }
     Ok(Observed::Pass)
 }
 

@@ -31,7 +31,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::config::{region_of_zone, GceConfig};
-use crate::gce::{leaf, q, GceClient};
+use crate::gce::{leaf, q, scoped_id, GceClient};
 
 const PROVIDER: &str = "gcp-compute";
 /// How long the machine-type list is reused.
@@ -179,17 +179,11 @@ impl GceCompute {
         &self.gce
     }
 
-    /// `zone/name` (or a bare name in the configured zone) → (zone, name).
-    fn split_id<'a>(&'a self, id: &'a str) -> (&'a str, &'a str) {
-        match id.rsplit_once('/') {
-            Some((zone, name)) => (leaf(zone), name),
-            None => (self.gce.config().zone.as_str(), id),
-        }
-    }
-
-    fn instance_path(&self, id: &str) -> String {
-        let (zone, name) = self.split_id(id);
-        format!("zones/{zone}/instances/{name}")
+    /// `zone/name` (or a bare name in the configured zone) → its path; a malformed id is
+    /// `InvalidInput` before any request.
+    fn instance_path(&self, id: &str) -> Result<String> {
+        let (zone, name) = scoped_id("instance", id, &self.gce.config().zone)?;
+        Ok(format!("zones/{zone}/instances/{name}"))
     }
 
     /// The image link for an alias (through its family) or an explicit image.
@@ -228,11 +222,11 @@ impl GceCompute {
     }
 
     /// `networkInterfaces[0]` for a subnet id, or the configured network.
-    fn interface(&self, subnet: Option<&str>) -> Value {
+    fn interface(&self, subnet: Option<&str>) -> Result<Value> {
         let c = self.gce.config();
         let mut nic = match subnet {
             Some(s) => {
-                let (region, name) = s.rsplit_once('/').map_or((c.region.as_str(), s), |(r, n)| (leaf(r), n));
+                let (region, name) = scoped_id("subnet", s, &c.region)?;
                 json!({ "subnetwork": self.gce.link(&format!("regions/{region}/subnetworks/{name}")) })
             }
             None => json!({ "network": self.gce.link(&format!("global/networks/{}", c.network)) }),
@@ -240,12 +234,12 @@ impl GceCompute {
         if c.public_ip {
             nic["accessConfigs"] = json!([{ "name": "External NAT", "type": "ONE_TO_ONE_NAT" }]);
         }
-        nic
+        Ok(nic)
     }
 
     async fn action(&self, id: &str, verb: &str, op: &'static str) -> Result<Instance> {
-        let path = format!("{}/{verb}", self.instance_path(id));
         let res = || id.to_string();
+        let path = format!("{}/{verb}", self.instance_path(id).map_err(|e| ctx(e, op, res))?);
         self.gce
             .operate(Method::POST, &path, None)
             .await
@@ -345,8 +339,13 @@ impl Compute for GceCompute {
         }
         let c = self.gce.config().clone();
         let zone = spec.zone.clone().unwrap_or(c.zone.clone());
+        validate_name("zone", &zone).map_err(err)?;
+        let nic = self.interface(spec.subnet.as_deref()).map_err(err)?;
         let size = match &spec.size {
-            SizeChoice::Id(id) => id.clone(),
+            SizeChoice::Id(id) => {
+                validate_name("machine type", id).map_err(err)?;
+                id.clone()
+            }
             other => {
                 pick_size(&self.list_sizes().await.map_err(err)?, other)
                     .map_err(err)?
@@ -369,7 +368,7 @@ impl Compute for GceCompute {
                 "autoDelete": true,
                 "initializeParams": { "sourceImage": image }
             }],
-            "networkInterfaces": [self.interface(spec.subnet.as_deref())],
+            "networkInterfaces": [nic],
             "labels": spec.labels,
         });
         if !spec.firewalls.is_empty() {
@@ -388,7 +387,9 @@ impl Compute for GceCompute {
     }
 
     async fn get_instance(&self, id: &str) -> Result<Instance> {
-        let path = self.instance_path(id);
+        let path = self
+            .instance_path(id)
+            .map_err(|e| ctx(e, "get_instance", || id.to_string()))?;
         let v = self
             .gce
             .get(&path)
@@ -432,7 +433,9 @@ impl Compute for GceCompute {
 
     async fn terminate_instance(&self, id: &str) -> Result<Instance> {
         let mut last = self.get_instance(id).await?;
-        let path = self.instance_path(id);
+        let path = self
+            .instance_path(id)
+            .map_err(|e| ctx(e, "terminate_instance", || id.to_string()))?;
         self.gce
             .operate(Method::DELETE, &path, None)
             .await

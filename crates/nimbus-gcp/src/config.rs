@@ -32,6 +32,12 @@ const STORAGE_KEYS: &[KeyDef] = &[
         kind: KeyKind::Bool,
         doc: "Send no credentials (public buckets, emulators).",
     },
+    KeyDef {
+        name: "signing_key_file",
+        aliases: &["signed_url_key", "signing_credentials_file"],
+        kind: KeyKind::String,
+        doc: "Service-account key that signs V4 signed URLs (else NIMBUS_GCS_SIGNING_KEY_FILE, else `credentials_file` when it is a service-account key). Without one, presign is undeclared.",
+    },
 ];
 
 /// Keys of Compute Engine and VPC (shared by compute and network).
@@ -195,6 +201,32 @@ fn resolve_auth(s: &Settings, env: &impl Fn(&str) -> Option<String>, default: Gc
     })
 }
 
+/// The key that signs URLs: `signing_key_file`, else `NIMBUS_GCS_SIGNING_KEY_FILE`, else the
+/// credentials file when its `type` is `service_account` (an authorized-user or external
+/// account file cannot sign). A named file that does not exist is `InvalidInput`.
+fn signing_key(s: &Settings, env: &impl Fn(&str) -> Option<String>, auth: &GcsAuth) -> Result<Option<PathBuf>> {
+    if let Some(f) = s
+        .get("signing_key_file")
+        .map(str::to_string)
+        .or_else(|| env("NIMBUS_GCS_SIGNING_KEY_FILE"))
+    {
+        if !PathBuf::from(&f).is_file() {
+            return Err(Error::invalid(format!("signing key file `{f}` does not exist")));
+        }
+        return Ok(Some(PathBuf::from(f)));
+    }
+    Ok(match auth {
+        GcsAuth::ServiceAccountFile(p) if key_type(p).as_deref() == Some("service_account") => Some(p.clone()),
+        _ => None,
+    })
+}
+
+/// The `type` field of a Google credentials file, if it is readable JSON.
+fn key_type(p: &std::path::Path) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+    v.get("type")?.as_str().map(str::to_string)
+}
+
 /// `us-central1-a` → `us-central1`.
 pub fn region_of_zone(zone: &str) -> &str {
     zone.rsplit_once('-').map_or(zone, |(r, _)| r)
@@ -222,6 +254,10 @@ pub struct GcsConfig {
     pub project: Option<String>,
     /// Credentials.
     pub auth: GcsAuth,
+    /// Service-account key that signs V4 signed URLs; `None`: presign is undeclared.
+    /// Separate from `auth` so an emulator can be reached anonymously while URLs are still
+    /// signed with a real RSA key.
+    pub signing_key_file: Option<PathBuf>,
 }
 
 impl GcsConfig {
@@ -231,6 +267,7 @@ impl GcsConfig {
             endpoint: "https://storage.googleapis.com".into(),
             project,
             auth: GcsAuth::Adc,
+            signing_key_file: None,
         }
     }
 
@@ -246,6 +283,7 @@ impl GcsConfig {
             endpoint,
             project: Some("test-project".into()),
             auth: GcsAuth::Anonymous,
+            signing_key_file: None,
         }
     }
 
@@ -277,6 +315,7 @@ impl GcsConfig {
             (None, None) => GcsConfig::new(project.clone()),
         };
         c.auth = resolve_auth(s, &env, c.auth)?;
+        c.signing_key_file = signing_key(s, &env, &c.auth)?;
         url::Url::parse(&c.endpoint).map_err(|e| Error::invalid(format!("storage endpoint `{}`: {e}", c.endpoint)))?;
         Ok(c)
     }
@@ -308,6 +347,34 @@ mod tests {
         assert_eq!((c.region.as_str(), c.zone.as_str()), ("europe-west1", "europe-west1-b"));
         let e = GceConfig::from_parts(&Settings::default(), |_| None).unwrap_err();
         assert!(e.to_string().contains("GOOGLE_CLOUD_PROJECT"), "{e}");
+    }
+
+    #[test]
+    fn signing_key_comes_from_the_setting_or_a_service_account_credentials_file() {
+        let dir = std::env::temp_dir().join(format!("nimbus-gcp-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let sa = dir.join("sa.json");
+        std::fs::write(&sa, r#"{"type":"service_account"}"#).unwrap();
+        let user = dir.join("user.json");
+        std::fs::write(&user, r#"{"type":"authorized_user"}"#).unwrap();
+        let with = |k: &str, v: &std::path::Path| {
+            let mut s = Settings::default();
+            s.set(k, v.to_str().unwrap(), "explicit");
+            s
+        };
+        let c = GcsConfig::from_parts(&with("credentials_file", &sa), |_| None).unwrap();
+        assert_eq!(c.signing_key_file.as_deref(), Some(sa.as_path()));
+        let c = GcsConfig::from_parts(&with("credentials_file", &user), |_| None).unwrap();
+        assert_eq!(c.signing_key_file, None, "an authorized-user file cannot sign");
+        let env = |n: &str| (n == "STORAGE_EMULATOR_HOST").then(|| "127.0.0.1:80".to_string());
+        let c = GcsConfig::from_parts(&with("signing_key_file", &sa), env).unwrap();
+        assert_eq!(
+            (c.auth, c.signing_key_file.as_deref()),
+            (GcsAuth::Anonymous, Some(sa.as_path()))
+        );
+        let e = GcsConfig::from_parts(&with("signing_key_file", &dir.join("nope.json")), |_| None).unwrap_err();
+        assert!(e.to_string().contains("nope.json"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! typed error. `wait` returns after at most about two minutes even when the operation is
 //! still running, so it is called again until done.
 
+use nimbus_core::network::validate::validate_name;
 use nimbus_core::{Error, ErrorKind, Result};
 use reqwest::Method;
 use serde_json::Value;
@@ -28,6 +29,49 @@ pub struct GceClient {
 /// The last path segment of a resource URL (`…/zones/us-central1-a` → `us-central1-a`).
 pub(crate) fn leaf(url: &str) -> &str {
     url.rsplit('/').next().unwrap_or(url)
+}
+
+/// A caller's id → (scope, name): `scope/name`, where the scope (a zone or region) may be a
+/// full resource URL whose last segment counts, or a bare name in `default_scope`. Both parts
+/// must be Compute Engine names (RFC 1035: a-z, 0-9 and -), so an id can never reach another
+/// path or add a query; a bad one is `InvalidInput` naming it.
+pub(crate) fn scoped_id<'a>(what: &str, id: &'a str, default_scope: &'a str) -> Result<(&'a str, &'a str)> {
+    if id.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err(Error::invalid(format!(
+            "invalid {what} id `{}`: `.` and `..` segments are not ids",
+            id.escape_debug()
+        )));
+    }
+    let (scope, name) = match id.rsplit_once('/') {
+        Some((s, n)) => (leaf(s), n),
+        None => (default_scope, id),
+    };
+    validate_name(what, name)?;
+    validate_name(&format!("{what} id's zone or region"), scope)?;
+    Ok((scope, name))
+}
+
+/// The path part of a project-relative path must be plain segments (names, `:` of legacy
+/// domain-scoped projects): no empty, `.` or `..` segment, no `%`, `?` or `#` from a caller.
+/// The adapters validate ids first; this is the last check before a URL is built.
+fn check_path(rest: &str) -> Result<()> {
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    let bad = path.split('/').find(|seg| {
+        seg.is_empty()
+            || *seg == "."
+            || *seg == ".."
+            || !seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    });
+    match bad {
+        Some(seg) => Err(Error::invalid(format!(
+            "`{}` is not a Compute Engine resource path (segment `{}`)",
+            rest.escape_debug(),
+            seg.escape_debug()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Percent-encodes a query value.
@@ -69,6 +113,7 @@ impl GceClient {
 
     /// GET of one resource.
     pub(crate) async fn get(&self, rest: &str) -> Result<Value> {
+        check_path(rest)?;
         self.api.call(Method::GET, &self.path(rest), None).await
     }
 
@@ -96,6 +141,7 @@ impl GceClient {
 
     /// Follows `nextPageToken`, letting `take` collect the items of each page.
     async fn pages(&self, rest: &str, take: impl Fn(&Value, &mut Vec<Value>)) -> Result<Vec<Value>> {
+        check_path(rest)?;
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -122,6 +168,7 @@ impl GceClient {
 
     /// Sends a mutation and waits for its operation; the finished operation.
     pub(crate) async fn operate(&self, method: Method, rest: &str, body: Option<&Value>) -> Result<Value> {
+        check_path(rest)?;
         let mut op = self.api.call(method, &self.path(rest), body).await?;
         loop {
             if op["status"] == "DONE" {
@@ -169,5 +216,40 @@ mod tests {
         );
         assert!(op_wait_path(&serde_json::json!({"name": "x"})).is_err());
         assert_eq!(leaf("https://x/projects/p/zones/us-central1-a"), "us-central1-a");
+    }
+
+    #[test]
+    fn caller_ids_cannot_leave_their_resource() {
+        assert_eq!(
+            scoped_id("instance", "vm-1", "us-central1-a").unwrap(),
+            ("us-central1-a", "vm-1")
+        );
+        assert_eq!(
+            scoped_id("instance", "https://x/projects/p/zones/europe-west1-b/vm-1", "z").unwrap(),
+            ("europe-west1-b", "vm-1")
+        );
+        for bad in [
+            "../../global/firewalls/x",
+            "vm-1?alt=media",
+            "z/..",
+            "VM",
+            "z/vm%2F1",
+            "",
+            "z/",
+            "a b",
+        ] {
+            let e = scoped_id("instance", bad, "us-central1-a").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}: {e}");
+        }
+        assert!(check_path("zones/us-central1-a/instances/vm-1/start").is_ok());
+        assert!(check_path("global/firewalls?filter=name%20eq%20%22x%22").is_ok());
+        for bad in [
+            "zones/../global",
+            "global//networks",
+            "global/networks/a%2Fb",
+            "global/networks/a#b",
+        ] {
+            assert!(check_path(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -23,16 +23,32 @@ pub(crate) fn credentials(auth: &GcsAuth) -> Result<Option<Credentials>> {
                     format!("Application Default Credentials: {e}"),
                 )
             })?,
-        GcsAuth::ServiceAccountFile(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Error::invalid(format!("credentials file {}: {e}", p.display())))?;
-            let key: Value = serde_json::from_str(&text)
-                .map_err(|_| Error::invalid(format!("credentials file {} is not JSON", p.display())))?;
-            google_cloud_auth::credentials::service_account::Builder::new(key)
-                .build()
-                .map_err(|e| Error::new(ErrorKind::Unauthenticated, format!("service account: {e}")))?
-        }
+        GcsAuth::ServiceAccountFile(p) => google_cloud_auth::credentials::service_account::Builder::new(key_json(p)?)
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Unauthenticated, format!("service account: {e}")))?,
     }))
+}
+
+/// A key file's JSON. Errors name the file, never its content (it holds a private key).
+fn key_json(p: &std::path::Path) -> Result<Value> {
+    let text = std::fs::read_to_string(p).map_err(|e| Error::invalid(format!("key file {}: {e}", p.display())))?;
+    serde_json::from_str(&text).map_err(|_| Error::invalid(format!("key file {} is not JSON", p.display())))
+}
+
+/// A local RSA signer from a service-account key file (for V4 signed URLs; no request is
+/// made). The private key is checked now, so a bad key fails at connect, not at first use.
+#[cfg(feature = "storage")]
+pub(crate) fn signer(p: &std::path::Path) -> Result<google_cloud_auth::signer::Signer> {
+    let key = key_json(p)?;
+    if key.get("type").and_then(Value::as_str) != Some("service_account") {
+        return Err(Error::invalid(format!(
+            "signing key file {} is not a service-account key (`type` must be `service_account`)",
+            p.display()
+        )));
+    }
+    google_cloud_auth::credentials::service_account::Builder::new(key)
+        .build_signer()
+        .map_err(|e| Error::invalid(format!("signing key file {}: {e}", p.display())))
 }
 
 /// A JSON client of one Google API root with the adapter's credentials.

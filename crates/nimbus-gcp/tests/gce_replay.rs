@@ -438,6 +438,34 @@ async fn network_errors_are_typed() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    // Caller ids reach URL paths (and one list filter) only as names: a malformed id fails
+    // before any request (the mock would report an unscripted one).
+    for bad in [
+        "../../global/firewalls/x",
+        "us-central1/a?b",
+        "US-central1/sub",
+        "r/a%2Fb",
+    ] {
+        let e = net.get_subnet(bad).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}: {e}");
+        let e = net.delete_subnet(bad).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}: {e}");
+    }
+    let e = net.get_firewall("web\" OR name eq \"x").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let e = net.detach_firewall("web", "zone/../../x").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let e = net.get_network("x/../..").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let vm = GceCompute::with_client(client(&m));
+    for bad in ["us-central1-a/../../global/networks/x", "vm?alt=json", "zone/VM"] {
+        let e = vm.get_instance(bad).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}: {e}");
+        let e = vm.terminate_instance(bad).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}: {e}");
+        let e = vm.start_instance(bad).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}: {e}");
+    }
     m.verify_as("network.errors_typed", "network");
 }
 

@@ -32,7 +32,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::config::GceConfig;
-use crate::gce::{leaf, q, GceClient};
+use crate::gce::{leaf, q, scoped_id, GceClient};
 use rules::{anchor_body, firewall_of, is_anchor, is_rule_of, rule_bodies};
 
 const PROVIDER: &str = "gcp-network";
@@ -122,15 +122,15 @@ impl GceNetwork {
         &self.gce
     }
 
-    /// `region/name` (or a bare name in the configured region) → (region, name).
-    fn split_subnet<'a>(&'a self, id: &'a str) -> (&'a str, &'a str) {
-        match id.rsplit_once('/') {
-            Some((region, name)) => (leaf(region), name),
-            None => (self.gce.config().region.as_str(), id),
-        }
+    /// `region/name` (or a bare name in the configured region) → (region, name); a malformed
+    /// id is `InvalidInput` before any request.
+    fn split_subnet<'a>(&'a self, id: &'a str) -> Result<(&'a str, &'a str)> {
+        scoped_id("subnet", id, &self.gce.config().region)
     }
 
+    /// A network by name or link (its last segment).
     async fn network_resource(&self, id: &str) -> Result<Value> {
+        validate_name("network", leaf(id))?;
         self.gce.get(&format!("global/networks/{}", leaf(id))).await
     }
 
@@ -148,6 +148,8 @@ impl GceNetwork {
 
     /// The anchor of a Nimbus firewall (or a foreign rule), and the rules of its group.
     async fn firewall_parts(&self, id: &str) -> Result<(Value, Vec<Value>)> {
+        // Also keeps the id out of the list filter below as anything but a name.
+        validate_name("firewall", id)?;
         let anchor = self.gce.get(&format!("global/firewalls/{id}")).await?;
         if !is_anchor(&anchor) {
             return Ok((anchor, Vec::new()));
@@ -183,10 +185,7 @@ impl GceNetwork {
 
     /// Sets an instance's tags with the fingerprint read, adding or removing `tag`.
     async fn retag(&self, instance: &str, tag: &str, add: bool) -> Result<()> {
-        let (zone, name) = match instance.rsplit_once('/') {
-            Some((z, n)) => (leaf(z).to_string(), n.to_string()),
-            None => (self.gce.config().zone.clone(), instance.to_string()),
-        };
+        let (zone, name) = scoped_id("instance", instance, &self.gce.config().zone)?;
         let path = format!("zones/{zone}/instances/{name}");
         let v = self.gce.get(&path).await?;
         let mut items: Vec<String> = v
@@ -362,8 +361,8 @@ impl NetworkService for GceNetwork {
     }
 
     async fn get_subnet(&self, id: &str) -> Result<Subnet> {
-        let (region, name) = self.split_subnet(id);
         let res = || id.to_string();
+        let (region, name) = self.split_subnet(id).map_err(|e| ctx(e, "get_subnet", res))?;
         let v = self
             .gce
             .get(&format!("regions/{region}/subnetworks/{name}"))
@@ -388,7 +387,9 @@ impl NetworkService for GceNetwork {
     }
 
     async fn delete_subnet(&self, id: &str) -> Result<()> {
-        let (region, name) = self.split_subnet(id);
+        let (region, name) = self
+            .split_subnet(id)
+            .map_err(|e| ctx(e, "delete_subnet", || id.to_string()))?;
         // Refused by Compute Engine while instances use it (→ Conflict).
         self.gce
             .operate(Method::DELETE, &format!("regions/{region}/subnetworks/{name}"), None)
@@ -517,6 +518,7 @@ impl NetworkService for GceNetwork {
     async fn attach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         let res = || format!("{firewall} → {instance}");
         let err = |e| ctx(e, "attach_firewall", res);
+        validate_name("firewall", firewall).map_err(err)?;
         let anchor = self
             .gce
             .get(&format!("global/firewalls/{firewall}"))

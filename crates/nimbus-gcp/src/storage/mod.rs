@@ -11,7 +11,12 @@
 //! - there is no S3-style multipart upload in the JSON API: `multipart` is undeclared (the
 //!   typed unsupported error), and `put_stream` is one resumable upload in constant memory;
 //! - `delete` of a missing object succeeds; `startOffset` is inclusive, so the key equal to
-//!   `start_after` is dropped.
+//!   `start_after` is dropped;
+//! - presign is a V4 signed URL (path style, only `host` signed, `UNSIGNED-PAYLOAD`) made by
+//!   the crate's `SignedUrlBuilder` with a service-account key signing locally. The key is
+//!   separate from the request credentials (`GcsConfig::signing_key_file`): Application
+//!   Default Credentials on a VM cannot sign without the IAM `signBlob` API, so presign is
+//!   declared only when a key is configured.
 
 mod json;
 
@@ -22,7 +27,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use google_cloud_storage::builder::storage::WriteObject;
+use google_cloud_storage::builder::storage::{SignedUrlBuilder, WriteObject};
 use google_cloud_storage::client::Storage as GcsClient;
 use google_cloud_storage::model_ext::ReadRange;
 use google_cloud_storage::streaming_source::StreamingSource;
@@ -39,10 +44,13 @@ use json::{meta_of, seg};
 
 const PROVIDER: &str = "gcp-storage";
 const MAX_PAGE: usize = 1000;
+/// V4 signed URLs live at most 7 days (604,800 s).
+const PRESIGN_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// What Cloud Storage declares over the JSON API (limits from "Quotas & limits": 1,024-byte
-/// names, 1,000 results per list page; no batch delete or multipart here).
-pub fn gcs_capabilities() -> StorageCapabilities {
+/// names, 1,000 results per list page; no batch delete or multipart here). Presign needs a
+/// service-account key to sign with (`can_presign`).
+pub fn gcs_capabilities(can_presign: bool) -> StorageCapabilities {
     let mut c = StorageCapabilities::none();
     c.put_create_only = true;
     c.put_if_version = true;
@@ -52,8 +60,9 @@ pub fn gcs_capabilities() -> StorageCapabilities {
     c.copy_if_not_exists = true;
     c.multipart = false;
     c.batch_delete = false;
-    c.presign_get = false;
-    c.presign_put = false;
+    c.presign_get = can_presign;
+    c.presign_put = can_presign;
+    c.presign_max_expiry = if can_presign { PRESIGN_MAX } else { Duration::ZERO };
     c.list_ordering = ListOrdering::Lexicographic;
     c.list_delimiter = true;
     c.list_start_after = true;
@@ -69,6 +78,7 @@ pub struct GcsStorage {
     client: GcsClient,
     api: JsonApi,
     project: Option<String>,
+    signer: Option<google_cloud_auth::signer::Signer>,
 }
 
 impl std::fmt::Debug for GcsStorage {
@@ -76,6 +86,7 @@ impl std::fmt::Debug for GcsStorage {
         f.debug_struct("GcsStorage")
             .field("endpoint", &self.api.endpoint)
             .field("project", &self.project)
+            .field("signs_urls", &self.signer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -123,11 +134,29 @@ impl GcsStorage {
         let http = reqwest::Client::builder()
             .build()
             .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;
+        let signer = match &cfg.signing_key_file {
+            Some(p) => {
+                let signer = crate::rest::signer(p)?;
+                // Signing is local: one signature now proves the private key parses.
+                signer
+                    .sign("nimbus: signing key check")
+                    .await
+                    .map_err(|e| Error::invalid(format!("signing key file {} cannot sign: {e}", p.display())))?;
+                Some(signer)
+            }
+            None => None,
+        };
         Ok(GcsStorage {
             client,
             api: JsonApi::new(http, cfg.endpoint.clone(), creds),
             project: cfg.project.clone(),
+            signer,
         })
+    }
+
+    /// The signer of V4 signed URLs, when a service-account key is configured.
+    pub fn signer(&self) -> Option<&google_cloud_auth::signer::Signer> {
+        self.signer.as_ref()
     }
 
     /// The native storage client (object reads and writes).
@@ -172,7 +201,7 @@ impl Storage for GcsStorage {
     }
 
     fn capabilities(&self) -> StorageCapabilities {
-        gcs_capabilities()
+        gcs_capabilities(self.signer.is_some())
     }
 
     fn native(&self) -> Option<Arc<dyn Any + Send + Sync>> {
@@ -513,12 +542,41 @@ impl Storage for GcsStorage {
         ))
     }
 
-    async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, _expires_in: Duration) -> Result<String> {
-        let cap = match method {
-            PresignMethod::Get => Capability::PresignGet,
-            PresignMethod::Put => Capability::PresignPut,
+    async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
+        let res = || format!("{bucket}/{key}");
+        validate_object(bucket, key).map_err(|e| ctx(e, "presign", res))?;
+        let (cap, verb) = match method {
+            PresignMethod::Get => (Capability::PresignGet, http::Method::GET),
+            PresignMethod::Put => (Capability::PresignPut, http::Method::PUT),
         };
-        Err(ctx(Error::unsupported(cap), "presign", || format!("{bucket}/{key}")))
+        let Some(signer) = &self.signer else {
+            return Err(ctx(
+                Error::unsupported(cap).with_raw_code("NeedsServiceAccountKey"),
+                "presign",
+                res,
+            ));
+        };
+        // X-Goog-Expires is whole seconds, 1..=604800.
+        if expires_in < Duration::from_secs(1) || expires_in > PRESIGN_MAX {
+            return Err(ctx(
+                Error::invalid(format!("expiry {expires_in:?} is outside 1s..={PRESIGN_MAX:?}")),
+                "presign",
+                res,
+            ));
+        }
+        SignedUrlBuilder::for_object(bucket_path(bucket), key)
+            .with_method(verb)
+            .with_expiration(expires_in)
+            .with_endpoint(self.api.endpoint.clone())
+            .sign_with(signer)
+            .await
+            .map_err(|e| {
+                ctx(
+                    Error::new(ErrorKind::Unauthenticated, format!("V4 signing: {e}")),
+                    "presign",
+                    res,
+                )
+            })
     }
 }
 
