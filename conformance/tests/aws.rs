@@ -112,6 +112,51 @@ async fn s3_compatible_on_s3s_fs_passes_the_suite() {
     );
 }
 
+/// The DigitalOcean Spaces preset (added by walking docs/adding-a-cloud.md) on s3s-fs, standing
+/// in for Spaces: what the preset declares works against a strict S3 server, and what it
+/// leaves undeclared (conditional puts, batch delete) is the typed unsupported error, not an
+/// overwrite or a loop of single deletes.
+/// Spaces' own answers are not proven here (no account); the preset's rows in
+/// docs/s3-compatible.md say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spaces_preset_on_s3s_fs_declares_only_what_works() {
+    let Some(ep) = endpoint("NIMBUS_TEST_S3S_ENDPOINT") else {
+        return;
+    };
+    let mut cfg = AwsConfig::with_static(&ep, "nyc3", "AKNIMBUSTEST", "SKNIMBUSTEST");
+    cfg.preset = Some("spaces".into());
+    // s3s-fs serves path-style only; Spaces itself is virtual-hosted (the preset's default).
+    cfg.force_path_style = Some(true);
+    let mut t = aws::s3_target(
+        "s3-compatible",
+        &cfg,
+        "emulator: s3s-fs 0.14.1 standing in for DigitalOcean Spaces",
+    )
+    .await
+    .unwrap();
+    t.differences = aws::s3s_differences();
+    let r = suite(t, "spaces", 50).await;
+    let mut gated = 0;
+    for (cases, cap) in [
+        ("storage.put_create_only", "storage.put_create_only"),
+        ("storage.put_if_version", "storage.put_if_version"),
+        ("storage.delete_many", "storage.batch_delete"),
+    ] {
+        for row in r.cases.iter().filter(|c| c.id.starts_with(cases)) {
+            assert_eq!(
+                row.outcome,
+                nimbus_conformance::Outcome::Unsupported,
+                "{}: {}",
+                row.id,
+                row.detail
+            );
+            assert!(row.detail.contains(cap), "{}: {}", row.id, row.detail);
+            gated += 1;
+        }
+    }
+    assert!(gated >= 6, "only {gated} gated cases");
+}
+
 /// Interop: what Nimbus writes (single put and multipart), the official SDK reads back
 /// byte-exact, and what the SDK writes, Nimbus reads and lists — through the typed escape
 /// hatch to the native client.

@@ -273,6 +273,40 @@ pub const PRESETS: &[Preset] = &[
             },
         ],
     },
+    Preset {
+        name: "spaces",
+        title: "DigitalOcean Spaces",
+        endpoint: "https://{region}.digitaloceanspaces.com",
+        default_region: None,
+        path_style: false,
+        create_only: CreateOnly::Unsupported,
+        put_if_match: false,
+        min_part_size: 5 * MIB,
+        equal_parts: false,
+        batch_delete: false,
+        differences: &[
+            PresetDifference {
+                what: "endpoint `{region}.digitaloceanspaces.com`, signing region the datacenter code (e.g. nyc3); virtual-hosted addressing as on S3",
+                source: "https://docs.digitalocean.com/reference/api/spaces-api/",
+            },
+            PresetDifference {
+                what: "the S3 compatibility table documents no conditional PutObject (If-None-Match / If-Match): create-only and update-if-version puts are not declared",
+                source: "https://docs.digitalocean.com/products/spaces/reference/s3-compatibility/",
+            },
+            PresetDifference {
+                what: "copies stay within one region and cluster (CopyObject, UploadPartCopy)",
+                source: "https://docs.digitalocean.com/products/spaces/reference/s3-compatibility/",
+            },
+            PresetDifference {
+                what: "the compatibility table does not list DeleteObjects (multi-object delete), so batch delete is not declared; `delete_many` is the typed unsupported error",
+                source: "https://docs.digitalocean.com/products/spaces/reference/s3-compatibility/",
+            },
+            PresetDifference {
+                what: "parts 5 MiB to 5 GiB except the last, at most 10,000; PUT and parts sent through the Spaces CDN with a presigned URL carry at most 8,100 KiB",
+                source: "https://docs.digitalocean.com/products/spaces/details/limits/",
+            },
+        ],
+    },
 ];
 
 /// The preset called `name`; an unknown name lists the presets and suggests the nearest.
@@ -384,5 +418,13 @@ mod tests {
         let oss = preset("oss").unwrap().capabilities();
         assert!(oss.put_create_only && oss.multipart_min_part_size == 100 * 1024);
         assert!(!preset("obs").unwrap().capabilities().batch_delete);
+        let spaces = preset("spaces").unwrap();
+        assert!(!spaces.capabilities().put_create_only && !spaces.capabilities().batch_delete);
+        assert_eq!(
+            spaces.endpoint_for(Some("nyc3"), None).unwrap(),
+            "https://nyc3.digitaloceanspaces.com"
+        );
+        let e = spaces.endpoint_for(None, None).unwrap_err();
+        assert!(e.to_string().contains("region"), "{e}");
     }
 }

@@ -45,6 +45,48 @@ pub struct ConformanceArgs {
     services: Vec<String>,
 }
 
+impl ConformanceArgs {
+    /// Whether `service` is asked for (all are, without --services).
+    fn wants(&self, service: &str) -> bool {
+        self.services.is_empty() || self.services.iter().any(|s| s == service)
+    }
+}
+
+/// Live compute and network of `provider` from the profile, when the profile names that
+/// provider for them and they are asked for. Emulated runs never get them: Azure and
+/// Google compute have no emulator, and their vendor-material rows come from the adapter
+/// tests (docs/conformance/matrix.md).
+#[cfg(any(feature = "azure", feature = "gcp"))]
+async fn add_live_vms(
+    t: &mut nimbus_conformance::Target,
+    a: &ConformanceArgs,
+    clouds: &nimbus::Clouds,
+    provider: &str,
+    proof: &str,
+) -> Result<()> {
+    let mut added = false;
+    if a.wants("compute") && clouds.profile.compute.provider == provider {
+        t.compute = Some(clouds.compute().await?);
+        t.proof.insert("compute".into(), proof.into());
+        added = true;
+    }
+    if a.wants("network") && clouds.profile.network.provider == provider {
+        t.network = Some(clouds.network().await?);
+        t.proof.insert("network".into(), proof.into());
+        added = true;
+    }
+    if added {
+        // Real instances take minutes to boot, stop and delete.
+        t.wait_timeout = std::time::Duration::from_secs(900);
+    } else if a.services.iter().any(|s| s == "compute" || s == "network") {
+        bail!(
+            "--services asks for compute/network, but the profile's compute and network provider is not `{provider}` \
+             (set `[profiles.NAME.compute] provider = \"{provider}\"`, see docs/live-conformance.md)"
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let target = match a.provider.as_str() {
@@ -89,43 +131,56 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
         }
         #[cfg(feature = "azure")]
         "azure" => {
-            let profile = nimbus::Clouds::from_profile(profile_name)?.profile;
-            let settings = if profile.storage.provider == "azure" {
-                profile.storage.settings.clone()
-            } else {
-                Default::default()
-            };
-            let cfg = nimbus::azure::AzureStorageConfig::from_settings(&settings)?;
-            let proof = match a.emulator.as_deref() {
-                Some("azurite") => "emulator: Azurite 3.35.0".to_string(),
-                Some(other) => bail!("unknown emulator `{other}` for azure (known: azurite)"),
-                None => format!("live: Azure account {}", cfg.account),
-            };
-            let mut t = nimbus_conformance::azure::blob_target("azure", &cfg, &proof)?;
+            let clouds = nimbus::Clouds::from_profile(profile_name)?;
+            let mut t = nimbus_conformance::Target::new("azure");
+            if a.wants("storage") {
+                let settings = if clouds.profile.storage.provider == "azure" {
+                    clouds.profile.storage.settings.clone()
+                } else {
+                    Default::default()
+                };
+                let cfg = nimbus::azure::AzureStorageConfig::from_settings(&settings)?;
+                let proof = match a.emulator.as_deref() {
+                    Some("azurite") => "emulator: Azurite 3.35.0".to_string(),
+                    Some(other) => bail!("unknown emulator `{other}` for azure (known: azurite)"),
+                    None => format!("live: Azure account {}", cfg.account),
+                };
+                t = nimbus_conformance::azure::blob_target("azure", &cfg, &proof)?;
+            }
             t.differences = match a.emulator {
                 Some(_) => nimbus_conformance::azure::azurite_differences(),
-                None => nimbus_conformance::registry::live("azure"),
+                None => {
+                    add_live_vms(&mut t, &a, &clouds, "azure", "live: Azure Resource Manager").await?;
+                    nimbus_conformance::registry::live("azure")
+                }
             };
             t
         }
         #[cfg(feature = "gcp")]
         "gcp" => {
-            let profile = nimbus::Clouds::from_profile(profile_name)?.profile;
-            let settings = if profile.storage.provider == "gcp" {
-                profile.storage.settings.clone()
-            } else {
-                Default::default()
-            };
-            let cfg = nimbus::gcp::GcsConfig::from_settings(&settings)?;
-            let proof = match a.emulator.as_deref() {
-                Some("fake-gcs-server") => "emulator: fake-gcs-server 1.54.0".to_string(),
-                Some(other) => bail!("unknown emulator `{other}` for gcp (known: fake-gcs-server)"),
-                None => format!("live: Cloud Storage at {}", cfg.endpoint),
-            };
-            let mut t = nimbus_conformance::gcp::gcs_target("gcp", &cfg, &proof).await?;
-            if a.emulator.is_some() {
-                t.differences = nimbus_conformance::gcp::fake_gcs_differences();
+            let clouds = nimbus::Clouds::from_profile(profile_name)?;
+            let mut t = nimbus_conformance::Target::new("gcp");
+            if a.wants("storage") {
+                let settings = if clouds.profile.storage.provider == "gcp" {
+                    clouds.profile.storage.settings.clone()
+                } else {
+                    Default::default()
+                };
+                let cfg = nimbus::gcp::GcsConfig::from_settings(&settings)?;
+                let proof = match a.emulator.as_deref() {
+                    Some("fake-gcs-server") => "emulator: fake-gcs-server 1.54.0".to_string(),
+                    Some(other) => bail!("unknown emulator `{other}` for gcp (known: fake-gcs-server)"),
+                    None => format!("live: Cloud Storage at {}", cfg.endpoint),
+                };
+                t = nimbus_conformance::gcp::gcs_target("gcp", &cfg, &proof).await?;
             }
+            t.differences = match a.emulator {
+                Some(_) => nimbus_conformance::gcp::fake_gcs_differences(),
+                None => {
+                    add_live_vms(&mut t, &a, &clouds, "gcp", "live: Compute Engine").await?;
+                    nimbus_conformance::registry::live("gcp")
+                }
+            };
             t
         }
         other => {

@@ -165,3 +165,50 @@ fn storage_commands_use_the_profile_for_plain_bucket_paths() {
     assert!(!other.status.success());
     assert!(text(&other.stderr).contains("not"), "{}", text(&other.stderr));
 }
+
+/// `nimbus conformance` against a live Compute Engine project comes from the profile: the
+/// target's compute and network are the profile's (proof `live: Compute Engine`). Here the
+/// API root is a closed port, so the run fails, visibly and without hanging; a profile
+/// whose compute is not Google's is refused with what to set.
+#[cfg(feature = "gcp")]
+#[test]
+fn live_compute_and_network_come_from_the_profile() {
+    let home = tempfile::tempdir().unwrap();
+    let svc =
+        "project = 'p'\nzone = 'us-central1-a'\ncompute_endpoint = 'http://127.0.0.1:9/compute/v1'\nanonymous = true\n";
+    std::fs::write(
+        home.path().join("nimbus.toml"),
+        format!(
+            "[profiles.gce]\nprovider = 'gcp'\n[profiles.gce.storage]\nprovider = 'local'\n\
+             [profiles.gce.compute]\n{svc}[profiles.gce.network]\n{svc}[profiles.onprem]\nprovider = 'local'\n"
+        ),
+    )
+    .unwrap();
+    let run = |profile: &str| {
+        let args = [
+            "--profile",
+            profile,
+            "conformance",
+            "--provider",
+            "gcp",
+            "--services",
+            "compute,network",
+            "--filter",
+            "regions",
+            "--format",
+            "json",
+        ];
+        nimbus(home.path(), &args, None)
+    };
+    let out = run("gce");
+    assert!(!out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &report["cases"][0];
+    assert_eq!(row["outcome"], "fail", "{row}");
+    assert_eq!(row["proof"], "live: Compute Engine", "{row}");
+    assert!(row["detail"].as_str().unwrap().contains("unavailable"), "{row}");
+    let out = run("onprem");
+    assert!(!out.status.success());
+    let e = text(&out.stderr);
+    assert!(e.contains("compute and network provider is not `gcp`"), "{e}");
+}
