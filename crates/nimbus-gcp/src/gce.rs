@@ -82,6 +82,7 @@ pub(crate) fn q(v: &str) -> String {
 impl GceClient {
     /// A client for `cfg` (no request is made yet).
     pub fn new(cfg: &GceConfig) -> Result<Self> {
+        crate::rest::ensure_tls_provider();
         let http = reqwest::Client::builder()
             .build()
             .map_err(|e| Error::internal(format!("HTTP client: {e}")))?;

@@ -11,6 +11,18 @@ use serde_json::Value;
 use crate::config::GcsAuth;
 use crate::error::from_json_error;
 
+/// google-cloud-storage opens its TLS (gRPC) channel with rustls's process-wide default
+/// crypto provider. When another crate of the same build enables rustls's `ring` next to
+/// `aws-lc-rs` (reqwest 0.12's rustls-tls does, e.g. with the Azure adapter or object_store
+/// beside this one), rustls cannot choose one and panics on the first `https` endpoint. So
+/// unless the application installed a provider itself, install aws-lc-rs, the one
+/// google-cloud-auth uses anyway. Idempotent; losing a race to another installer is fine.
+pub(crate) fn ensure_tls_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    }
+}
+
 /// Credentials for an auth choice (anonymous is `None`: no header is sent).
 pub(crate) fn credentials(auth: &GcsAuth) -> Result<Option<Credentials>> {
     Ok(Some(match auth {

@@ -121,6 +121,7 @@ impl StreamingSource for Source {
 impl GcsStorage {
     /// Connects (no request is made yet).
     pub async fn connect(cfg: &GcsConfig) -> Result<Self> {
+        crate::rest::ensure_tls_provider();
         let creds = crate::rest::credentials(&cfg.auth)?;
         let native_creds = creds
             .clone()
