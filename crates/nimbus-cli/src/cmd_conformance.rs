@@ -45,6 +45,17 @@ pub struct ConformanceArgs {
     services: Vec<String>,
 }
 
+/// A service's settings when the profile gives it to `provider`, else none (the adapter then
+/// reads the provider's standard environment variables).
+#[cfg(any(feature = "aws", feature = "azure", feature = "gcp"))]
+fn settings_of(svc: &nimbus::config::ServiceConfig, provider: &str) -> nimbus::config::Settings {
+    if svc.provider == provider {
+        svc.settings.clone()
+    } else {
+        Default::default()
+    }
+}
+
 impl ConformanceArgs {
     /// Whether `service` is asked for (all are, without --services).
     fn wants(&self, service: &str) -> bool {
@@ -88,6 +99,9 @@ async fn add_live_vms(
 }
 
 pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
+    // Only the cloud providers read a profile.
+    #[cfg(not(any(feature = "aws", feature = "azure", feature = "gcp")))]
+    let _ = profile_name;
     let dir = tempfile::tempdir()?;
     let target = match a.provider.as_str() {
         "local" => nimbus_conformance::local::fs_target(dir.path())?,
@@ -95,14 +109,7 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
         #[cfg(feature = "aws")]
         p @ ("aws" | "s3-compatible") => {
             let profile = nimbus::Clouds::from_profile(profile_name)?.profile;
-            let of = |svc: &nimbus::config::ServiceConfig| {
-                if svc.provider == "aws" {
-                    svc.settings.clone()
-                } else {
-                    Default::default()
-                }
-            };
-            let cfg = nimbus::aws::AwsConfig::from_settings(&of(&profile.storage))?;
+            let cfg = nimbus::aws::AwsConfig::from_settings(&settings_of(&profile.storage, "aws"))?;
             let proof = match (a.emulator.as_deref(), &cfg.endpoint) {
                 (Some("moto"), _) => "emulator: moto 5.2.5".to_string(),
                 (Some("s3s-fs"), _) => "emulator: s3s-fs 0.14.1 (SigV4-strict)".to_string(),
@@ -121,7 +128,10 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
                 _ => {}
             }
             if p == "aws" && a.emulator.as_deref() != Some("s3s-fs") {
-                let ec2 = nimbus::aws::AwsConfig::from_settings_for(&of(&profile.compute), nimbus::aws::Service::Ec2)?;
+                let ec2 = nimbus::aws::AwsConfig::from_settings_for(
+                    &settings_of(&profile.compute, "aws"),
+                    nimbus::aws::Service::Ec2,
+                )?;
                 nimbus_conformance::aws::add_ec2(&mut t, &ec2, &proof).await;
                 if a.emulator.as_deref() == Some("moto") {
                     t.differences.extend(nimbus_conformance::aws::moto_ec2_differences());
@@ -134,12 +144,8 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
             let clouds = nimbus::Clouds::from_profile(profile_name)?;
             let mut t = nimbus_conformance::Target::new("azure");
             if a.wants("storage") {
-                let settings = if clouds.profile.storage.provider == "azure" {
-                    clouds.profile.storage.settings.clone()
-                } else {
-                    Default::default()
-                };
-                let cfg = nimbus::azure::AzureStorageConfig::from_settings(&settings)?;
+                let cfg =
+                    nimbus::azure::AzureStorageConfig::from_settings(&settings_of(&clouds.profile.storage, "azure"))?;
                 let proof = match a.emulator.as_deref() {
                     Some("azurite") => "emulator: Azurite 3.35.0".to_string(),
                     Some(other) => bail!("unknown emulator `{other}` for azure (known: azurite)"),
@@ -161,12 +167,7 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
             let clouds = nimbus::Clouds::from_profile(profile_name)?;
             let mut t = nimbus_conformance::Target::new("gcp");
             if a.wants("storage") {
-                let settings = if clouds.profile.storage.provider == "gcp" {
-                    clouds.profile.storage.settings.clone()
-                } else {
-                    Default::default()
-                };
-                let cfg = nimbus::gcp::GcsConfig::from_settings(&settings)?;
+                let cfg = nimbus::gcp::GcsConfig::from_settings(&settings_of(&clouds.profile.storage, "gcp"))?;
                 let proof = match a.emulator.as_deref() {
                     Some("fake-gcs-server") => "emulator: fake-gcs-server 1.54.0".to_string(),
                     Some(other) => bail!("unknown emulator `{other}` for gcp (known: fake-gcs-server)"),
@@ -194,14 +195,13 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
                 bail!("unknown service `{s}` (known: storage, compute, network)");
             }
         }
-        let keep = |s: &str| a.services.iter().any(|x| x == s);
-        if !keep("storage") {
+        if !a.wants("storage") {
             target.storage = None;
         }
-        if !keep("compute") {
+        if !a.wants("compute") {
             target.compute = None;
         }
-        if !keep("network") {
+        if !a.wants("network") {
             target.network = None;
         }
     }

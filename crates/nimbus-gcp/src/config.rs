@@ -7,6 +7,14 @@ use std::path::PathBuf;
 use nimbus_core::config::{KeyDef, KeyKind, ProviderSchema, Settings};
 use nimbus_core::{Error, Result};
 
+/// The key file of both services (storage, and compute/network).
+const CREDENTIALS_FILE: KeyDef = KeyDef {
+    name: "credentials_file",
+    aliases: &["service_account_key", "key_file"],
+    kind: KeyKind::String,
+    doc: "Service-account key file (else GOOGLE_APPLICATION_CREDENTIALS, else Application Default Credentials).",
+};
+
 const STORAGE_KEYS: &[KeyDef] = &[
     KeyDef {
         name: "project",
@@ -20,12 +28,7 @@ const STORAGE_KEYS: &[KeyDef] = &[
         kind: KeyKind::String,
         doc: "Storage endpoint (default https://storage.googleapis.com; STORAGE_EMULATOR_HOST also sets it, with anonymous credentials).",
     },
-    KeyDef {
-        name: "credentials_file",
-        aliases: &["service_account_key", "key_file"],
-        kind: KeyKind::String,
-        doc: "Service-account key file (else GOOGLE_APPLICATION_CREDENTIALS, else Application Default Credentials).",
-    },
+    CREDENTIALS_FILE,
     KeyDef {
         name: "anonymous",
         aliases: &[],
@@ -78,12 +81,7 @@ const GCE_KEYS: &[KeyDef] = &[
         kind: KeyKind::String,
         doc: "Compute Engine API root (default https://compute.googleapis.com/compute/v1).",
     },
-    KeyDef {
-        name: "credentials_file",
-        aliases: &["service_account_key", "key_file"],
-        kind: KeyKind::String,
-        doc: "Service-account key file (else GOOGLE_APPLICATION_CREDENTIALS, else Application Default Credentials).",
-    },
+    CREDENTIALS_FILE,
     KeyDef {
         name: "anonymous",
         aliases: &[],

@@ -298,7 +298,9 @@ fn judge(
     body: &[u8],
 ) -> Vec<u8> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let path = percent_decode(path);
+    let path = percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned();
     let api = url::form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "api-version")
         .map(|(_, v)| v.into_owned());
@@ -374,22 +376,4 @@ fn http(status: u16, headers: &[(String, String)], body: &Value) -> Vec<u8> {
     out.push_str("\r\n");
     out.push_str(&text);
     out.into_bytes()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

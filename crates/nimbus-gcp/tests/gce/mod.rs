@@ -513,7 +513,10 @@ fn judge(
     body: &[u8],
 ) -> Vec<u8> {
     let (full, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = percent_decode(query);
+    // Form-encoded: `+` is a space.
+    let query = percent_encoding::percent_decode_str(&query.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned();
     let path = full.strip_prefix("/compute/v1").unwrap_or(full).to_string();
     let json: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     seen.lock()
@@ -588,23 +591,4 @@ fn http(status: u16, body: &Value) -> Vec<u8> {
         text.len()
     )
     .into_bytes()
-}
-
-fn percent_decode(s: &str) -> String {
-    let s = s.replace('+', " ");
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
