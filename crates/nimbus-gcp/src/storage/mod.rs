@@ -6,8 +6,12 @@
 //! emulator serves). How the portable model maps:
 //! - the version token is the object's **generation**; create-only is `ifGenerationMatch=0`
 //!   and update-if-version is `ifGenerationMatch=G`;
-//! - a read first reads the metadata, then the bytes pinned to that generation, so the
-//!   metadata and body always match; `if_match` / `if_none_match` compare the ETag there;
+//! - an unconditional whole-object read asks for the metadata and the bytes concurrently and
+//!   accepts them only when both name the same generation; a ranged or conditional read (or
+//!   a read that raced with a replace) reads the metadata first, then the bytes pinned to
+//!   that generation. Either way metadata and body match; `if_match` / `if_none_match`
+//!   compare the ETag of the metadata. A read whose generation is replaced before its bytes
+//!   are fetched starts again (3 attempts, then `Conflict`), never a false `NotFound`;
 //! - there is no S3-style multipart upload in the JSON API: `multipart` is undeclared (the
 //!   typed unsupported error), and `put_stream` is one resumable upload in constant memory;
 //! - `delete` of a missing object succeeds; `startOffset` is inclusive, so the key equal to
@@ -99,6 +103,11 @@ fn bucket_path(bucket: &str) -> String {
     format!("projects/_/buckets/{bucket}")
 }
 
+/// How often a read starts again when the object is replaced under it.
+const GET_ATTEMPTS: usize = 3;
+/// Raw code of a pinned read whose generation was replaced (never leaves `get`).
+const GENERATION_GONE: &str = "nimbus:generation-gone";
+
 fn generation(v: &str) -> Result<i64> {
     v.parse().map_err(|_| {
         Error::invalid(format!(
@@ -184,6 +193,57 @@ impl GcsStorage {
                 None,
             )
             .await
+    }
+
+    /// One read: metadata and bytes of the same generation. An unconditional whole-object
+    /// read asks for both at once (one round trip of latency instead of two) and keeps the
+    /// bytes only when they carry the metadata's generation. Ranged and conditional reads
+    /// (and a whole read whose two answers disagree) read the metadata first, check the
+    /// conditions, then the bytes pinned to that generation: a failed condition never starts
+    /// a download. A pinned read of a generation that no longer exists is `GENERATION_GONE`.
+    async fn get_once(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
+        if options.range.is_none() && options.if_match.is_none() && options.if_none_match.is_none() {
+            let read = self.client.read_object(bucket_path(bucket), key).send();
+            let (o, read) = futures::future::join(self.object(bucket, key), read).await;
+            let meta = meta_of(&o?);
+            if meta.size == 0 {
+                return Ok(GetResult::new(meta, 0..0, Box::pin(futures::stream::empty())));
+            }
+            if let Ok(resp) = read {
+                if meta.version.as_deref() == Some(resp.object().generation.to_string().as_str()) {
+                    let range = 0..meta.size;
+                    return Ok(GetResult::new(meta, range, body_of(resp)));
+                }
+            }
+        }
+        let meta = meta_of(&self.object(bucket, key).await?);
+        check_conditions(&meta, options)?;
+        let range = match &options.range {
+            Some(r) => r.resolve(meta.size)?,
+            None => 0..meta.size,
+        };
+        if range.end == range.start {
+            return Ok(GetResult::new(meta, range, Box::pin(futures::stream::empty())));
+        }
+        let gen = meta.version.as_deref().map(generation).transpose()?;
+        let mut r = self.client.read_object(bucket_path(bucket), key);
+        if let Some(g) = gen {
+            r = r.set_generation(g);
+        }
+        if range.start > 0 || range.end < meta.size {
+            r = r.set_read_range(ReadRange::segment(range.start, range.end - range.start));
+        }
+        let resp = r.send().await.map_err(|e| {
+            let e = from_gcs(e);
+            if e.kind() == ErrorKind::NotFound && gen.is_some() {
+                Error::new(ErrorKind::NotFound, "the generation read is gone")
+                    .with_raw_code(GENERATION_GONE)
+                    .with_source(e)
+            } else {
+                e
+            }
+        })?;
+        Ok(GetResult::new(meta, range, body_of(resp)))
     }
 
     fn refused_create(create: bool, e: Error) -> Error {
@@ -330,56 +390,23 @@ impl Storage for GcsStorage {
     async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
         let res = || format!("{bucket}/{key}");
         validate_object(bucket, key).map_err(|e| ctx(e, "get", res))?;
-        let o = self.object(bucket, key).await.map_err(|e| ctx(e, "get", res))?;
-        let meta = meta_of(&o);
-        let etag = meta.etag.clone().unwrap_or_default();
-        if options.if_match.as_deref().is_some_and(|m| m.trim_matches('"') != etag) {
-            return Err(ctx(
-                Error::new(ErrorKind::PreconditionFailed, "the ETag does not match").with_raw_code("conditionNotMet"),
-                "get",
-                res,
-            ));
+        // A read that races with a replace can see the metadata of a generation that is gone
+        // by the time its bytes are asked for (404 for that generation): it starts again.
+        for attempt in 1..=GET_ATTEMPTS {
+            match self.get_once(bucket, key, options).await {
+                Err(e)
+                    if e.kind() == ErrorKind::NotFound
+                        && e.raw_code() == Some(GENERATION_GONE)
+                        && attempt < GET_ATTEMPTS => {}
+                Err(e) if e.raw_code() == Some(GENERATION_GONE) => {
+                    let e = Error::new(ErrorKind::Conflict, "the object was replaced during every read attempt")
+                        .with_source(e);
+                    return Err(ctx(e, "get", res));
+                }
+                r => return r.map_err(|e| ctx(e, "get", res)),
+            }
         }
-        if options
-            .if_none_match
-            .as_deref()
-            .is_some_and(|m| m.trim_matches('"') == etag)
-        {
-            return Err(ctx(Error::new(ErrorKind::NotModified, "the ETag matches"), "get", res));
-        }
-        let range = match &options.range {
-            Some(r) => r.resolve(meta.size).map_err(|e| ctx(e, "get", res))?,
-            None => 0..meta.size,
-        };
-        let gen = meta
-            .version
-            .as_deref()
-            .map(generation)
-            .transpose()
-            .map_err(|e| ctx(e, "get", res))?;
-        let mut r = self.client.read_object(bucket_path(bucket), key);
-        if let Some(g) = gen {
-            r = r.set_generation(g);
-        }
-        if range.end > range.start && (range.start > 0 || range.end < meta.size) {
-            r = r.set_read_range(ReadRange::segment(range.start, range.end - range.start));
-        }
-        let body: ByteStream = if range.end == range.start {
-            Box::pin(futures::stream::empty())
-        } else {
-            let resp = r.send().await.map_err(|e| ctx(from_gcs(e), "get", res))?;
-            Box::pin(futures::stream::unfold(resp, |mut resp| async move {
-                resp.next().await.map(|c| {
-                    (
-                        c.map_err(|e| {
-                            Error::new(ErrorKind::Unavailable, "reading the object failed").with_source(from_gcs(e))
-                        }),
-                        resp,
-                    )
-                })
-            }))
-        };
-        Ok(GetResult::new(meta, range, body))
+        unreachable!("the last attempt returns")
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
@@ -579,6 +606,36 @@ impl Storage for GcsStorage {
                 )
             })
     }
+}
+
+/// `if_match` / `if_none_match` of a read, compared with the object's ETag.
+fn check_conditions(meta: &ObjectMeta, options: &GetOptions) -> Result<()> {
+    let etag = meta.etag.as_deref().unwrap_or_default();
+    if options.if_match.as_deref().is_some_and(|m| m.trim_matches('"') != etag) {
+        return Err(
+            Error::new(ErrorKind::PreconditionFailed, "the ETag does not match").with_raw_code("conditionNotMet")
+        );
+    }
+    if options
+        .if_none_match
+        .as_deref()
+        .is_some_and(|m| m.trim_matches('"') == etag)
+    {
+        return Err(Error::new(ErrorKind::NotModified, "the ETag matches"));
+    }
+    Ok(())
+}
+
+/// The bytes of a read as the portable stream.
+fn body_of(resp: google_cloud_storage::read_object::ReadObjectResponse) -> ByteStream {
+    Box::pin(futures::stream::unfold(resp, |mut resp| async move {
+        resp.next().await.map(|c| {
+            (
+                c.map_err(|e| Error::new(ErrorKind::Unavailable, "reading the object failed").with_source(from_gcs(e))),
+                resp,
+            )
+        })
+    }))
 }
 
 /// Content type, metadata and the put mode's generation precondition on an upload.
