@@ -105,8 +105,6 @@ fn bucket_path(bucket: &str) -> String {
 
 /// How often a read starts again when the object is replaced under it.
 const GET_ATTEMPTS: usize = 3;
-/// Raw code of a pinned read whose generation was replaced (never leaves `get`).
-const GENERATION_GONE: &str = "nimbus:generation-gone";
 
 fn generation(v: &str) -> Result<i64> {
     v.parse().map_err(|_| {
@@ -200,19 +198,19 @@ impl GcsStorage {
     /// bytes only when they carry the metadata's generation. Ranged and conditional reads
     /// (and a whole read whose two answers disagree) read the metadata first, check the
     /// conditions, then the bytes pinned to that generation: a failed condition never starts
-    /// a download. A pinned read of a generation that no longer exists is `GENERATION_GONE`.
-    async fn get_once(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
+    /// a download. `None`: the pinned generation was gone by the time its bytes were asked for.
+    async fn get_once(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<Option<GetResult>> {
         if options.range.is_none() && options.if_match.is_none() && options.if_none_match.is_none() {
             let read = self.client.read_object(bucket_path(bucket), key).send();
             let (o, read) = futures::future::join(self.object(bucket, key), read).await;
             let meta = meta_of(&o?);
             if meta.size == 0 {
-                return Ok(GetResult::new(meta, 0..0, Box::pin(futures::stream::empty())));
+                return Ok(Some(GetResult::new(meta, 0..0, Box::pin(futures::stream::empty()))));
             }
             if let Ok(resp) = read {
                 if meta.version.as_deref() == Some(resp.object().generation.to_string().as_str()) {
                     let range = 0..meta.size;
-                    return Ok(GetResult::new(meta, range, body_of(resp)));
+                    return Ok(Some(GetResult::new(meta, range, body_of(resp))));
                 }
             }
         }
@@ -223,7 +221,7 @@ impl GcsStorage {
             None => 0..meta.size,
         };
         if range.end == range.start {
-            return Ok(GetResult::new(meta, range, Box::pin(futures::stream::empty())));
+            return Ok(Some(GetResult::new(meta, range, Box::pin(futures::stream::empty()))));
         }
         let gen = meta.version.as_deref().map(generation).transpose()?;
         let mut r = self.client.read_object(bucket_path(bucket), key);
@@ -233,17 +231,11 @@ impl GcsStorage {
         if range.start > 0 || range.end < meta.size {
             r = r.set_read_range(ReadRange::segment(range.start, range.end - range.start));
         }
-        let resp = r.send().await.map_err(|e| {
-            let e = from_gcs(e);
-            if e.kind() == ErrorKind::NotFound && gen.is_some() {
-                Error::new(ErrorKind::NotFound, "the generation read is gone")
-                    .with_raw_code(GENERATION_GONE)
-                    .with_source(e)
-            } else {
-                e
-            }
-        })?;
-        Ok(GetResult::new(meta, range, body_of(resp)))
+        match r.send().await.map_err(from_gcs) {
+            Ok(resp) => Ok(Some(GetResult::new(meta, range, body_of(resp)))),
+            Err(e) if e.kind() == ErrorKind::NotFound && gen.is_some() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn refused_create(create: bool, e: Error) -> Error {
@@ -392,21 +384,17 @@ impl Storage for GcsStorage {
         validate_object(bucket, key).map_err(|e| ctx(e, "get", res))?;
         // A read that races with a replace can see the metadata of a generation that is gone
         // by the time its bytes are asked for (404 for that generation): it starts again.
-        for attempt in 1..=GET_ATTEMPTS {
-            match self.get_once(bucket, key, options).await {
-                Err(e)
-                    if e.kind() == ErrorKind::NotFound
-                        && e.raw_code() == Some(GENERATION_GONE)
-                        && attempt < GET_ATTEMPTS => {}
-                Err(e) if e.raw_code() == Some(GENERATION_GONE) => {
-                    let e = Error::new(ErrorKind::Conflict, "the object was replaced during every read attempt")
-                        .with_source(e);
-                    return Err(ctx(e, "get", res));
-                }
-                r => return r.map_err(|e| ctx(e, "get", res)),
+        for _ in 0..GET_ATTEMPTS {
+            if let Some(r) = self
+                .get_once(bucket, key, options)
+                .await
+                .map_err(|e| ctx(e, "get", res))?
+            {
+                return Ok(r);
             }
         }
-        unreachable!("the last attempt returns")
+        let e = Error::new(ErrorKind::Conflict, "the object was replaced during every read attempt");
+        Err(ctx(e, "get", res))
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
