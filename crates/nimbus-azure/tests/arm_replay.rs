@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use nimbus_azure::arm::{api, ArmAuth, ArmConfig};
 use nimbus_azure::{AzureCompute, AzureNetwork};
-use nimbus_core::compute::{ImageChoice, InstanceSpec, SizeChoice, State, StopMode};
+use nimbus_core::compute::{ComputeExt, ImageChoice, InstanceSpec, SizeChoice, State, StopMode, WaitOptions};
 use nimbus_core::config::Secret;
 use nimbus_core::network::{Action, Direction, FirewallRule, FirewallSpec, NetworkSpec, Protocol, SubnetSpec};
 use nimbus_core::{Compute, ErrorKind, NetworkService};
@@ -521,6 +521,43 @@ async fn terminate_deletes_the_vm_and_its_nic_through_location_polling() {
         .unwrap_or_else(|e| panic!("{e}"));
     r.verify_as("compute.terminate_instance (VM + NIC)", "compute");
     assert_eq!(i.state.state, State::Terminated);
+}
+
+#[tokio::test]
+async fn terminating_a_vm_that_is_gone_succeeds_and_waits_as_terminated() {
+    let Some(dir) = fixtures_dir() else { return };
+    let r = Replay::start().await;
+    let vm_get = Example::load(&dir, "compute/VirtualMachine_Get_WithDiskControllerType.json");
+    let (sub, rg, name) = (
+        vm_get.param("subscriptionId"),
+        vm_get.param("resourceGroupName"),
+        vm_get.param("vmName"),
+    );
+    let vm_path =
+        format!("/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{name}");
+    // Terminate, the wait for terminated, a retried terminate: each reads the VM (404) and
+    // sends nothing else.
+    for _ in 0..3 {
+        r.expect(not_found(&vm_get, "GET", &vm_path));
+    }
+    let compute = AzureCompute::connect(&config(&r, &sub, &rg, "westus")).unwrap();
+    let i = compute
+        .terminate_instance(&name)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((i.id.as_str(), i.name.as_str()), (name.as_str(), name.as_str()));
+    assert_eq!((i.state.state, i.state.raw.as_str()), (State::Terminated, "not found"));
+    let w = compute
+        .wait_for_state(&name, State::Terminated, WaitOptions::timeout(Duration::from_secs(5)))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(w.state.state, State::Terminated);
+    let again = compute
+        .terminate_instance(&name)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.state.state, State::Terminated);
+    r.verify_as("compute.terminate_instance (already gone, retried)", "compute");
 }
 
 #[tokio::test]

@@ -16,7 +16,10 @@
 //!   portable `stopped`, keeping the raw state), so [`StopMode::Deallocate`] is a plain stop;
 //! - `reboot` is `reset`, a hard reset without a guest shutdown;
 //! - a deleted instance is gone at once, as on Azure: `get_instance` after
-//!   `terminate_instance` is `NotFound`.
+//!   `terminate_instance` is `NotFound` (which `ComputeExt::wait_for_state` counts as
+//!   terminated), and terminating an instance that is already gone succeeds with state
+//!   terminated (raw `not found`), as the portable trait promises, so a retried terminate
+//!   succeeds.
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -26,7 +29,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use nimbus_core::compute::*;
 use nimbus_core::network::validate::validate_name;
-use nimbus_core::{ComputeCapabilities, Error, Result};
+use nimbus_core::{ComputeCapabilities, Error, ErrorKind, Result};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -432,17 +435,31 @@ impl Compute for GceCompute {
     }
 
     async fn terminate_instance(&self, id: &str) -> Result<Instance> {
-        let mut last = self.get_instance(id).await?;
-        let path = self
-            .instance_path(id)
-            .map_err(|e| ctx(e, "terminate_instance", || id.to_string()))?;
-        self.gce
-            .operate(Method::DELETE, &path, None)
-            .await
-            .map_err(|e| ctx(e, "terminate_instance", || id.to_string()))?;
+        let res = || id.to_string();
+        let path = self.instance_path(id).map_err(|e| ctx(e, "terminate_instance", res))?;
+        let mut last = match self.get_instance(id).await {
+            Ok(i) => i,
+            // Already gone (deleted before, or by a terminate whose answer was lost): the
+            // trait's contract is success, in state terminated.
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(gone(id)),
+            Err(e) => return Err(e),
+        };
+        match self.gce.operate(Method::DELETE, &path, None).await {
+            // Gone between the read and the delete (another terminate won the race).
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(gone(id)),
+            Err(e) => return Err(ctx(e, "terminate_instance", res)),
+            Ok(_) => {}
+        }
         last.state = InstanceState::new(State::Terminated, "deleted");
         Ok(last)
     }
+}
+
+/// An instance Compute Engine no longer knows, as a terminate answers it: the id as given,
+/// its name part, state terminated (raw `not found`).
+fn gone(id: &str) -> Instance {
+    let name = id.rsplit('/').next().unwrap_or(id);
+    Instance::new(id, name, InstanceState::new(State::Terminated, "not found"))
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use gce::{fixtures_dir, Discovery, Exchange, Log, Logged, Mock};
-use nimbus_core::compute::{ImageChoice, InstanceFilter, InstanceSpec, SizeChoice, State, StopMode};
+use nimbus_core::compute::{
+    ComputeExt, ImageChoice, InstanceFilter, InstanceSpec, SizeChoice, State, StopMode, WaitOptions,
+};
 use nimbus_core::network::{Action, FirewallRule, FirewallSpec, NetworkSpec, SubnetSpec};
 use nimbus_core::{Compute, ErrorKind, NetworkService};
 use nimbus_gcp::{GceClient, GceCompute, GceConfig, GceNetwork, GcsAuth};
@@ -663,6 +665,38 @@ async fn sizes_regions_images_and_capacity_errors() {
     assert!(seen[3]
         .1
         .contains("/projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"));
+}
+
+#[tokio::test]
+async fn terminating_an_instance_that_is_gone_succeeds_and_waits_as_terminated() {
+    let Some(dir) = fixtures_dir() else { return };
+    let d = Discovery::load(&dir);
+    let m = Mock::start(&d).await;
+    let inst = format!("zones/{ZONE}/instances/vm-1");
+    // Terminate, the wait for terminated, a retried terminate: each reads the instance (404)
+    // and sends nothing else.
+    for _ in 0..3 {
+        m.expect(Exchange::error("GET", path(&inst), 404, "notFound"));
+    }
+    // Gone between the read and the delete: the delete's 404 is success too.
+    m.expect(Exchange::schema("GET", path(&inst), instance("vm-1", "RUNNING", &[])));
+    m.expect(Exchange::error("DELETE", path(&inst), 404, "notFound"));
+
+    let compute = GceCompute::with_client(client(&m));
+    let id = format!("{ZONE}/vm-1");
+    let i = compute.terminate_instance(&id).await.unwrap();
+    assert_eq!((i.id.as_str(), i.name.as_str()), (id.as_str(), "vm-1"));
+    assert_eq!((i.state.state, i.state.raw.as_str()), (State::Terminated, "not found"));
+    let w = compute
+        .wait_for_state(&id, State::Terminated, WaitOptions::timeout(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(w.state.state, State::Terminated);
+    let again = compute.terminate_instance(&id).await.unwrap();
+    assert_eq!(again.state.state, State::Terminated);
+    let raced = compute.terminate_instance(&id).await.unwrap();
+    assert_eq!(raced.state.state, State::Terminated);
+    m.verify_as("compute.terminate_instance (already gone, retried, raced)", "compute");
 }
 
 /// The mock is not a rubber stamp: undocumented paths, unknown or mistyped fields, missing

@@ -9,7 +9,11 @@
 //! compute billed (`stop_keeps_billing`), and [`StopMode::Deallocate`] releases the host so
 //! billing stops. Both are the portable `stopped`; the raw state (`PowerState/stopped` or
 //! `PowerState/deallocated`) says which. A deleted VM is gone at once (AWS keeps terminated
-//! instances listed for a while), so `get_instance` after `terminate_instance` is `NotFound`.
+//! instances listed for a while), so `get_instance` after `terminate_instance` is `NotFound`
+//! (which `ComputeExt::wait_for_state` counts as terminated). Terminating a VM that is
+//! already gone succeeds with state terminated (raw `not found`), as the portable trait
+//! promises, so a retried terminate succeeds; it sends nothing but the read, because without
+//! the VM Nimbus cannot tell which NIC was made for it.
 
 mod convert;
 
@@ -202,6 +206,18 @@ impl AzureCompute {
             None => None,
         };
         Ok(instance_of(vm, &view, nic.as_ref(), pip.as_ref()))
+    }
+
+    /// A VM Azure no longer knows, as a terminate answers it: the id as given, the VM name,
+    /// state terminated (raw `not found`).
+    fn gone(&self, id: &str) -> Instance {
+        let mut i = Instance::new(
+            id,
+            leaf(&self.vm_id(id)),
+            InstanceState::new(State::Terminated, "not found"),
+        );
+        i.region = self.arm.config().location.clone();
+        i
     }
 
     async fn power(&self, id: &str, action: &str, op: &'static str) -> Result<Instance> {
@@ -429,15 +445,19 @@ impl Compute for AzureCompute {
     async fn terminate_instance(&self, id: &str) -> Result<Instance> {
         let vm_id = self.vm_id(id);
         let res = || vm_id.clone();
-        let vm = self
-            .arm
-            .get(&vm_id, api::COMPUTE)
-            .await
-            .map_err(|e| ctx(e, "terminate_instance", res))?;
-        let mut last = self
-            .describe(&vm)
-            .await
-            .map_err(|e| ctx(e, "terminate_instance", res))?;
+        let vm = match self.arm.get(&vm_id, api::COMPUTE).await {
+            Ok(vm) => vm,
+            // Already gone (deleted before, or by a terminate whose answer was lost): the
+            // trait's contract is success, in state terminated.
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(self.gone(id)),
+            Err(e) => return Err(ctx(e, "terminate_instance", res)),
+        };
+        let mut last = match self.describe(&vm).await {
+            Ok(i) => i,
+            // Deleted between the two reads.
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(self.gone(id)),
+            Err(e) => return Err(ctx(e, "terminate_instance", res)),
+        };
         let nic_id = vm
             .pointer("/properties/networkProfile/networkInterfaces/0/id")
             .and_then(Value::as_str)

@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio::time::Instant;
 
-use super::{Compute, Instance, Size, SizeChoice, State};
+use super::{Compute, Instance, InstanceState, Size, SizeChoice, State};
 use crate::{Error, ErrorKind, Result};
 
 /// How [`ComputeExt::wait_for_state`] polls.
@@ -81,6 +81,13 @@ pub fn pick_size(sizes: &[Size], choice: &SizeChoice) -> Result<Size> {
 pub trait ComputeExt: Compute {
     /// Polls until the instance reaches `target`, fails if it settles elsewhere
     /// (`Conflict`), or gives up at the deadline (`Timeout`, naming the last state seen).
+    ///
+    /// Waiting for [`State::Terminated`], an instance the provider no longer knows
+    /// (`get_instance` answers `NotFound`) is terminated: that is the portable rule, because
+    /// providers such as Azure and Compute Engine forget a deleted instance at once while
+    /// AWS keeps it listed as `terminated` for a while. The instance returned then carries
+    /// only the id as given, its last path segment as the name, and the raw state
+    /// `not found`. For any other target `NotFound` is an error, as before.
     fn wait_for_state<'a>(
         &'a self,
         id: &'a str,
@@ -102,7 +109,11 @@ pub trait ComputeExt: Compute {
             let deadline = Instant::now() + options.timeout;
             let mut interval = options.interval;
             loop {
-                let inst = self.get_instance(id).await?;
+                let inst = match self.get_instance(id).await {
+                    Ok(inst) => inst,
+                    Err(e) if target == State::Terminated && e.kind() == ErrorKind::NotFound => gone(id),
+                    Err(e) => return Err(e),
+                };
                 on_poll(&inst);
                 let s = inst.state.state;
                 if s == target {
@@ -153,6 +164,13 @@ pub trait ComputeExt: Compute {
 
 impl<T: Compute + ?Sized> ComputeExt for T {}
 
+/// A terminated instance the provider no longer knows: the id as given, its last path
+/// segment as the name (the name on Azure and Compute Engine, the id elsewhere).
+fn gone(id: &str) -> Instance {
+    let name = id.rsplit('/').next().unwrap_or(id);
+    Instance::new(id, name, InstanceState::new(State::Terminated, "not found"))
+}
+
 /// Whether a settled state can still become `target` without a call: only a settled state
 /// that is the target counts, so any other settled state ends the wait.
 fn reachable(from: State, target: State) -> bool {
@@ -161,7 +179,103 @@ fn reachable(from: State, target: State) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
     use super::*;
+    use crate::capability::ComputeCapabilities;
+    use crate::compute::{Image, InstanceFilter, InstanceSpec, Region, StopMode};
+
+    /// A provider whose `get_instance` answers from a script; nothing else is called.
+    #[derive(Debug)]
+    struct Scripted(Mutex<Vec<Result<Instance>>>);
+
+    fn unused<T>() -> Result<T> {
+        Err(Error::internal("not called by wait_for_state"))
+    }
+
+    #[async_trait]
+    impl Compute for Scripted {
+        fn provider(&self) -> &'static str {
+            "scripted"
+        }
+        fn capabilities(&self) -> ComputeCapabilities {
+            ComputeCapabilities::none()
+        }
+        async fn list_regions(&self) -> Result<Vec<Region>> {
+            unused()
+        }
+        async fn list_sizes(&self) -> Result<Vec<Size>> {
+            unused()
+        }
+        async fn list_images(&self) -> Result<Vec<Image>> {
+            unused()
+        }
+        async fn create_instance(&self, _: &InstanceSpec) -> Result<Instance> {
+            unused()
+        }
+        async fn get_instance(&self, _: &str) -> Result<Instance> {
+            self.0.lock().unwrap().remove(0)
+        }
+        async fn list_instances(&self, _: &InstanceFilter) -> Result<Vec<Instance>> {
+            unused()
+        }
+        async fn start_instance(&self, _: &str) -> Result<Instance> {
+            unused()
+        }
+        async fn stop_instance(&self, _: &str, _: StopMode) -> Result<Instance> {
+            unused()
+        }
+        async fn reboot_instance(&self, _: &str) -> Result<Instance> {
+            unused()
+        }
+        async fn terminate_instance(&self, _: &str) -> Result<Instance> {
+            unused()
+        }
+    }
+
+    fn at(state: State, raw: &str) -> Result<Instance> {
+        Ok(Instance::new("zone/vm-1", "vm-1", InstanceState::new(state, raw)))
+    }
+
+    fn not_found() -> Result<Instance> {
+        Err(Error::new(ErrorKind::NotFound, "no such instance"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_vanished_instance_is_terminated_when_waiting_for_terminated() {
+        let c = Scripted(Mutex::new(vec![at(State::Terminating, "DEPROVISIONING"), not_found()]));
+        let i = c
+            .wait_for_state("zone/vm-1", State::Terminated, WaitOptions::default())
+            .await
+            .unwrap();
+        assert_eq!((i.id.as_str(), i.name.as_str()), ("zone/vm-1", "vm-1"));
+        assert_eq!((i.state.state, i.state.raw.as_str()), (State::Terminated, "not found"));
+        // Gone before the first poll, too.
+        let c = Scripted(Mutex::new(vec![not_found()]));
+        let i = c
+            .wait_for_state("vm-1", State::Terminated, WaitOptions::default())
+            .await
+            .unwrap();
+        assert_eq!((i.id.as_str(), i.state.state), ("vm-1", State::Terminated));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_vanished_instance_is_not_found_for_any_other_target() {
+        let c = Scripted(Mutex::new(vec![at(State::Pending, "STAGING"), not_found()]));
+        let e = c
+            .wait_for_state("zone/vm-1", State::Running, WaitOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        let c = Scripted(Mutex::new(vec![not_found()]));
+        let e = c
+            .wait_for_state("zone/vm-1", State::Stopped, WaitOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
 
     fn cat() -> Vec<Size> {
         vec![
