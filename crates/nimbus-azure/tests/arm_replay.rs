@@ -8,6 +8,7 @@ mod replay;
 
 use std::time::Duration;
 
+use base64::Engine;
 use nimbus_azure::arm::{api, ArmAuth, ArmConfig};
 use nimbus_azure::{AzureCompute, AzureNetwork};
 use nimbus_core::compute::{ComputeExt, ImageChoice, InstanceSpec, SizeChoice, State, StopMode, WaitOptions};
@@ -342,11 +343,21 @@ async fn create_instance_makes_a_nic_then_the_documented_vm() {
         Exchange::new(&nic_create, "PUT", &nic_path, "201")
             .body_fields_from(&[&nic_create.request_body("parameters"), &nic_get.response("200").2]),
     );
-    r.expect(Exchange::new(&vm_create, "PUT", &vm_path, "201").body_fields_from(&[
-        &vm_create.request_body("parameters"),
-        &vm_create.response("201").2,
-        &vm_get.response("200").2,
-    ]));
+    // No published VM example carries custom data; `OSProfile.customData` is documented in
+    // the Compute REST definitions (virtualMachine.json, "a base-64 encoded string of custom
+    // data ... at most 65535 bytes").
+    r.expect(
+        Exchange::new(&vm_create, "PUT", &vm_path, "201")
+            .body_fields_from(&[
+                &vm_create.request_body("parameters"),
+                &vm_create.response("201").2,
+                &vm_get.response("200").2,
+            ])
+            .documented_beyond_examples(&[(
+                "/properties/osProfile/customData",
+                "Microsoft.Compute OSProfile.customData",
+            )]),
+    );
     // The answer says `Creating`: Nimbus reads the VM until it is provisioned.
     let mut done = vm_create.response("201").2;
     done["properties"]["provisioningState"] = json!("Succeeded");
@@ -395,6 +406,8 @@ async fn create_instance_makes_a_nic_then_the_documented_vm() {
     );
     spec.subnet = Some(subnet.clone());
     spec.labels.insert("team".into(), "a".into());
+    let script = "#cloud-config\nruncmd:\n  - echo hello\n";
+    spec.user_data = Some(script.into());
     let i = compute.create_instance(&spec).await.unwrap_or_else(|e| panic!("{e}"));
     r.verify_as("compute.create_instance (NIC + VM, provisioning wait)", "compute");
     let seen = r.seen.lock().unwrap();
@@ -412,6 +425,14 @@ async fn create_instance_makes_a_nic_then_the_documented_vm() {
         nic_path.as_str()
     );
     assert_eq!(vm_body["tags"]["team"], "a");
+    // User data is the custom data cloud-init runs at first boot (base64), not the
+    // metadata-service-only `userData`.
+    let custom = vm_body["properties"]["osProfile"]["customData"].as_str().unwrap();
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD.decode(custom).unwrap(),
+        script.as_bytes()
+    );
+    assert!(vm_body["properties"].get("userData").is_none(), "{vm_body}");
     assert_eq!(
         seen[1].2["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"],
         subnet.as_str()
@@ -558,6 +579,27 @@ async fn terminating_a_vm_that_is_gone_succeeds_and_waits_as_terminated() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.state.state, State::Terminated);
     r.verify_as("compute.terminate_instance (already gone, retried)", "compute");
+}
+
+#[tokio::test]
+async fn user_data_over_the_custom_data_limit_is_refused_before_any_request() {
+    let Some(_) = fixtures_dir() else { return };
+    let r = Replay::start().await;
+    let mut cfg = config(&r, "s", "g", "westus");
+    cfg.ssh_public_key = Some("ssh-rsa AAAA".into());
+    let compute = AzureCompute::connect(&cfg).unwrap();
+    let spec = InstanceSpec::new(
+        "vm1",
+        SizeChoice::Id("Standard_B1s".into()),
+        ImageChoice::Alias("ubuntu-22.04".into()),
+    )
+    .subnet("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/a")
+    .user_data("x".repeat(65_536));
+    let e = compute.create_instance(&spec).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("65535"), "{e}");
+    assert!(r.seen.lock().unwrap().is_empty());
+    r.verify_as("compute.create_instance (custom data limit)", "compute");
 }
 
 #[tokio::test]

@@ -5,6 +5,13 @@
 //! SKUs of the configured location (restricted SKUs left out); images are marketplace URNs
 //! (`publisher:offer:sku:version`), with portable aliases resolved to `latest`.
 //!
+//! User data is sent as `osProfile.customData` (base64, at most 65535 bytes decoded): that
+//! is the payload the provisioning agent (cloud-init or the Linux agent) processes at first
+//! boot, like EC2 user data and the Compute Engine `startup-script`
+//! (<https://learn.microsoft.com/azure/virtual-machines/custom-data>). The VM property
+//! `userData` is only served by the instance metadata service for the VM to fetch itself, so
+//! a cloud-init script sent there would never run.
+//!
 //! Stop is explicit about billing: [`StopMode::Stop`] is Azure's *power off*, which keeps the
 //! compute billed (`stop_keeps_billing`), and [`StopMode::Deallocate`] releases the host so
 //! billing stops. Both are the portable `stopped`; the raw state (`PowerState/stopped` or
@@ -101,6 +108,21 @@ fn image_reference(choice: &ImageChoice) -> Result<Value> {
         _ => Err(Error::invalid(format!(
             "image `{urn}` is neither an alias, a URN (publisher:offer:sku[:version]) nor an image resource id"
         ))),
+    }
+}
+
+/// The most user data Azure takes: `osProfile.customData` decodes to at most 65535 bytes
+/// (the `OSProfile.customData` definition of the Compute REST API).
+const CUSTOM_DATA_MAX: usize = 65_535;
+
+/// User data that fits `osProfile.customData`, checked before anything is created.
+fn check_custom_data(user_data: Option<&str>) -> Result<()> {
+    match user_data {
+        Some(u) if u.len() > CUSTOM_DATA_MAX => Err(Error::invalid(format!(
+            "user data of {} bytes: Azure's osProfile.customData takes at most {CUSTOM_DATA_MAX} bytes",
+            u.len()
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -305,6 +327,7 @@ impl Compute for AzureCompute {
                 "Azure binds one firewall (NSG) to a network interface; pass at most one",
             )));
         }
+        check_custom_data(spec.user_data.as_deref()).map_err(err)?;
         let image = image_reference(&spec.image).map_err(err)?;
         let size = self.resolve_size(&spec.size).await.map_err(err)?;
         let vm_id = c.resource_id(VM, &spec.name);
@@ -364,7 +387,7 @@ impl Compute for AzureCompute {
             "networkProfile": { "networkInterfaces": [ { "id": nic_id, "properties": { "primary": true } } ] }
         });
         if let Some(u) = &spec.user_data {
-            props["userData"] = json!(base64::engine::general_purpose::STANDARD.encode(u));
+            props["osProfile"]["customData"] = json!(base64::engine::general_purpose::STANDARD.encode(u));
         }
         let mut body = json!({ "location": c.location, "tags": spec.labels, "properties": props });
         if let Some(z) = &spec.zone {
