@@ -129,19 +129,40 @@ impl GceClient {
     }
 
     /// Every item of an aggregated list (`aggregated/instances` → `items.*.instances`).
+    ///
+    /// Asked with `returnPartialSuccess=true`, Compute Engine answers even when some zones or
+    /// regions cannot be read, naming them in `unreachables` (and in an `UNREACHABLE`
+    /// warning of the scope). A list missing whole zones is not the list the caller asked
+    /// for, so that is `Unavailable` naming the scopes (retryable), never a short list.
     pub(crate) async fn aggregated(&self, rest: &str, field: &str) -> Result<Vec<Value>> {
-        self.pages(rest, |page, out| {
-            for scoped in page["items"].as_object().into_iter().flat_map(|m| m.values()) {
-                if let Some(items) = scoped[field].as_array() {
-                    out.extend(items.iter().cloned());
+        let mut unreachable = Vec::new();
+        let items = self
+            .pages(rest, |page, out| {
+                unreachable.extend(unreachable_scopes(page));
+                for scoped in page["items"].as_object().into_iter().flat_map(|m| m.values()) {
+                    if let Some(items) = scoped[field].as_array() {
+                        out.extend(items.iter().cloned());
+                    }
                 }
-            }
-        })
-        .await
+            })
+            .await?;
+        if unreachable.is_empty() {
+            return Ok(items);
+        }
+        unreachable.sort();
+        unreachable.dedup();
+        Err(Error::new(
+            ErrorKind::Unavailable,
+            format!(
+                "the {field} of {} could not be read (unreachable), so the list would be incomplete",
+                unreachable.join(", ")
+            ),
+        )
+        .with_raw_code("UNREACHABLE"))
     }
 
     /// Follows `nextPageToken`, letting `take` collect the items of each page.
-    async fn pages(&self, rest: &str, take: impl Fn(&Value, &mut Vec<Value>)) -> Result<Vec<Value>> {
+    async fn pages(&self, rest: &str, mut take: impl FnMut(&Value, &mut Vec<Value>)) -> Result<Vec<Value>> {
         check_path(rest)?;
         let mut out = Vec::new();
         let mut token: Option<String> = None;
@@ -188,6 +209,23 @@ impl GceClient {
     }
 }
 
+/// The scopes (`zones/us-east1-d`) an aggregated-list page could not read: its
+/// `unreachables`, and the scopes whose warning is `UNREACHABLE`.
+fn unreachable_scopes(page: &Value) -> Vec<String> {
+    let mut out: Vec<String> = page["unreachables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u.as_str().map(str::to_string))
+        .collect();
+    for (scope, v) in page["items"].as_object().into_iter().flatten() {
+        if v.pointer("/warning/code").and_then(Value::as_str) == Some("UNREACHABLE") {
+            out.push(scope.clone());
+        }
+    }
+    out
+}
+
 /// `…/projects/P/zones/Z/operations/N` (from the operation's `selfLink`) + `/wait`.
 fn op_wait_path(op: &Value) -> Result<String> {
     let link = op["selfLink"].as_str().unwrap_or_default();
@@ -217,6 +255,24 @@ mod tests {
         );
         assert!(op_wait_path(&serde_json::json!({"name": "x"})).is_err());
         assert_eq!(leaf("https://x/projects/p/zones/us-central1-a"), "us-central1-a");
+    }
+
+    #[test]
+    fn unreachable_scopes_come_from_the_list_and_the_scope_warnings() {
+        let page = serde_json::json!({
+            "items": {
+                "zones/us-central1-a": {"instances": []},
+                "zones/us-east1-d": {"warning": {"code": "UNREACHABLE", "message": "unreachable",
+                    "data": [{"key": "scope", "value": "zones/us-east1-d"}]}},
+                "zones/europe-west1-b": {"warning": {"code": "NO_RESULTS_ON_PAGE"}}
+            },
+            "unreachables": ["zones/asia-east1-a"]
+        });
+        assert_eq!(
+            unreachable_scopes(&page),
+            vec!["zones/asia-east1-a".to_string(), "zones/us-east1-d".to_string()]
+        );
+        assert!(unreachable_scopes(&serde_json::json!({"items": {}})).is_empty());
     }
 
     #[test]

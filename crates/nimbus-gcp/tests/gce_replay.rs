@@ -699,6 +699,30 @@ async fn terminating_an_instance_that_is_gone_succeeds_and_waits_as_terminated()
     m.verify_as("compute.terminate_instance (already gone, retried, raced)", "compute");
 }
 
+#[tokio::test]
+async fn a_list_missing_unreachable_zones_is_unavailable_not_short() {
+    let Some(dir) = fixtures_dir() else { return };
+    let d = Discovery::load(&dir);
+    let m = Mock::start(&d).await;
+    // One zone answered, one did not (`unreachables`, documented on InstanceAggregatedList),
+    // one said so in its scope warning.
+    let mut page = aggregated_instances(vec![instance("vm-1", "RUNNING", &[])]);
+    page["unreachables"] = json!(["zones/us-east1-d"]);
+    page["items"]["zones/europe-west1-b"] = json!({"warning": {"code": "UNREACHABLE",
+        "message": "The zone is unreachable", "data": [{"key": "scope", "value": "zones/europe-west1-b"}]}});
+    m.expect(Exchange::schema("GET", path("aggregated/instances"), page).query("returnPartialSuccess=true"));
+    let compute = GceCompute::with_client(client(&m));
+    let e = compute.list_instances(&InstanceFilter::default()).await.unwrap_err();
+    m.verify_as("compute.list_instances (unreachable zones)", "compute");
+    assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+    assert!(e.is_retryable());
+    let text = e.to_string();
+    assert!(
+        text.contains("zones/us-east1-d") && text.contains("zones/europe-west1-b"),
+        "{text}"
+    );
+}
+
 /// The mock is not a rubber stamp: undocumented paths, unknown or mistyped fields, missing
 /// required fields and invalid scripted answers are all reported.
 #[tokio::test]
