@@ -76,6 +76,12 @@ const GCE_KEYS: &[KeyDef] = &[
         doc: "Give new instances an ephemeral external IPv4 address (default false).",
     },
     KeyDef {
+        name: "operation_timeout",
+        aliases: &[],
+        kind: KeyKind::Duration,
+        doc: "Longest wait for one Compute Engine operation, e.g. `10m` (default 15m).",
+    },
+    KeyDef {
         name: "compute_endpoint",
         aliases: &["endpoint"],
         kind: KeyKind::String,
@@ -118,7 +124,13 @@ pub struct GceConfig {
     pub auth: GcsAuth,
     /// Pause between `wait` calls on an operation that is not done yet.
     pub poll_interval: std::time::Duration,
+    /// Longest total wait for one operation (default 15 minutes); then `Timeout` naming it.
+    pub operation_timeout: std::time::Duration,
 }
+
+/// Default of [`GceConfig::operation_timeout`]: instance inserts and deletes usually finish
+/// in well under a minute, and a stuck operation must not hang the caller forever.
+pub(crate) const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 impl GceConfig {
     /// A target with Application Default Credentials and the public endpoint; the region
@@ -134,6 +146,7 @@ impl GceConfig {
             public_ip: false,
             auth: GcsAuth::Adc,
             poll_interval: std::time::Duration::from_secs(1),
+            operation_timeout: OPERATION_TIMEOUT,
         }
     }
 
@@ -169,6 +182,9 @@ impl GceConfig {
             c.network = n.to_string();
         }
         c.public_ip = s.get("public_ip") == Some("true");
+        if let Some(t) = s.get_duration("operation_timeout")? {
+            c.operation_timeout = t;
+        }
         if let Some(e) = s.get("compute_endpoint") {
             c.endpoint = e.trim_end_matches('/').to_string();
         }

@@ -17,8 +17,10 @@ pub fn kind_for(reason: Option<&str>, status: Option<u16>) -> ErrorKind {
         | "resourceInUseByAnotherResource"
         | "resourceNotReady"
         | "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"
-        | "RESOURCE_NOT_READY"
-        | "RESOURCE_OPERATION_RATE_EXCEEDED" => ErrorKind::Conflict,
+        | "RESOURCE_NOT_READY" => ErrorKind::Conflict,
+        // Too many operations on one resource at once: waiting and retrying is the cure, as
+        // for the per-project rate limits, so it is not a conflict of states.
+        "rateLimitExceeded" | "userRateLimitExceeded" | "RESOURCE_OPERATION_RATE_EXCEEDED" => ErrorKind::RateLimited,
         "invalid"
         | "invalidArgument"
         | "required"
@@ -27,7 +29,6 @@ pub fn kind_for(reason: Option<&str>, status: Option<u16>) -> ErrorKind {
         | "parseError"
         | "INVALID_FIELD_VALUE"
         | "INVALID_USAGE" => ErrorKind::InvalidInput,
-        "rateLimitExceeded" | "userRateLimitExceeded" => ErrorKind::RateLimited,
         "quotaExceeded" | "QUOTA_EXCEEDED" => ErrorKind::QuotaExceeded,
         "ZONE_RESOURCE_POOL_EXHAUSTED" | "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS" => ErrorKind::CapacityUnavailable,
         "forbidden" | "insufficientPermissions" | "accessNotConfigured" => ErrorKind::PermissionDenied,
@@ -40,7 +41,77 @@ pub fn kind_for(reason: Option<&str>, status: Option<u16>) -> ErrorKind {
 /// A JSON API error body (`{"error": {"code", "message", "errors": [{"reason"}]}}`), or any
 /// other body, as a portable error.
 pub fn from_json_error(status: u16, body: &str) -> Error {
+    from_json_response(status, body, &ResponseHeaders::default())
+}
+
+/// What an error answer's headers say beyond its body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseHeaders {
+    /// An id Google support can trace the request by: `x-goog-request-id` when sent, else
+    /// Cloud Storage's `x-guploader-uploadid` (on every GCS answer, uploads or not).
+    pub request_id: Option<String>,
+    /// `Retry-After`, as delta-seconds.
+    pub retry_after: Option<String>,
+}
+
+impl ResponseHeaders {
+    /// The headers of interest from a header lookup (`name` is lowercase).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        ResponseHeaders {
+            request_id: get("x-goog-request-id").or_else(|| get("x-guploader-uploadid")),
+            retry_after: get("retry-after"),
+        }
+    }
+}
+
+/// `google.rpc.RetryInfo.retryDelay` as JSON writes a `Duration` (`"30s"`, `"1.5s"`).
+fn proto_duration(s: &str) -> Option<std::time::Duration> {
+    let secs: f64 = s.strip_suffix('s')?.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| std::time::Duration::from_secs_f64(secs))
+}
+
+/// The first `details` entry of a `google.rpc` type (`RequestInfo`, `RetryInfo`).
+fn detail<'a>(err: &'a serde_json::Value, ty: &str) -> Option<&'a serde_json::Value> {
+    err["details"].as_array()?.iter().find(|d| {
+        d["@type"]
+            .as_str()
+            .is_some_and(|t| t == format!("type.googleapis.com/google.rpc.{ty}"))
+    })
+}
+
+/// [`from_json_error`] with the answer's headers: the request id (header, else the body's
+/// `google.rpc.RequestInfo.requestId`) and when to retry (`Retry-After` in seconds, else the
+/// body's `google.rpc.RetryInfo.retryDelay`). Compute Engine often sends neither; what is
+/// present is kept.
+pub fn from_json_response(status: u16, body: &str, headers: &ResponseHeaders) -> Error {
     let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let mut e = from_json_value(status, &v);
+    let err = &v["error"];
+    let request_id = headers.request_id.clone().or_else(|| {
+        detail(err, "RequestInfo")
+            .and_then(|d| d["requestId"].as_str())
+            .map(str::to_string)
+    });
+    if let Some(id) = request_id.filter(|s| !s.is_empty()) {
+        e = e.with_request_id(id);
+    }
+    let retry_after = headers
+        .retry_after
+        .as_deref()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(std::time::Duration::from_secs)
+        .or_else(|| {
+            detail(err, "RetryInfo")
+                .and_then(|d| d["retryDelay"].as_str())
+                .and_then(proto_duration)
+        });
+    if let Some(d) = retry_after {
+        e = e.with_retry_after(d);
+    }
+    e
+}
+
+fn from_json_value(status: u16, v: &serde_json::Value) -> Error {
     let err = &v["error"];
     let reason = err["errors"][0]["reason"].as_str().or_else(|| err["status"].as_str());
     let message = err["message"]
@@ -89,6 +160,8 @@ pub fn from_gcs(e: google_cloud_storage::Error) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -112,5 +185,60 @@ mod tests {
             (ErrorKind::Conflict, Some("RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"))
         );
         assert!(from_operation(&serde_json::json!({"status": "DONE"})).is_none());
+    }
+
+    #[test]
+    fn rate_limits_are_retryable_not_conflicts() {
+        for reason in [
+            "RESOURCE_OPERATION_RATE_EXCEEDED",
+            "rateLimitExceeded",
+            "userRateLimitExceeded",
+        ] {
+            for status in [None, Some(403), Some(409), Some(429)] {
+                let k = kind_for(Some(reason), status);
+                assert_eq!(k, ErrorKind::RateLimited, "{reason} {status:?}");
+                assert!(k.is_retryable());
+            }
+        }
+        let op = serde_json::json!({"status": "DONE", "httpErrorStatusCode": 409,
+            "error": {"errors": [{"code": "RESOURCE_OPERATION_RATE_EXCEEDED", "message": "Operation rate exceeded"}]}});
+        let e = from_operation(&op).unwrap();
+        assert_eq!(
+            (e.kind(), e.raw_code()),
+            (ErrorKind::RateLimited, Some("RESOURCE_OPERATION_RATE_EXCEEDED"))
+        );
+        assert!(e.is_retryable());
+        // Still conflicts: the resource is busy or not ready.
+        assert_eq!(kind_for(Some("RESOURCE_NOT_READY"), Some(400)), ErrorKind::Conflict);
+    }
+
+    #[test]
+    fn request_ids_and_retry_delays_from_headers_or_body() {
+        let body =
+            r#"{"error":{"code":403,"message":"Rate Limit Exceeded","errors":[{"reason":"rateLimitExceeded"}]}}"#;
+        let headers = ResponseHeaders::from_lookup(|n| match n {
+            "x-goog-request-id" => Some("req-123".into()),
+            "retry-after" => Some("7".into()),
+            _ => None,
+        });
+        let e = from_json_response(403, body, &headers);
+        assert_eq!(e.kind(), ErrorKind::RateLimited);
+        assert_eq!(e.request_id(), Some("req-123"));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        // Cloud Storage's upload id when no request id header is sent.
+        let h = ResponseHeaders::from_lookup(|n| (n == "x-guploader-uploadid").then(|| "up-1".to_string()));
+        assert_eq!(from_json_response(429, body, &h).request_id(), Some("up-1"));
+        // The body's google.rpc details when the headers say nothing.
+        let body = r#"{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED","details":[
+            {"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"body-req"},
+            {"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1.5s"}]}}"#;
+        let e = from_json_response(429, body, &ResponseHeaders::default());
+        assert_eq!(e.request_id(), Some("body-req"));
+        assert_eq!(e.retry_after(), Some(Duration::from_millis(1500)));
+        // Neither: nothing invented; an HTTP-date Retry-After is not taken for seconds.
+        let h =
+            ResponseHeaders::from_lookup(|n| (n == "retry-after").then(|| "Wed, 21 Oct 2026 07:28:00 GMT".to_string()));
+        let e = from_json_response(503, "{}", &h);
+        assert_eq!((e.request_id(), e.retry_after()), (None, None));
     }
 }

@@ -5,7 +5,9 @@
 //! (global, regional or zonal, taken from the operation's own `selfLink`) until it is `DONE`,
 //! which is what `gcloud` does in Google's recorded logs, and turns `error.errors[0]` into a
 //! typed error. `wait` returns after at most about two minutes even when the operation is
-//! still running, so it is called again until done.
+//! still running, so it is called again until done, but only until `operation_timeout`
+//! (15 minutes by default): a stuck operation becomes `Timeout` naming it instead of an
+//! endless wait.
 
 use nimbus_core::network::validate::validate_name;
 use nimbus_core::{Error, ErrorKind, Result};
@@ -188,10 +190,13 @@ impl GceClient {
         url
     }
 
-    /// Sends a mutation and waits for its operation; the finished operation.
+    /// Sends a mutation and waits for its operation; the finished operation. The wait is
+    /// bounded by `operation_timeout` (each `wait` call and pause included): past it, the
+    /// error is `Timeout` naming the operation, which may still finish on its own.
     pub(crate) async fn operate(&self, method: Method, rest: &str, body: Option<&Value>) -> Result<Value> {
         check_path(rest)?;
         let mut op = self.api.call(method, &self.path(rest), body).await?;
+        let deadline = tokio::time::Instant::now() + self.cfg.operation_timeout;
         loop {
             if op["status"] == "DONE" {
                 return match from_operation(&op) {
@@ -199,13 +204,37 @@ impl GceClient {
                     None => Ok(op),
                 };
             }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(self.overdue(&op));
+            }
             let wait = op_wait_path(&op)?;
-            let next = self.api.call(Method::POST, &wait, None).await?;
+            let next = match tokio::time::timeout(left, self.api.call(Method::POST, &wait, None)).await {
+                Ok(next) => next?,
+                Err(_) => return Err(self.overdue(&op)),
+            };
             if next["status"] != "DONE" {
-                tokio::time::sleep(self.cfg.poll_interval).await;
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                tokio::time::sleep(self.cfg.poll_interval.min(left)).await;
             }
             op = next;
         }
+    }
+
+    /// The `Timeout` of an operation still running at the deadline.
+    fn overdue(&self, op: &Value) -> Error {
+        let s = |k: &str| op[k].as_str().unwrap_or("?");
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "operation `{}` ({} of {}) still {} after {:?}; it may yet finish",
+                s("name"),
+                s("operationType"),
+                s("targetLink"),
+                s("status"),
+                self.cfg.operation_timeout
+            ),
+        )
     }
 }
 

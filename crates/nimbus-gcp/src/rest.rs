@@ -9,7 +9,7 @@ use nimbus_core::{Error, ErrorKind, Result};
 use serde_json::Value;
 
 use crate::config::GcsAuth;
-use crate::error::from_json_error;
+use crate::error::{from_json_response, ResponseHeaders};
 
 /// google-cloud-storage opens its TLS (gRPC) channel with rustls's process-wide default
 /// crypto provider. When another crate of the same build enables rustls's `ring` next to
@@ -127,12 +127,14 @@ impl JsonApi {
             Error::new(kind, format!("{method} {path_and_query}: {}", e.without_url()))
         })?;
         let status = resp.status().as_u16();
+        let headers =
+            ResponseHeaders::from_lookup(|n| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string));
         let text = resp
             .text()
             .await
             .map_err(|e| Error::new(ErrorKind::Unavailable, e.without_url().to_string()))?;
         if status >= 300 {
-            return Err(from_json_error(status, &text));
+            return Err(from_json_response(status, &text, &headers));
         }
         Ok(if text.trim().is_empty() {
             Value::Null

@@ -723,6 +723,78 @@ async fn a_list_missing_unreachable_zones_is_unavailable_not_short() {
     );
 }
 
+#[tokio::test]
+async fn an_operation_still_running_at_the_deadline_is_a_timeout_naming_it() {
+    let Some(dir) = fixtures_dir() else { return };
+    let d = Discovery::load(&dir);
+    let m = Mock::start(&d).await;
+    let ops = zonal_ops(&dir);
+    let inst = format!("zones/{ZONE}/instances/vm-1");
+    // stop answers RUNNING, the one wait before the deadline answers RUNNING again.
+    m.expect(op_as(&ops.0, &ops.1, "POST", &format!("{inst}/stop")));
+    m.expect(op_as(
+        &ops.0,
+        &ops.1,
+        "POST",
+        &format!("zones/{ZONE}/operations/operation-1/wait"),
+    ));
+    let mut c = GceConfig::new(P, ZONE);
+    c.endpoint = m.endpoint.clone();
+    c.auth = GcsAuth::Anonymous;
+    c.poll_interval = Duration::from_millis(400);
+    c.operation_timeout = Duration::from_millis(200);
+    let compute = GceCompute::with_client(GceClient::new(&c).unwrap());
+    let started = std::time::Instant::now();
+    let e = compute.stop_instance("vm-1", StopMode::Stop).await.unwrap_err();
+    m.verify_as("compute.operation deadline", "compute");
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.to_string().contains("operation-1"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn rate_limits_are_retryable_with_the_request_id_and_retry_after_sent() {
+    let Some(dir) = fixtures_dir() else { return };
+    let d = Discovery::load(&dir);
+    let m = Mock::start(&d).await;
+    let ops = zonal_ops(&dir);
+    let inst = format!("zones/{ZONE}/instances/vm-1");
+    m.expect(
+        Exchange::error("GET", path(&inst), 403, "rateLimitExceeded")
+            .header("x-goog-request-id", "req-42")
+            .header("Retry-After", "9"),
+    );
+    // An operation that fails because the instance has too many operations at once.
+    let mut failed = ops.2.clone();
+    failed.response["error"] = json!({"errors": [{"code": "RESOURCE_OPERATION_RATE_EXCEEDED",
+        "message": "Operation rate exceeded for resource 'vm-1'."}]});
+    failed.response["httpErrorStatusCode"] = json!(409);
+    m.expect(op_as(&ops.0, &ops.1, "POST", &format!("{inst}/start")));
+    let mut x = op_as(
+        &ops.0,
+        &failed,
+        "POST",
+        &format!("zones/{ZONE}/operations/operation-1/wait"),
+    );
+    x.strict_response = false;
+    m.expect(x);
+    let compute = GceCompute::with_client(client(&m));
+    let e = compute.get_instance("vm-1").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.raw_code()),
+        (ErrorKind::RateLimited, Some("rateLimitExceeded"))
+    );
+    assert_eq!(e.request_id(), Some("req-42"));
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(9)));
+    let e = compute.start_instance("vm-1").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.raw_code()),
+        (ErrorKind::RateLimited, Some("RESOURCE_OPERATION_RATE_EXCEEDED"))
+    );
+    assert!(e.is_retryable());
+    m.verify_as("compute.errors (rate limits, request id, retry-after)", "compute");
+}
+
 /// The mock is not a rubber stamp: undocumented paths, unknown or mistyped fields, missing
 /// required fields and invalid scripted answers are all reported.
 #[tokio::test]

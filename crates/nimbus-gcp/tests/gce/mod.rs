@@ -295,6 +295,8 @@ pub struct Exchange {
     pub body: Value,
     /// Logged answers may carry fields newer than the discovery revision.
     pub strict_response: bool,
+    /// Extra answer headers (`Retry-After`, a request id), beside the content type.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Exchange {
@@ -309,6 +311,7 @@ impl Exchange {
             status: e.status,
             body: e.response.clone(),
             strict_response: false,
+            headers: vec![],
         }
     }
 
@@ -323,6 +326,7 @@ impl Exchange {
             status: 200,
             body,
             strict_response: true,
+            headers: vec![],
         }
     }
 
@@ -334,6 +338,12 @@ impl Exchange {
             status,
             ..Exchange::schema(method, path, body)
         }
+    }
+
+    /// Adds an answer header.
+    pub fn header(mut self, name: &str, value: &str) -> Exchange {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
     }
 
     pub fn query(mut self, fragment: &str) -> Exchange {
@@ -539,6 +549,7 @@ fn judge(
         problems.lock().unwrap().push(format!("unexpected {method} {target}"));
         return http(
             500,
+            &[],
             &serde_json::json!({"error": {"code": 500, "message": "not scripted"}}),
         );
     };
@@ -577,17 +588,18 @@ fn judge(
             .unwrap()
             .push(format!("{method} {target} ({}): {}", x.source, wrong.join("; ")));
     }
-    http(x.status, &x.body)
+    http(x.status, &x.headers, &x.body)
 }
 
-fn http(status: u16, body: &Value) -> Vec<u8> {
+fn http(status: u16, headers: &[(String, String)], body: &Value) -> Vec<u8> {
     let text = if body.is_null() {
         String::new()
     } else {
         body.to_string()
     };
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
     format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json; charset=UTF-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json; charset=UTF-8\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{text}",
         text.len()
     )
     .into_bytes()
