@@ -14,7 +14,13 @@
 //!   metadata item;
 //! - `stop` ends compute billing already (Compute Engine's `TERMINATED` state, which is the
 //!   portable `stopped`, keeping the raw state), so [`StopMode::Deallocate`] is a plain stop;
-//! - `reboot` is `reset`, a hard reset without a guest shutdown;
+//! - `reboot` is `instances.reset`, a **hard reset**: like pressing a reset button, the
+//!   guest gets no ACPI shutdown, so unflushed writes and running services are cut off
+//!   (<https://cloud.google.com/compute/docs/reference/rest/v1/instances/reset>), while
+//!   EC2's `RebootInstances` asks the guest to shut down first (and hard-reboots only if it
+//!   does not within minutes). Compute Engine has no soft-reboot call; a clean restart is
+//!   `stop` then `start`. No capability or registered difference says so yet
+//!   (`NOTES-gcp-reset.md` at the repository root proposes the entry);
 //! - a deleted instance is gone at once, as on Azure: `get_instance` after
 //!   `terminate_instance` is `NotFound` (which `ComputeExt::wait_for_state` counts as
 //!   terminated), and terminating an instance that is already gone succeeds with state
