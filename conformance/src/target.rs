@@ -4,17 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures::future::BoxFuture;
-use nimbus_core::{Compute, NetworkService, Result, Storage};
-
-/// Fetches presigned URLs, the way a browser or `curl` holding the URL would.
-pub trait PresignClient: Send + Sync {
-    /// GETs the URL.
-    fn get(&self, url: &str) -> BoxFuture<'_, Result<Bytes>>;
-    /// PUTs the body to the URL.
-    fn put(&self, url: &str, body: Bytes) -> BoxFuture<'_, Result<()>>;
-}
+pub use nimbus_core::provider::PresignClient;
+use nimbus_core::{Compute, NetworkService, Storage};
 
 /// A known, documented difference of one provider.
 #[derive(Debug, Clone, PartialEq, Eq)]

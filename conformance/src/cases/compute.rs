@@ -28,164 +28,125 @@ pub(super) const LABEL: &str = "nimbus-conformance";
 pub fn cases() -> Vec<Case> {
     vec![
         case!(
-            Compute,
-            "compute.regions_have_zones",
+            compute,
             "regions are listed once each, every region has distinct, non-empty zones",
             regions_have_zones
         ),
         case!(
-            Compute,
-            "compute.sizes_are_sane",
+            compute,
             "sizes have unique ids, vCPUs > 0 and memory > 0; the smallest fits the declared quota",
             sizes_are_sane
         ),
         case!(
-            Compute,
-            "compute.image_aliases_resolve",
+            compute,
             "every declared image alias is carried by exactly one listed image, and listed aliases are declared",
             image_aliases_resolve
         ),
         case!(
-            Compute,
-            "compute.size_by_requirements_picks_smallest",
+            compute,
             "size requirements resolve to the smallest satisfying size, also when creating",
             size_by_requirements_picks_smallest
         ),
         case!(
-            Compute,
-            "compute.size_requirements_impossible",
+            compute,
             "requirements no size meets are CapacityUnavailable, on resolve and on create",
             size_requirements_impossible
         ),
+        case!(compute, "an unknown size id is InvalidInput", unknown_size_rejected),
         case!(
-            Compute,
-            "compute.unknown_size_rejected",
-            "an unknown size id is InvalidInput",
-            unknown_size_rejected
-        ),
-        case!(
-            Compute,
-            "compute.create_and_wait_running",
+            compute,
             "a created instance reaches Running with a raw state, its name, size, image, region and zone",
             create_and_wait_running
         ),
         case!(
-            Compute,
-            "compute.create_by_image_id",
+            compute,
             "an instance created from a listed image id boots with that image",
             create_by_image_id
         ),
         case!(
-            Compute,
-            "compute.explicit_zone_round_trips",
+            compute,
             "an instance created in an explicit zone of its region is in that zone",
             explicit_zone_round_trips
         ),
+        case!(compute, "an unknown zone is InvalidInput", unknown_zone_rejected),
         case!(
-            Compute,
-            "compute.unknown_zone_rejected",
-            "an unknown zone is InvalidInput",
-            unknown_zone_rejected
-        ),
-        case!(
-            Compute,
-            "compute.get_instance_round_trips_labels",
+            compute,
             "get returns the labels and fields the instance was created with",
             get_instance_round_trips_labels
         ),
         case!(
-            Compute,
-            "compute.list_by_label",
+            compute,
             "a label filter returns exactly the matching instances",
             list_by_label
         ),
         case!(
-            Compute,
-            "compute.list_excludes_terminated_by_default",
+            compute,
             "terminated instances are not listed unless asked for",
             list_excludes_terminated_by_default
         ),
         case!(
-            Compute,
-            "compute.stop_and_start",
+            compute,
             "stop reaches Stopped, start returns to Running",
             stop_and_start
         ),
         case!(
-            Compute,
-            "compute.stop_deallocate",
+            compute,
             "a deallocating stop reaches Stopped and the instance can start again",
             stop_deallocate
         ),
         case!(
-            Compute,
-            "compute.reboot_returns_to_running",
+            compute,
             "a rebooted instance is Running again",
             reboot_returns_to_running
         ),
         case!(
-            Compute,
-            "compute.terminate_is_idempotent",
+            compute,
             "terminate twice succeeds, the instance ends terminated, terminate after that succeeds",
             terminate_is_idempotent
         ),
         case!(
-            Compute,
-            "compute.name_reusable_after_terminate",
+            compute,
             "the name of a terminated instance can be used again",
             name_reusable_after_terminate
         ),
         case!(
-            Compute,
-            "compute.get_missing_is_not_found",
+            compute,
             "get, start, stop and reboot of a missing instance are NotFound",
             get_missing_is_not_found
         ),
         case!(
-            Compute,
-            "compute.start_terminated_is_conflict",
+            compute,
             "starting or stopping a terminated instance is Conflict",
             start_terminated_is_conflict
         ),
         case!(
-            Compute,
-            "compute.invalid_name_rejected",
+            compute,
             "invalid instance names are InvalidInput",
             invalid_name_rejected
         ),
         case!(
-            Compute,
-            "compute.unknown_image_rejected",
+            compute,
             "an unknown image alias is InvalidInput",
             unknown_image_rejected
         ),
         case!(
-            Compute,
-            "compute.duplicate_name_rejected",
+            compute,
             "a second live instance with the same name is AlreadyExists",
             duplicate_name_rejected
         ),
+        case!(compute, "an instance with user data boots", user_data_accepted),
         case!(
-            Compute,
-            "compute.user_data_accepted",
-            "an instance with user data boots",
-            user_data_accepted
-        ),
-        case!(
-            Compute,
-            "compute.wait_settled_elsewhere_is_conflict",
+            compute,
             "waiting for Stopped on a Running instance ends with Conflict, not a timeout",
             wait_settled_elsewhere_is_conflict
         ),
         case!(
-            Compute,
-            "compute.vcpu_quota_enforced",
+            compute,
             "the declared vCPU quota ends creation with QuotaExceeded and leaves no instance behind",
             vcpu_quota_enforced
         ),
         case!(
-            Compute,
-            "compute.instance_in_subnet_gets_private_ip_inside_cidr",
+            compute,
             "instances in a subnet get distinct private addresses inside its range",
             instance_in_subnet_gets_private_ip_inside_cidr
         ),

@@ -49,11 +49,22 @@ impl std::fmt::Debug for Case {
     }
 }
 
-/// Declares a case: `case!(Storage, "storage.x", "what", fn_name)`.
+/// Declares a case: `case!(storage, "what the portable behaviour is", fn_name)`. The id is
+/// `service.fn_name`, taken from the function itself, so an id can never drift from the
+/// code it names (and nextest lists the case under it).
 macro_rules! case {
-    ($svc:ident, $id:literal, $desc:literal, $f:path) => {
+    (storage, $desc:literal, $f:ident) => {
+        $crate::cases::case!(@ Storage, "storage.", $desc, $f)
+    };
+    (compute, $desc:literal, $f:ident) => {
+        $crate::cases::case!(@ Compute, "compute.", $desc, $f)
+    };
+    (network, $desc:literal, $f:ident) => {
+        $crate::cases::case!(@ Network, "network.", $desc, $f)
+    };
+    (@ $svc:ident, $prefix:literal, $desc:literal, $f:ident) => {
         $crate::cases::Case {
-            id: $id,
+            id: concat!($prefix, stringify!($f)),
             service: $crate::cases::Service::$svc,
             description: $desc,
             run: |c| Box::pin($f(c)),

@@ -25,188 +25,153 @@ type R = CaseResult;
 pub fn cases() -> Vec<Case> {
     vec![
         case!(
-            Network,
-            "network.create_get_list_network",
+            network,
             "a created network has its name and range, and is got and listed",
             create_get_list_network
         ),
         case!(
-            Network,
-            "network.network_scope_matches_capability",
+            network,
             "a network has a region exactly where the declared network scope is regional",
             network_scope_matches_capability
         ),
         case!(
-            Network,
-            "network.network_cidr_host_bits_rejected",
+            network,
             "a network range with host bits set is InvalidInput",
             network_cidr_host_bits_rejected
         ),
         case!(
-            Network,
-            "network.network_prefix_bounds_accepted",
+            network,
             "networks of the smallest and largest declared prefix are created",
             network_prefix_bounds_accepted
         ),
         case!(
-            Network,
-            "network.network_prefix_out_of_range_rejected",
+            network,
             "a network prefix outside the declared range is InvalidInput",
             network_prefix_out_of_range_rejected
         ),
         case!(
-            Network,
-            "network.network_duplicate_name_rejected",
+            network,
             "a second network with the same name is AlreadyExists",
             network_duplicate_name_rejected
         ),
         case!(
-            Network,
-            "network.network_invalid_name_rejected",
+            network,
             "invalid network names are InvalidInput",
             network_invalid_name_rejected
         ),
         case!(
-            Network,
-            "network.delete_network_then_not_found",
+            network,
             "a deleted network is NotFound and no longer listed",
             delete_network_then_not_found
         ),
         case!(
-            Network,
-            "network.subnet_inside_network",
+            network,
             "a subnet inside its network round-trips and is listed",
             subnet_inside_network
         ),
         case!(
-            Network,
-            "network.subnet_outside_network_rejected",
+            network,
             "a subnet range outside the network's is InvalidInput",
             subnet_outside_network_rejected
         ),
         case!(
-            Network,
-            "network.subnet_overlap_rejected",
+            network,
             "a subnet overlapping a sibling is Conflict",
             subnet_overlap_rejected
         ),
         case!(
-            Network,
-            "network.subnet_prefix_out_of_range_rejected",
+            network,
             "a subnet prefix outside the declared range is InvalidInput",
             subnet_prefix_out_of_range_rejected
         ),
         case!(
-            Network,
-            "network.subnet_host_bits_rejected",
+            network,
             "a subnet range with host bits set is InvalidInput",
             subnet_host_bits_rejected
         ),
         case!(
-            Network,
-            "network.subnet_scope_matches_capability",
+            network,
             "zonal subnets have a zone (explicit ones round-trip); regional ones refuse a zone",
             subnet_scope_matches_capability
         ),
         case!(
-            Network,
-            "network.children_of_missing_network_not_found",
+            network,
             "a subnet or firewall in a missing network is NotFound",
             children_of_missing_network_not_found
         ),
         case!(
-            Network,
-            "network.delete_network_with_subnet_is_conflict",
+            network,
             "deleting a network with a subnet is Conflict; without, it works",
             delete_network_with_subnet_is_conflict
         ),
         case!(
-            Network,
-            "network.delete_network_with_firewall_is_conflict",
+            network,
             "deleting a network with a firewall is Conflict; without, it works",
             delete_network_with_firewall_is_conflict
         ),
         case!(
-            Network,
-            "network.list_subnets_filters_by_network",
+            network,
             "listing subnets of a network returns only that network's",
             list_subnets_filters_by_network
         ),
         case!(
-            Network,
-            "network.firewall_allow_rules_round_trip",
+            network,
             "allow rules (tcp, port range, udp, icmp, all) round-trip",
             firewall_allow_rules_round_trip
         ),
         case!(
-            Network,
-            "network.firewall_deny_rule",
+            network,
             "deny rules are kept, on create and on replace",
             firewall_deny_rule
         ),
         case!(
-            Network,
-            "network.firewall_priorities",
+            network,
             "rule priorities round-trip; one outside the declared range is InvalidInput",
             firewall_priorities
         ),
+        case!(network, "egress rules round-trip", firewall_egress),
         case!(
-            Network,
-            "network.firewall_egress",
-            "egress rules round-trip",
-            firewall_egress
-        ),
-        case!(
-            Network,
-            "network.firewall_bad_port_range_rejected",
+            network,
             "port ranges with from > to or port 0 are InvalidInput",
             firewall_bad_port_range_rejected
         ),
         case!(
-            Network,
-            "network.firewall_ports_on_icmp_rejected",
+            network,
             "ports on icmp or all-protocol rules are InvalidInput",
             firewall_ports_on_icmp_rejected
         ),
         case!(
-            Network,
-            "network.firewall_peer_host_bits_rejected",
+            network,
             "a rule peer with host bits set is InvalidInput",
             firewall_peer_host_bits_rejected
         ),
         case!(
-            Network,
-            "network.firewall_set_rules_replaces",
+            network,
             "setting rules replaces all of them, down to none",
             firewall_set_rules_replaces
         ),
         case!(
-            Network,
-            "network.list_firewalls_filters_by_network",
+            network,
             "listing firewalls of a network returns only that network's",
             list_firewalls_filters_by_network
         ),
         case!(
-            Network,
-            "network.get_missing_is_not_found",
+            network,
             "get of a missing network, subnet or firewall is NotFound",
             get_missing_is_not_found
         ),
         case!(
-            Network,
-            "network.firewall_attach_and_delete_attached_is_conflict",
+            network,
             "an attached firewall shows on the instance and cannot be deleted until detached",
             firewall_attach_and_delete_attached_is_conflict
         ),
         case!(
-            Network,
-            "network.firewall_in_instance_spec",
+            network,
             "a firewall given at creation is attached; it is deletable once the instance is gone",
             firewall_in_instance_spec
         ),
         case!(
-            Network,
-            "network.delete_subnet_in_use_is_conflict",
+            network,
             "a subnet with an instance cannot be deleted until the instance is gone",
             delete_subnet_in_use_is_conflict
         ),

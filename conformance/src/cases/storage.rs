@@ -50,335 +50,180 @@ fn pattern(n: usize, seed: u8) -> Bytes {
 pub fn cases() -> Vec<Case> {
     vec![
         case!(
-            Storage,
-            "storage.bucket_create_and_exists",
+            storage,
             "a created bucket exists and is listed",
             bucket_create_and_exists
         ),
         case!(
-            Storage,
-            "storage.bucket_create_duplicate",
+            storage,
             "creating an existing bucket is AlreadyExists",
             bucket_create_duplicate
         ),
         case!(
-            Storage,
-            "storage.bucket_invalid_names",
+            storage,
             "invalid bucket names are InvalidInput before any call",
             bucket_invalid_names
         ),
         case!(
-            Storage,
-            "storage.bucket_delete_non_empty",
+            storage,
             "deleting a bucket with objects is Conflict",
             bucket_delete_non_empty
         ),
+        case!(storage, "deleting a missing bucket is NotFound", bucket_delete_missing),
         case!(
-            Storage,
-            "storage.bucket_delete_missing",
-            "deleting a missing bucket is NotFound",
-            bucket_delete_missing
-        ),
-        case!(
-            Storage,
-            "storage.bucket_missing_object_ops",
+            storage,
             "object calls on a missing bucket are NotFound",
             bucket_missing_object_ops
         ),
+        case!(storage, "bytes put are the bytes got", put_get_round_trip),
+        case!(storage, "a zero-byte object round-trips", put_empty_object),
+        case!(storage, "every byte value 0..=255 round-trips", put_all_byte_values),
+        case!(storage, "a second put replaces the object", put_overwrite_replaces),
+        case!(storage, "head gives size, ETag, version and mtime", head_metadata),
+        case!(storage, "head of a missing key is NotFound", head_missing),
+        case!(storage, "get of a missing key is NotFound", get_missing),
+        case!(storage, "the content type is kept", content_type_round_trip),
         case!(
-            Storage,
-            "storage.put_get_round_trip",
-            "bytes put are the bytes got",
-            put_get_round_trip
-        ),
-        case!(
-            Storage,
-            "storage.put_empty_object",
-            "a zero-byte object round-trips",
-            put_empty_object
-        ),
-        case!(
-            Storage,
-            "storage.put_all_byte_values",
-            "every byte value 0..=255 round-trips",
-            put_all_byte_values
-        ),
-        case!(
-            Storage,
-            "storage.put_overwrite_replaces",
-            "a second put replaces the object",
-            put_overwrite_replaces
-        ),
-        case!(
-            Storage,
-            "storage.head_metadata",
-            "head gives size, ETag, version and mtime",
-            head_metadata
-        ),
-        case!(
-            Storage,
-            "storage.head_missing",
-            "head of a missing key is NotFound",
-            head_missing
-        ),
-        case!(
-            Storage,
-            "storage.get_missing",
-            "get of a missing key is NotFound",
-            get_missing
-        ),
-        case!(
-            Storage,
-            "storage.content_type_round_trip",
-            "the content type is kept",
-            content_type_round_trip
-        ),
-        case!(
-            Storage,
-            "storage.user_metadata_round_trip",
+            storage,
             "user metadata is kept (lower-case keys)",
             user_metadata_round_trip
         ),
         case!(
-            Storage,
-            "storage.etag_changes_with_content",
+            storage,
             "ETag and version change when content changes",
             etag_changes_with_content
         ),
+        case!(storage, "create-only put of a new key succeeds", put_create_only_new),
         case!(
-            Storage,
-            "storage.put_create_only_new",
-            "create-only put of a new key succeeds",
-            put_create_only_new
-        ),
-        case!(
-            Storage,
-            "storage.put_create_only_existing",
+            storage,
             "create-only put of an existing key is AlreadyExists and keeps the object",
             put_create_only_existing
         ),
         case!(
-            Storage,
-            "storage.put_create_only_race",
+            storage,
             "of 8 concurrent create-only puts exactly one wins",
             put_create_only_race
         ),
         case!(
-            Storage,
-            "storage.put_if_version_match",
+            storage,
             "update-if-version with the current version succeeds",
             put_if_version_match
         ),
         case!(
-            Storage,
-            "storage.put_if_version_stale",
+            storage,
             "update-if-version with a stale version is PreconditionFailed",
             put_if_version_stale
         ),
         case!(
-            Storage,
-            "storage.get_if_match",
+            storage,
             "get with a wrong if-match is PreconditionFailed, right one succeeds",
             get_if_match
         ),
         case!(
-            Storage,
-            "storage.get_if_none_match",
+            storage,
             "get with a matching if-none-match is NotModified",
             get_if_none_match
         ),
         case!(
-            Storage,
-            "storage.ranged_get_bounded",
+            storage,
             "a bounded range returns exactly those bytes",
             ranged_get_bounded
         ),
+        case!(storage, "a suffix range returns the last bytes", ranged_get_suffix),
+        case!(storage, "an open range returns the rest", ranged_get_from_offset),
         case!(
-            Storage,
-            "storage.ranged_get_suffix",
-            "a suffix range returns the last bytes",
-            ranged_get_suffix
-        ),
-        case!(
-            Storage,
-            "storage.ranged_get_from_offset",
-            "an open range returns the rest",
-            ranged_get_from_offset
-        ),
-        case!(
-            Storage,
-            "storage.ranged_get_past_end",
+            storage,
             "a range starting past the end is InvalidInput",
             ranged_get_past_end
         ),
         case!(
-            Storage,
-            "storage.get_streams_large_object",
+            storage,
             "a 3 MiB object streams in several chunks, byte-exact",
             get_streams_large_object
         ),
         case!(
-            Storage,
-            "storage.put_stream_round_trip",
+            storage,
             "a streamed put stores every chunk in order",
             put_stream_round_trip
         ),
+        case!(storage, "a deleted object is gone", delete_removes),
         case!(
-            Storage,
-            "storage.delete_removes",
-            "a deleted object is gone",
-            delete_removes
-        ),
-        case!(
-            Storage,
-            "storage.delete_missing_is_ok",
+            storage,
             "deleting a missing key succeeds (idempotent)",
             delete_missing_is_ok
         ),
+        case!(storage, "batch delete removes every key and reports each", delete_many),
         case!(
-            Storage,
-            "storage.delete_many",
-            "batch delete removes every key and reports each",
-            delete_many
-        ),
-        case!(
-            Storage,
-            "storage.list_prefix",
+            storage,
             "listing a prefix returns exactly the keys under it",
             list_prefix
         ),
         case!(
-            Storage,
-            "storage.list_order",
+            storage,
             "listing is in UTF-8 byte order where declared lexicographic",
             list_order
         ),
+        case!(storage, "a delimiter groups keys into common prefixes", list_delimiter),
+        case!(storage, "start-after is exclusive", list_start_after_exclusive),
         case!(
-            Storage,
-            "storage.list_delimiter",
-            "a delimiter groups keys into common prefixes",
-            list_delimiter
-        ),
-        case!(
-            Storage,
-            "storage.list_start_after_exclusive",
-            "start-after is exclusive",
-            list_start_after_exclusive
-        ),
-        case!(
-            Storage,
-            "storage.list_pagination",
+            storage,
             "small pages cover every key once, with tokens",
             list_pagination
         ),
+        case!(storage, "an empty bucket lists nothing", list_empty_bucket),
+        case!(storage, "copy duplicates content and metadata", copy_object),
         case!(
-            Storage,
-            "storage.list_empty_bucket",
-            "an empty bucket lists nothing",
-            list_empty_bucket
-        ),
-        case!(
-            Storage,
-            "storage.copy_object",
-            "copy duplicates content and metadata",
-            copy_object
-        ),
-        case!(
-            Storage,
-            "storage.copy_if_not_exists",
+            storage,
             "copy if-not-exists onto an existing key is AlreadyExists",
             copy_if_not_exists
         ),
+        case!(storage, "copying a missing key is NotFound", copy_missing_source),
+        case!(storage, "parts assemble in order into one object", multipart_round_trip),
         case!(
-            Storage,
-            "storage.copy_missing_source",
-            "copying a missing key is NotFound",
-            copy_missing_source
-        ),
-        case!(
-            Storage,
-            "storage.multipart_round_trip",
-            "parts assemble in order into one object",
-            multipart_round_trip
-        ),
-        case!(
-            Storage,
-            "storage.multipart_part_too_small",
+            storage,
             "a non-last part below the minimum is rejected",
             multipart_part_too_small
         ),
+        case!(storage, "an aborted upload leaves no object", multipart_abort),
         case!(
-            Storage,
-            "storage.multipart_abort",
-            "an aborted upload leaves no object",
-            multipart_abort
-        ),
-        case!(
-            Storage,
-            "storage.writer_streams_in_parts",
+            storage,
             "the streaming writer uploads a multi-part object byte-exact",
             writer_streams_in_parts
         ),
+        case!(storage, "a presigned GET URL returns the object", presign_get),
+        case!(storage, "a presigned PUT URL stores the body", presign_put),
         case!(
-            Storage,
-            "storage.presign_get",
-            "a presigned GET URL returns the object",
-            presign_get
-        ),
-        case!(
-            Storage,
-            "storage.presign_put",
-            "a presigned PUT URL stores the body",
-            presign_put
-        ),
-        case!(
-            Storage,
-            "storage.presign_tampered_rejected",
+            storage,
             "a presigned URL for another key is refused",
             presign_tampered_rejected
         ),
         case!(
-            Storage,
-            "storage.presign_expiry_out_of_range",
+            storage,
             "a zero expiry or one past the declared maximum is invalid input",
             presign_expiry_out_of_range
         ),
         case!(
-            Storage,
-            "storage.key_unicode_round_trip",
+            storage,
             "non-ASCII keys round-trip and list as written",
             key_unicode_round_trip
         ),
         case!(
-            Storage,
-            "storage.key_special_characters",
+            storage,
             "spaces, +, %, ?, #, = and & in keys round-trip",
             key_special_characters
         ),
         case!(
-            Storage,
-            "storage.key_invalid_rejected",
+            storage,
             "traversal, NUL, control, bidi and backslash keys are InvalidInput",
             key_invalid_rejected
         ),
         case!(
-            Storage,
-            "storage.key_max_length",
+            storage,
             "a key of the declared maximum length works; one byte more is InvalidInput",
             key_max_length
         ),
-        case!(
-            Storage,
-            "storage.key_and_prefix_coexist",
-            "`a` and `a/b` can both be objects",
-            key_and_prefix_coexist
-        ),
-        case!(
-            Storage,
-            "storage.directory_marker_key",
-            "a key ending in `/` can be stored",
-            directory_marker_key
-        ),
+        case!(storage, "`a` and `a/b` can both be objects", key_and_prefix_coexist),
+        case!(storage, "a key ending in `/` can be stored", directory_marker_key),
     ]
 }
 

@@ -24,10 +24,12 @@ mod error;
 pub mod network;
 #[cfg(feature = "storage")]
 pub mod presets;
+mod provider;
 #[cfg(feature = "storage")]
 pub mod storage;
 
 pub use config::{AwsConfig, Service};
+pub use provider::PROVIDER;
 
 /// The SDK crate behind the compute and network escape hatch
 /// (`compute.native_as::<aws_sdk_ec2::Client>()`).

@@ -23,6 +23,7 @@ pub mod error;
 pub mod identity;
 #[cfg(feature = "compute")]
 pub mod network;
+mod provider;
 pub mod sas;
 #[cfg(feature = "storage")]
 pub mod storage;
@@ -34,5 +35,6 @@ pub use compute::AzureCompute;
 pub use config::{AzureStorageConfig, Credential};
 #[cfg(feature = "compute")]
 pub use network::AzureNetwork;
+pub use provider::PROVIDER;
 #[cfg(feature = "storage")]
 pub use storage::{azure_capabilities, AzureBlobStorage};

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use futures::StreamExt;
 use nimbus::prelude::*;
-use nimbus::{open_storage_url, with_standard_layers, OpenedUrl};
+use nimbus::{open_storage_url, OpenedUrl};
 use tokio::io::AsyncWriteExt;
 
 use crate::progress::{bytes_bar, track};
@@ -64,7 +64,7 @@ pub enum StorageCmd {
         /// Object URL.
         url: String,
     },
-    /// Copy an object within one store.
+    /// Copy an object: server-side within one store, streamed between two stores.
     Cp {
         /// Source object URL.
         src: String,
@@ -76,7 +76,7 @@ pub enum StorageCmd {
 /// A URL (`file://`, `memory://`, `s3://…`, `az://…`, `gs://…`) opens the store it names; a plain `BUCKET[/KEY]`
 /// means the storage of the profile (`--profile`, `NIMBUS_PROFILE`, or the file's default).
 async fn open(url: &str, profile: Option<&str>) -> Result<OpenedUrl> {
-    let mut o = if url.contains("://") {
+    let o = if url.contains("://") {
         open_storage_url(url).await?
     } else {
         let storage = nimbus::Clouds::from_profile(profile)?.storage().await?;
@@ -90,7 +90,8 @@ async fn open(url: &str, profile: Option<&str>) -> Result<OpenedUrl> {
             key: key.to_string(),
         }
     };
-    o.storage = with_standard_layers(o.storage);
+    // Opened through the facade: the store already carries the contract, tracing, retry
+    // and timeouts.
     Ok(o)
 }
 
@@ -208,15 +209,43 @@ pub async fn run(cmd: StorageCmd, profile: Option<&str>) -> Result<()> {
             let d = open(&dst, profile).await?;
             need_key(&s, &src)?;
             need_key(&d, &dst)?;
-            if s.storage.provider() != d.storage.provider() {
-                bail!("cp copies within one store; use `get` and `put` across stores");
-            }
-            let m = s
-                .storage
-                .copy(&s.bucket, &s.key, &d.bucket, &d.key, &Default::default())
-                .await?;
+            let m = if same_store(&src, &dst)? && s.storage.capabilities().copy {
+                s.storage
+                    .copy(&s.bucket, &s.key, &d.bucket, &d.key, &Default::default())
+                    .await?
+            } else {
+                // Two stores (or one that cannot copy): stream the bytes through, with their
+                // content type, and their metadata where the destination keeps metadata.
+                let got = s.storage.get(&s.bucket, &s.key, &Default::default()).await?;
+                let mut opts = nimbus::storage::PutOptions::default();
+                opts.content_type = got.meta.content_type.clone();
+                if d.storage.capabilities().user_metadata {
+                    opts.user_metadata = got.meta.user_metadata.clone();
+                }
+                d.storage.put_stream(&d.bucket, &d.key, got.body, &opts).await?
+            };
             println!("copied to {}/{} ({} bytes)", d.bucket, m.key, m.size);
         }
     }
     Ok(())
+}
+
+/// Whether two locations are provably in one store, so that a server-side copy is right:
+/// both in the profile's storage, or URLs of one scheme with the same options (and so the
+/// same endpoint and credentials). `file://` roots are found per path, so two `file://`
+/// URLs are never assumed to share one: the bytes are streamed instead, which is correct
+/// either way. Deciding by provider name (as before) copied between two S3 endpoints or two
+/// local roots inside the source store.
+fn same_store(src: &str, dst: &str) -> Result<bool> {
+    Ok(match (src.contains("://"), dst.contains("://")) {
+        (false, false) => true,
+        (true, true) => {
+            let (a, b) = (
+                nimbus::config::StorageUrl::parse(src)?,
+                nimbus::config::StorageUrl::parse(dst)?,
+            );
+            a.scheme == b.scheme && a.scheme != "file" && a.options == b.options
+        }
+        _ => false,
+    })
 }

@@ -205,10 +205,10 @@ fn live_compute_and_network_come_from_the_profile() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let row = &report["cases"][0];
     assert_eq!(row["outcome"], "fail", "{row}");
-    assert_eq!(row["proof"], "live: Compute Engine", "{row}");
+    assert_eq!(row["proof"], "live: Google Cloud", "{row}");
     assert!(row["detail"].as_str().unwrap().contains("unavailable"), "{row}");
     let out = run("onprem");
     assert!(!out.status.success());
     let e = text(&out.stderr);
-    assert!(e.contains("compute and network provider is not `gcp`"), "{e}");
+    assert!(e.contains("compute provider is not `gcp`"), "{e}");
 }

@@ -177,6 +177,10 @@ pub struct StorageCapabilities {
     pub user_metadata: bool,
     /// Longest key in UTF-8 bytes.
     pub max_key_len: usize,
+    /// `put_stream` sends the body as one native streamed request (a file, a resumable
+    /// upload). Where it is not declared but `multipart` is, the portable contract writes a
+    /// stream part by part, so every part goes through retry on its own.
+    pub native_streamed_put: bool,
 }
 
 impl StorageCapabilities {
@@ -207,6 +211,7 @@ impl StorageCapabilities {
             list_max_page_size: 1000,
             user_metadata: false,
             max_key_len: 1024,
+            native_streamed_put: false,
         }
     }
 

@@ -161,6 +161,18 @@ impl Error {
         e
     }
 
+    /// The typed "not implemented yet" error of an adapter under construction: kind
+    /// `Unsupported`, no capability, raw code `NotImplemented`. The conformance suite reports
+    /// a service whose cheapest read answers this (and that declares no capability) as not
+    /// implemented; any other unsupported error without a capability fails its case.
+    pub fn not_implemented(what: impl std::fmt::Display) -> Self {
+        Error::new(
+            ErrorKind::Unsupported,
+            format!("{what} is not implemented by this adapter yet"),
+        )
+        .with_raw_code("NotImplemented")
+    }
+
     /// Shorthand for an [`ErrorKind::InvalidInput`] error.
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidInput, message)

@@ -13,9 +13,11 @@
 pub mod capability;
 pub mod compute;
 pub mod config;
+pub mod contract;
 mod error;
 pub mod layers;
 pub mod network;
+pub mod provider;
 pub mod storage;
 
 pub use capability::{

@@ -20,6 +20,7 @@ pub mod error;
 mod gce;
 #[cfg(feature = "compute")]
 pub mod network;
+mod provider;
 #[cfg(any(feature = "storage", feature = "compute"))]
 pub mod rest;
 #[cfg(feature = "storage")]
@@ -32,5 +33,6 @@ pub use config::{GceConfig, GcsAuth, GcsConfig};
 pub use gce::GceClient;
 #[cfg(feature = "compute")]
 pub use network::{gce_network_capabilities, GceNetwork};
+pub use provider::PROVIDER;
 #[cfg(feature = "storage")]
 pub use storage::{gcs_capabilities, GcsStorage};

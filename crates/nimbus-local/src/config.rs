@@ -29,6 +29,18 @@ const STORAGE_KEYS: &[KeyDef] = &[
         kind: KeyKind::Integer,
         doc: "Smallest multipart part in bytes (default 5 MiB, as S3).",
     },
+    KeyDef {
+        name: "latency",
+        aliases: &[],
+        kind: KeyKind::Duration,
+        doc: "Added latency per call (fault injection).",
+    },
+    KeyDef {
+        name: "error_rate",
+        aliases: &["fault_rate"],
+        kind: KeyKind::Fraction,
+        doc: "Fraction of calls failing with a transient error (fault injection).",
+    },
 ];
 
 const SIM_KEYS: &[KeyDef] = &[
@@ -99,20 +111,26 @@ pub fn default_home() -> PathBuf {
     PathBuf::from(".nimbus-data")
 }
 
-/// Opens storage from resolved settings.
+/// Storage from resolved settings, wrapped in fault injection when `latency`/`error_rate`
+/// are set.
 pub fn storage_from_settings(s: &Settings) -> Result<Arc<dyn Storage>> {
     let mut o = StorageOptions::default();
     if let Some(n) = s.get_u64("min_part_size")? {
         o.min_part_size = n;
     }
-    if s.get_bool("memory")?.unwrap_or(false) {
-        return Ok(open_memory(o));
-    }
-    let root = s
-        .get("root")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| default_home().join("storage"));
-    Ok(open_fs(root, o)?)
+    let store: Arc<dyn Storage> = if s.get_bool("memory")?.unwrap_or(false) {
+        open_memory(o)
+    } else {
+        let root = s
+            .get("root")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| default_home().join("storage"));
+        open_fs(root, o)?
+    };
+    Ok(match faults(s)? {
+        Some(f) => Arc::new(Layered::new(store, FaultInjection::new(f))),
+        None => store,
+    })
 }
 
 /// Opens the simulator from resolved settings (compute's or network's; they share keys).

@@ -7,8 +7,10 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod provider;
 pub mod sim;
 pub mod storage;
 
+pub use provider::PROVIDER;
 pub use sim::{LocalCompute, LocalNetwork, SimCloud, SimOptions};
 pub use storage::{open_fs, open_memory, LocalStorage, MemoryStorage, StorageOptions};

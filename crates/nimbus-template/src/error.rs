@@ -17,12 +17,9 @@ pub fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
 /// The typed "not implemented yet" error: kind `Unsupported`, no capability. Every call of
 /// the template answers with it until the adapter implements the call.
 pub fn not_implemented(provider: &'static str, op: &'static str) -> Error {
-    Error::new(
-        ErrorKind::Unsupported,
-        format!("`{op}` is not implemented by this adapter yet"),
-    )
-    .with_provider(provider)
-    .with_operation(op)
+    Error::not_implemented(format_args!("`{op}`"))
+        .with_provider(provider)
+        .with_operation(op)
 }
 
 #[cfg(test)]

@@ -18,9 +18,11 @@ pub mod compute;
 pub mod config;
 pub mod error;
 pub mod network;
+mod provider;
 pub mod storage;
 
 pub use compute::TemplateCompute;
 pub use config::{TemplateConfig, SCHEMA};
 pub use network::TemplateNetwork;
+pub use provider::PROVIDER;
 pub use storage::TemplateStorage;

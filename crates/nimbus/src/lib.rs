@@ -3,7 +3,9 @@
 //! The facade product teams depend on. It re-exports the portable API of `nimbus-core` and
 //! opens services from URLs (`file:///data/bucket/key`, `memory://bucket/key`, `s3://`, `az://`,
 //! `gs://`) or from per-customer profiles in `nimbus.toml`. Each cloud is a cargo
-//! feature; `local` (the embedded cloud) is on by default.
+//! feature; `local` (the embedded cloud) is on by default. Every service opened here carries
+//! the safe defaults: the portable contract (validation, capability gates, error context),
+//! tracing, retry and a timeout (`layers::ServiceDefaults`); `Clouds::raw()` opts out.
 //!
 //! ```no_run
 //! use nimbus::prelude::*;
@@ -19,9 +21,12 @@
 #![deny(missing_docs)]
 
 mod open;
+mod registry;
 
+pub use nimbus_core::provider::OpenedUrl;
 pub use nimbus_core::*;
-pub use open::{open_storage_url, schemas, with_standard_layers, Clouds, OpenedUrl};
+pub use open::{open_storage_url, open_storage_url_raw, schemas, with_standard_layers, Clouds, RawClouds};
+pub use registry::registry;
 
 /// The embedded provider, when the `local` feature is on.
 #[cfg(feature = "local")]
@@ -38,6 +43,10 @@ pub use nimbus_azure as azure;
 /// The Google Cloud adapter, when the `gcp`, `gcp-storage` or `gcp-compute` feature is on.
 #[cfg(any(feature = "gcp-storage", feature = "gcp-compute"))]
 pub use nimbus_gcp as gcp;
+
+/// The template adapter, when the `template` feature is on.
+#[cfg(feature = "template")]
+pub use nimbus_template as template;
 
 /// Everything a product team usually needs in scope.
 pub mod prelude {

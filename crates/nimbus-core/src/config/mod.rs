@@ -12,6 +12,6 @@ mod url;
 pub use profile::{
     default_config_path, issues_to_error, ConfigFile, ConfigIssue, Profile, ProfileResolver, ServiceConfig, SERVICES,
 };
-pub use schema::{parse_duration, KeyDef, KeyKind, ProviderSchema, Settings};
+pub use schema::{parse_duration, KeyDef, KeyKind, ProviderSchema, Settings, COMMON_KEYS};
 pub use secret::Secret;
 pub use url::{is_secret_key, redact_url, StorageUrl};

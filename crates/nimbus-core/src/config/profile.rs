@@ -296,7 +296,7 @@ impl ProfileResolver {
                 for sc in &self.schemas {
                     for s in SERVICES {
                         candidates.push(format!("NIMBUS_{}_PROVIDER", s.to_uppercase()));
-                        for d in sc.keys(s) {
+                        for d in &sc.keys(s) {
                             candidates.push(format!("NIMBUS_{}_{}", s.to_uppercase(), d.name.to_uppercase()));
                         }
                     }

@@ -89,16 +89,53 @@ pub struct ProviderSchema {
 }
 
 impl ProviderSchema {
-    /// The keys of a service (`storage`, `compute`, `network`).
-    pub fn keys(&self, service: &str) -> &'static [KeyDef] {
-        match service {
+    /// The keys of a service (`storage`, `compute`, `network`): the provider's own, then the
+    /// [`COMMON_KEYS`] every service of every provider accepts.
+    pub fn keys(&self, service: &str) -> Vec<KeyDef> {
+        let own: &[KeyDef] = match service {
             "storage" => self.storage,
             "compute" => self.compute,
             "network" => self.network,
-            _ => &[],
-        }
+            _ => return Vec::new(),
+        };
+        own.iter().chain(COMMON_KEYS).copied().collect()
     }
 }
+
+/// Keys every service of every provider accepts: the safe defaults every service opened
+/// through the facade carries (`layers::ServiceDefaults`). Validated like provider keys.
+pub const COMMON_KEYS: &[KeyDef] = &[
+    KeyDef {
+        name: "retry_attempts",
+        aliases: &[],
+        kind: KeyKind::Integer,
+        doc: "attempts per call, the first included (default 4; 1 turns retry off)",
+    },
+    KeyDef {
+        name: "retry_base_delay",
+        aliases: &[],
+        kind: KeyKind::Duration,
+        doc: "first backoff delay before jitter (default 100ms)",
+    },
+    KeyDef {
+        name: "retry_max_delay",
+        aliases: &[],
+        kind: KeyKind::Duration,
+        doc: "longest backoff delay (default 5s)",
+    },
+    KeyDef {
+        name: "timeout",
+        aliases: &["attempt_timeout"],
+        kind: KeyKind::Duration,
+        doc: "deadline of one attempt of one call (default 5m for storage, 15m for compute and network, whose calls wait for long-running operations)",
+    },
+    KeyDef {
+        name: "read_idle_timeout",
+        aliases: &[],
+        kind: KeyKind::Duration,
+        doc: "storage: a body read fails when no data arrives for this long (default 60s)",
+    },
+];
 
 /// Parses `250ms`, `2s`, `5m`, `1h` or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration> {

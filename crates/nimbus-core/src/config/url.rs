@@ -43,7 +43,8 @@ impl StorageUrl {
         }
         let u = url::Url::parse(s).map_err(|e| {
             Error::invalid(format!(
-                "`{s}` is not a storage URL ({e}); expected e.g. s3://bucket/key, file:///data/bucket/key or memory://bucket/key"
+                "`{}` is not a storage URL ({e}); expected e.g. s3://bucket/key, file:///data/bucket/key or memory://bucket/key",
+                redact_url(s)
             ))
         })?;
         let mut options = BTreeMap::new();
@@ -116,8 +117,11 @@ pub fn is_secret_key(k: &str) -> bool {
         && !matches!(k.as_str(), "key_prefix")
 }
 
-/// A URL string with secret-looking query values replaced by `***`, for messages.
+/// A URL string with secret-looking query values and any user information (`user:pass@`)
+/// replaced by `***`, for messages. Works on strings that do not parse as URLs, because an
+/// unparsable URL is exactly the one an error message echoes.
 pub fn redact_url(s: &str) -> String {
+    let s = &redact_userinfo(s);
     match s.split_once('?') {
         None => s.to_string(),
         Some((base, q)) => {
@@ -130,6 +134,19 @@ pub fn redact_url(s: &str) -> String {
                 .collect();
             format!("{base}?{}", parts.join("&"))
         }
+    }
+}
+
+/// `scheme://user:pass@host/…` → `scheme://***@host/…` (the authority ends at the first `/`,
+/// `?` or `#`; its last `@` ends the user information).
+fn redact_userinfo(s: &str) -> String {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return s.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => s.to_string(),
     }
 }
 
@@ -187,5 +204,15 @@ mod tests {
         let u = StorageUrl::parse("az://c/k?sas=sv%3D2020%26sig%3DSECRET").unwrap();
         assert!(!format!("{u:?}").contains("SECRET"));
         assert_eq!(redact_url("az://c/k?sig=SECRET&x=1"), "az://c/k?sig=***&x=1");
+        // A URL that fails to parse is echoed redacted (it may carry a SAS or a key).
+        for bad in [
+            "az://[c/k?sig=PLANTED-SAS",
+            "s3://AKIA:PLANTED-KEY@b:notaport/k",
+            "s3://AKIA:PLANTED-KEY@b/../k",
+        ] {
+            let e = StorageUrl::parse(bad).unwrap_err().to_string();
+            assert!(!e.contains("PLANTED"), "{e}");
+        }
+        assert_eq!(redact_url("s3://id:pw@b/k"), "s3://***@b/k");
     }
 }

@@ -33,6 +33,7 @@ mod forward_compute;
 mod forward_network;
 mod forward_storage;
 mod retry;
+mod standard;
 mod timeout;
 mod trace;
 
@@ -43,6 +44,7 @@ use crate::Result;
 
 pub use fault::{FaultConfig, FaultInjection};
 pub use retry::Retry;
+pub use standard::ServiceDefaults;
 pub use timeout::Timeout;
 pub use trace::Trace;
 

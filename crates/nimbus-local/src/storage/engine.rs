@@ -256,6 +256,8 @@ impl<B: Backend> Storage for Engine<B> {
         c.list_max_page_size = 1000;
         c.user_metadata = true;
         c.max_key_len = nimbus_core::storage::validate::MAX_KEY_LEN;
+        // Bodies stream straight into a staged file or buffer: no need to split them.
+        c.native_streamed_put = true;
         c
     }
 

@@ -1,65 +1,18 @@
-//! The suite against the AWS emulators started by `scripts/emulators`: moto (S3, EC2, VPC)
-//! and s3s-fs (SigV4-strict S3).
-//! Without `NIMBUS_TEST_MOTO_ENDPOINT` the test says so and passes, unless
+//! The AWS adapter against the emulators `scripts/emulators` starts: moto (S3, EC2, VPC) and
+//! s3s-fs (SigV4-strict S3). The whole suite runs from `tests/conformance.rs`; these are the
+//! checks the suite cannot make (escape hatches, SDK interop, what a preset declares).
+//! Without `NIMBUS_TEST_MOTO_ENDPOINT` a test says so and passes, unless
 //! `NIMBUS_REQUIRE_EMULATORS=1` (set by scripts/test), where a missing emulator fails.
-#![cfg(feature = "aws")]
 
 use bytes::Bytes;
 use nimbus_aws::aws_sdk_s3;
 use nimbus_aws::{AwsConfig, S3Storage};
-use nimbus_conformance::{aws, run};
+use nimbus_conformance::{run, Outcome, Target};
 use nimbus_core::storage::{ListOptions, PutOptions, WriterOptions};
 use nimbus_core::{Storage, StorageExt};
 
-fn endpoint(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) => Some(v),
-        Err(_) if std::env::var("NIMBUS_REQUIRE_EMULATORS").as_deref() == Ok("1") => {
-            panic!("{var} is not set but NIMBUS_REQUIRE_EMULATORS=1: start the emulators with scripts/emulators")
-        }
-        Err(_) => {
-            eprintln!("{var} not set: not running the AWS conformance suite (scripts/test runs it)");
-            None
-        }
-    }
-}
-
-/// Runs the suite, writes `target/conformance/NAME.md`, and fails on any failed case.
-async fn suite(t: nimbus_conformance::Target, name: &str, min_cases: usize) -> nimbus_conformance::Report {
-    let r = run(&t, None).await;
-    std::fs::create_dir_all("../target/conformance").ok();
-    std::fs::write(format!("../target/conformance/{name}.md"), r.to_markdown()).ok();
-    let fails = r.failures();
-    assert!(
-        fails.is_empty(),
-        "{} failing case(s):\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
-    assert!(r.summary.total >= min_cases, "{:?}", r.summary);
-    r
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s3_ec2_and_vpc_on_moto_pass_the_suite() {
-    let Some(ep) = endpoint("NIMBUS_TEST_MOTO_ENDPOINT") else {
-        return;
-    };
-    let cfg = AwsConfig::with_static(&ep, "us-east-1", "testing", "testing");
-    let mut t = aws::s3_target("aws", &cfg, "emulator: moto 5.2.5").await.unwrap();
-    aws::add_ec2(&mut t, &cfg, "emulator: moto 5.2.5").await;
-    t.differences = aws::moto_differences();
-    t.differences.extend(aws::moto_ec2_differences());
-    let r = suite(t, "aws", 100).await;
-    for service in ["storage", "compute", "network"] {
-        let passed = r
-            .cases
-            .iter()
-            .filter(|c| c.service == service && c.outcome == nimbus_conformance::Outcome::Pass)
-            .count();
-        assert!(passed >= 20, "only {passed} {service} cases passed on moto");
-    }
-}
+mod common;
+use common::endpoint;
 
 /// The typed escape hatch reaches the EC2 client the compute and network adapters use.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,30 +39,20 @@ async fn ec2_escape_hatch_is_the_native_client() {
     net.delete_network(&n.id).await.unwrap();
 }
 
-/// The generic S3 path against a second, SigV4-strict implementation.
+/// What moto cannot prove: a tampered presigned URL is refused (s3s-fs verifies SigV4).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn s3_compatible_on_s3s_fs_passes_the_suite() {
+async fn a_tampered_presigned_url_is_refused_by_s3s_fs() {
     let Some(ep) = endpoint("NIMBUS_TEST_S3S_ENDPOINT") else {
         return;
     };
     let cfg = AwsConfig::with_static(&ep, "us-east-1", "AKNIMBUSTEST", "SKNIMBUSTEST");
-    let mut t = aws::s3_target("s3-compatible", &cfg, "emulator: s3s-fs 0.14.1 (SigV4-strict)")
-        .await
-        .unwrap();
-    t.differences = aws::s3s_differences();
-    let r = suite(t, "s3-compatible", 50).await;
-    // What moto cannot prove: a tampered presigned URL is refused.
-    let tampered = r
-        .cases
-        .iter()
-        .find(|c| c.id == "storage.presign_tampered_rejected")
-        .unwrap();
-    assert_eq!(
-        tampered.outcome,
-        nimbus_conformance::Outcome::Pass,
-        "{}",
-        tampered.detail
-    );
+    let mut t = Target::new("s3-compatible");
+    t.storage = Some(std::sync::Arc::new(S3Storage::connect(&cfg).await.unwrap()));
+    t.presign = Some(std::sync::Arc::new(nimbus_conformance::HttpPresign::default()));
+    t.differences = nimbus_conformance::registry::declared("s3s-fs");
+    let r = run(&t, Some("storage.presign_tampered_rejected")).await;
+    let row = &r.cases[0];
+    assert_eq!(row.outcome, Outcome::Pass, "{}", row.detail);
 }
 
 /// The DigitalOcean Spaces preset (added by walking docs/adding-a-cloud.md) on s3s-fs, standing
@@ -127,15 +70,15 @@ async fn spaces_preset_on_s3s_fs_declares_only_what_works() {
     cfg.preset = Some("spaces".into());
     // s3s-fs serves path-style only; Spaces itself is virtual-hosted (the preset's default).
     cfg.force_path_style = Some(true);
-    let mut t = aws::s3_target(
-        "s3-compatible",
-        &cfg,
-        "emulator: s3s-fs 0.14.1 standing in for DigitalOcean Spaces",
-    )
-    .await
-    .unwrap();
-    t.differences = aws::s3s_differences();
-    let r = suite(t, "spaces", 50).await;
+    let mut t = Target::new("s3-compatible");
+    t.storage = Some(std::sync::Arc::new(S3Storage::connect(&cfg).await.unwrap()));
+    t.proof.insert(
+        "storage".into(),
+        "emulator: s3s-fs 0.14.1 standing in for DigitalOcean Spaces".into(),
+    );
+    t.differences = nimbus_conformance::registry::declared("s3s-fs");
+    let r = run(&t, Some("storage.")).await;
+    assert!(r.ok(), "{}", r.failures().join("\n"));
     let mut gated = 0;
     for (cases, cap) in [
         ("storage.put_create_only", "storage.put_create_only"),
@@ -143,13 +86,7 @@ async fn spaces_preset_on_s3s_fs_declares_only_what_works() {
         ("storage.delete_many", "storage.batch_delete"),
     ] {
         for row in r.cases.iter().filter(|c| c.id.starts_with(cases)) {
-            assert_eq!(
-                row.outcome,
-                nimbus_conformance::Outcome::Unsupported,
-                "{}: {}",
-                row.id,
-                row.detail
-            );
+            assert_eq!(row.outcome, Outcome::Unsupported, "{}: {}", row.id, row.detail);
             assert!(row.detail.contains(cap), "{}: {}", row.id, row.detail);
             gated += 1;
         }

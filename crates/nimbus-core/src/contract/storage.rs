@@ -1,0 +1,357 @@
+//! [`Storage`] held to the portable contract.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+
+use super::{ctx, Contract};
+use crate::storage::validate::{validate_bucket_name, validate_key, validate_object, validate_prefix};
+use crate::storage::*;
+use crate::{Capability, Error, ErrorKind, Result, StorageCapabilities};
+
+/// The typed unsupported error unless `cap` is declared.
+fn gate(caps: &StorageCapabilities, cap: Capability) -> Result<()> {
+    if caps.supports(cap) {
+        Ok(())
+    } else {
+        Err(Error::unsupported(cap))
+    }
+}
+
+/// What a put (or the start of a multipart upload) needs declared.
+fn gate_put(caps: &StorageCapabilities, options: &PutOptions) -> Result<()> {
+    match options.mode {
+        PutMode::Create => gate(caps, Capability::PutCreateOnly)?,
+        PutMode::Update(_) => gate(caps, Capability::PutIfVersion)?,
+        _ => {}
+    }
+    if !options.user_metadata.is_empty() {
+        gate(caps, Capability::UserMetadata)?;
+    }
+    Ok(())
+}
+
+/// A key the portable rules accept that is still longer than this provider allows.
+fn check_key_len(caps: &StorageCapabilities, key: &str) -> Result<()> {
+    if caps.max_key_len > 0 && key.len() > caps.max_key_len {
+        return Err(Error::invalid(format!(
+            "key is {} bytes long; this provider's limit is {}",
+            key.len(),
+            caps.max_key_len
+        )));
+    }
+    Ok(())
+}
+
+fn check_object(caps: &StorageCapabilities, bucket: &str, key: &str) -> Result<()> {
+    validate_object(bucket, key)?;
+    check_key_len(caps, key)
+}
+
+/// Ends a body with `ErrorKind::Timeout` when no chunk arrives within `idle`.
+fn idle_timeout(body: ByteStream, idle: Duration) -> ByteStream {
+    futures::stream::unfold(Some(body), move |state| async move {
+        let mut body = state?;
+        match tokio::time::timeout(idle, body.next()).await {
+            Ok(Some(item)) => Some((item, Some(body))),
+            Ok(None) => None,
+            Err(_) => Some((
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("the body stalled: no data for {idle:?}"),
+                )),
+                None,
+            )),
+        }
+    })
+    .boxed()
+}
+
+#[async_trait]
+impl<T: Storage + ?Sized> Storage for Contract<T> {
+    fn provider(&self) -> &'static str {
+        self.inner.provider()
+    }
+    fn capabilities(&self) -> StorageCapabilities {
+        self.inner.capabilities()
+    }
+    fn native(&self) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.inner.native()
+    }
+
+    async fn create_bucket(&self, bucket: &str, options: &CreateBucketOptions) -> Result<()> {
+        let r = async {
+            validate_bucket_name(bucket)?;
+            self.inner.create_bucket(bucket, options).await
+        };
+        ctx(self.provider(), "create_bucket", || bucket.into(), r.await)
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        let r = async {
+            validate_bucket_name(bucket)?;
+            self.inner.delete_bucket(bucket).await
+        };
+        ctx(self.provider(), "delete_bucket", || bucket.into(), r.await)
+    }
+
+    async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
+        let r = async {
+            validate_bucket_name(bucket)?;
+            self.inner.bucket_exists(bucket).await
+        };
+        ctx(self.provider(), "bucket_exists", || bucket.into(), r.await)
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        ctx(
+            self.provider(),
+            "list_buckets",
+            String::new,
+            self.inner.list_buckets().await,
+        )
+    }
+
+    async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
+        let r = async {
+            let caps = self.capabilities();
+            check_object(&caps, bucket, key)?;
+            gate_put(&caps, options)?;
+            self.inner.put(bucket, key, body, options).await
+        };
+        ctx(self.provider(), "put", || format!("{bucket}/{key}"), r.await)
+    }
+
+    /// Where the adapter has no native streamed put but declares multipart, the stream is
+    /// written part by part through the services below this one (so each part is retried and
+    /// traced on its own, and a failed upload is aborted); otherwise it is handed on whole.
+    async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
+        let r = async {
+            let caps = self.capabilities();
+            check_object(&caps, bucket, key)?;
+            gate_put(&caps, options)?;
+            if caps.multipart && !caps.native_streamed_put {
+                let opts = WriterOptions::default().put(options.clone());
+                self.inner.upload_stream(bucket, key, body, opts).await
+            } else {
+                self.inner.put_stream(bucket, key, body, options).await
+            }
+        };
+        ctx(self.provider(), "put_stream", || format!("{bucket}/{key}"), r.await)
+    }
+
+    async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
+        let r = async {
+            let caps = self.capabilities();
+            check_object(&caps, bucket, key)?;
+            if let Some(range) = &options.range {
+                gate(&caps, Capability::RangedGet)?;
+                if let GetRange::Bounded(r) = range {
+                    if r.end <= r.start {
+                        return Err(Error::invalid(format!("empty range {r:?}")));
+                    }
+                }
+            }
+            if options.if_match.is_some() || options.if_none_match.is_some() {
+                gate(&caps, Capability::ConditionalGet)?;
+            }
+            let mut got = self.inner.get(bucket, key, options).await?;
+            if let Some(idle) = self.read_idle_timeout {
+                let body = std::mem::replace(&mut got.body, futures::stream::empty().boxed());
+                got.body = idle_timeout(body, idle);
+            }
+            Ok(got)
+        };
+        ctx(self.provider(), "get", || format!("{bucket}/{key}"), r.await)
+    }
+
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        let r = async {
+            check_object(&self.capabilities(), bucket, key)?;
+            self.inner.head(bucket, key).await
+        };
+        ctx(self.provider(), "head", || format!("{bucket}/{key}"), r.await)
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
+        let r = async {
+            check_object(&self.capabilities(), bucket, key)?;
+            self.inner.delete(bucket, key).await
+        };
+        ctx(self.provider(), "delete", || format!("{bucket}/{key}"), r.await)
+    }
+
+    /// Invalid keys get their own failed outcome and are never sent; the valid ones go to
+    /// the adapter in one batch; the outcomes come back in the caller's order.
+    async fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<DeleteOutcome>> {
+        let provider = self.provider();
+        let r = async {
+            let caps = self.capabilities();
+            gate(&caps, Capability::BatchDelete)?;
+            if keys.len() > caps.batch_delete_max {
+                return Err(Error::invalid(format!(
+                    "{} keys in one batch; the limit is {}",
+                    keys.len(),
+                    caps.batch_delete_max
+                )));
+            }
+            validate_bucket_name(bucket)?;
+            let checks: Vec<Result<()>> = keys
+                .iter()
+                .map(|k| validate_key(k).and_then(|_| check_key_len(&caps, k)))
+                .collect();
+            let valid: Vec<String> = keys
+                .iter()
+                .zip(&checks)
+                .filter(|(_, c)| c.is_ok())
+                .map(|(k, _)| k.clone())
+                .collect();
+            let mut sent = if valid.is_empty() {
+                Vec::new()
+            } else {
+                self.inner.delete_many(bucket, &valid).await?
+            }
+            .into_iter();
+            let mut out = Vec::with_capacity(keys.len());
+            for (k, c) in keys.iter().zip(checks) {
+                let result = match c {
+                    Err(e) => Err(e),
+                    Ok(()) => match sent.next() {
+                        Some(o) if &o.key == k => o.result,
+                        Some(o) => {
+                            return Err(Error::internal(format!(
+                                "the adapter answered for `{}` where `{}` was expected",
+                                o.key.escape_debug(),
+                                k.escape_debug()
+                            )))
+                        }
+                        None => return Err(Error::internal("the adapter answered for fewer keys than sent")),
+                    },
+                };
+                let result = result.map_err(|e| e.context(provider, "delete_many", || format!("{bucket}/{k}")));
+                out.push(DeleteOutcome::new(k.clone(), result));
+            }
+            Ok(out)
+        };
+        ctx(provider, "delete_many", || bucket.into(), r.await)
+    }
+
+    async fn list_page(&self, bucket: &str, options: &ListOptions, token: Option<String>) -> Result<ListPage> {
+        let r = async {
+            let caps = self.capabilities();
+            validate_bucket_name(bucket)?;
+            if let Some(p) = &options.prefix {
+                validate_prefix(p)?;
+            }
+            if options.delimiter.is_some() {
+                gate(&caps, Capability::ListDelimiter)?;
+            }
+            if options.start_after.is_some() {
+                gate(&caps, Capability::ListStartAfter)?;
+            }
+            if options.page_size == Some(0) {
+                return Err(Error::invalid("page size must be at least 1"));
+            }
+            self.inner.list_page(bucket, options, token).await
+        };
+        ctx(self.provider(), "list_page", || bucket.into(), r.await)
+    }
+
+    async fn copy(&self, sb: &str, sk: &str, db: &str, dk: &str, options: &CopyOptions) -> Result<ObjectMeta> {
+        let r = async {
+            let caps = self.capabilities();
+            // The most specific capability the call needs is the one named.
+            if options.if_not_exists {
+                gate(&caps, Capability::CopyIfNotExists)?;
+            }
+            gate(&caps, Capability::Copy)?;
+            check_object(&caps, sb, sk)?;
+            check_object(&caps, db, dk)?;
+            self.inner.copy(sb, sk, db, dk, options).await
+        };
+        ctx(self.provider(), "copy", || format!("{sb}/{sk} -> {db}/{dk}"), r.await)
+    }
+
+    async fn create_multipart(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<MultipartUpload> {
+        let r = async {
+            let caps = self.capabilities();
+            gate(&caps, Capability::Multipart)?;
+            check_object(&caps, bucket, key)?;
+            gate_put(&caps, options)?;
+            self.inner.create_multipart(bucket, key, options).await
+        };
+        ctx(
+            self.provider(),
+            "create_multipart",
+            || format!("{bucket}/{key}"),
+            r.await,
+        )
+    }
+
+    async fn upload_part(&self, upload: &MultipartUpload, part_number: u32, body: Bytes) -> Result<CompletedPart> {
+        let r = async {
+            let caps = self.capabilities();
+            gate(&caps, Capability::Multipart)?;
+            if part_number == 0 || (caps.multipart_max_parts > 0 && part_number > caps.multipart_max_parts) {
+                return Err(Error::invalid(format!(
+                    "part number {part_number} is outside 1..={}",
+                    caps.multipart_max_parts
+                )));
+            }
+            if caps.multipart_max_part_size > 0 && body.len() as u64 > caps.multipart_max_part_size {
+                return Err(Error::invalid(format!(
+                    "part of {} bytes is above the provider's maximum of {}",
+                    body.len(),
+                    caps.multipart_max_part_size
+                )));
+            }
+            self.inner.upload_part(upload, part_number, body).await
+        };
+        let res = || format!("{}/{} part {part_number}", upload.bucket, upload.key);
+        ctx(self.provider(), "upload_part", res, r.await)
+    }
+
+    async fn complete_multipart(&self, upload: &MultipartUpload, parts: &[CompletedPart]) -> Result<ObjectMeta> {
+        let r = async {
+            gate(&self.capabilities(), Capability::Multipart)?;
+            self.inner.complete_multipart(upload, parts).await
+        };
+        let res = || format!("{}/{}", upload.bucket, upload.key);
+        ctx(self.provider(), "complete_multipart", res, r.await)
+    }
+
+    async fn abort_multipart(&self, upload: &MultipartUpload) -> Result<()> {
+        let r = async {
+            gate(&self.capabilities(), Capability::Multipart)?;
+            self.inner.abort_multipart(upload).await
+        };
+        let res = || format!("{}/{}", upload.bucket, upload.key);
+        ctx(self.provider(), "abort_multipart", res, r.await)
+    }
+
+    async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
+        let r = async {
+            let caps = self.capabilities();
+            gate(
+                &caps,
+                match method {
+                    PresignMethod::Get => Capability::PresignGet,
+                    PresignMethod::Put => Capability::PresignPut,
+                },
+            )?;
+            check_object(&caps, bucket, key)?;
+            if expires_in < Duration::from_secs(1) || expires_in > caps.presign_max_expiry {
+                return Err(Error::invalid(format!(
+                    "expiry {expires_in:?} is outside 1s..={:?}",
+                    caps.presign_max_expiry
+                )));
+            }
+            self.inner.presign(bucket, key, method, expires_in).await
+        };
+        ctx(self.provider(), "presign", || format!("{bucket}/{key}"), r.await)
+    }
+}

@@ -1,0 +1,76 @@
+//! The contract refuses before any request and fills the error context once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+
+use super::Contract;
+use crate::storage::{GetOptions, GetRange, MockStorage, PutMode, PutOptions, Storage};
+use crate::{Capability, Error, ErrorKind, StorageCapabilities};
+
+fn store(caps: StorageCapabilities) -> MockStorage {
+    let mut m = MockStorage::new();
+    m.expect_provider().return_const("mock");
+    m.expect_capabilities().returning(move || caps.clone());
+    m
+}
+
+#[tokio::test]
+async fn invalid_input_and_undeclared_capabilities_never_reach_the_adapter() {
+    let mut m = store(StorageCapabilities::none());
+    m.expect_put().never();
+    m.expect_get().never();
+    let c = Contract::new(Arc::new(m));
+    let e = c
+        .put("b", "../etc/passwd", Bytes::new(), &PutOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!((e.provider(), e.operation()), ("mock", "put"));
+    let create = PutOptions::with_mode(PutMode::Create);
+    let e = c.put("bkt", "k", Bytes::new(), &create).await.unwrap_err();
+    assert!(e.is_unsupported(Capability::PutCreateOnly), "{e}");
+    assert_eq!(e.resource(), Some("bkt/k"));
+    let ranged = GetOptions {
+        range: Some(GetRange::From(1)),
+        ..Default::default()
+    };
+    let e = c.get("bkt", "k", &ranged).await.unwrap_err();
+    assert!(e.is_unsupported(Capability::RangedGet), "{e}");
+}
+
+#[tokio::test]
+async fn adapter_errors_get_context_without_losing_their_own() {
+    let mut m = store(StorageCapabilities::none());
+    m.expect_head()
+        .returning(|_, _| Err(Error::new(ErrorKind::NotFound, "gone").with_raw_code("NoSuchKey")));
+    let e = Contract::new(Arc::new(m)).head("bkt", "a/b").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(e.raw_code(), Some("NoSuchKey"));
+    assert_eq!(
+        (e.provider(), e.operation(), e.resource()),
+        ("mock", "head", Some("bkt/a/b"))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_body_times_out() {
+    let mut m = store(StorageCapabilities::none());
+    m.expect_get().returning(|_, k, _| {
+        let first = futures::stream::iter([Ok(Bytes::from_static(b"abc"))]);
+        let body = first.chain(futures::stream::pending()).boxed();
+        Ok(crate::storage::GetResult::new(
+            crate::storage::ObjectMeta::new(k, 6),
+            0..6,
+            body,
+        ))
+    });
+    let c = Contract::new(Arc::new(m)).read_idle_timeout(Duration::from_secs(5));
+    let mut got = c.get("bkt", "k", &GetOptions::default()).await.unwrap();
+    assert_eq!(got.body.next().await.unwrap().unwrap(), Bytes::from_static(b"abc"));
+    let e = got.body.next().await.unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert!(got.body.next().await.is_none());
+}
