@@ -17,6 +17,7 @@
 mod cases;
 pub mod ctx;
 mod http;
+pub mod matrix;
 mod open;
 pub mod registry;
 mod report;

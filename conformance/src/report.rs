@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cases::Case;
 use crate::ctx::Observed;
 use crate::Target;
 
 /// The verdict of one case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Portable behaviour.
@@ -23,7 +23,7 @@ pub enum Outcome {
 }
 
 /// One row of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseResult {
     /// Case id.
     pub id: String,
@@ -34,10 +34,10 @@ pub struct CaseResult {
     /// Reason, capability or difference id and what was seen.
     pub detail: String,
     /// Capability name for `unsupported`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capability: Option<String>,
     /// Difference id for `differs`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difference: Option<String>,
     /// What proved the row (emulator, vendor-example replay, embedded, live).
     pub proof: String,
@@ -46,7 +46,7 @@ pub struct CaseResult {
 }
 
 /// Counts per outcome.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Summary {
     /// Cases run.
     pub total: usize,
@@ -61,7 +61,7 @@ pub struct Summary {
 }
 
 /// A whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Provider.
     pub provider: String,
@@ -191,6 +191,11 @@ impl Report {
     /// Whether no case failed.
     pub fn ok(&self) -> bool {
         self.summary.fail == 0
+    }
+
+    /// Reads a report written by [`Report::to_json`].
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
     }
 
     /// The JSON report: `{provider, cases: [{id, service, outcome, detail, …}], summary}`.

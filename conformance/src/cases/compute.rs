@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use nimbus_core::compute::{
     pick_size, ImageChoice, Instance, InstanceFilter, InstanceSpec, Size, SizeChoice, State, StopMode,
 };
-use nimbus_core::{Capability, ComputeExt, ErrorKind};
+use nimbus_core::{Capability, ComputeExt, ErrorKind, Scope};
 
 use super::network::{make_network, make_subnet, sub_cidr};
 use super::{case, Case};
@@ -31,6 +31,11 @@ pub fn cases() -> Vec<Case> {
             compute,
             "regions are listed once each, every region has distinct, non-empty zones",
             regions_have_zones
+        ),
+        case!(
+            compute,
+            "list_regions returns the configured region where the region scope is regional, and at least one where it is global",
+            regions_match_scope
         ),
         case!(
             compute,
@@ -815,7 +820,7 @@ async fn reboot_returns_to_running(c: Ctx) -> R {
     let i = launch_running(&c, &base_spec(&c).await?).await?;
     let id = i.id.clone();
     let (c2, id2) = (c.clone(), id.clone());
-    gated(
+    let r = gated(
         caps.reboot,
         Capability::InstanceReboot,
         c.compute().reboot_instance(&id),
@@ -829,7 +834,32 @@ async fn reboot_returns_to_running(c: Ctx) -> R {
             wait_state(&c2, &id2, State::Running).await.map(|_| ())
         },
     )
-    .await
+    .await;
+    match r {
+        // Not observable from outside the guest: the adapter declares it, and its replay test
+        // proves the call it sends (Compute Engine's `instances.reset`).
+        Ok(Observed::Pass) if caps.reboot_is_hard_reset => portable_or_differs(
+            false,
+            "gce-reboot-is-hard-reset",
+            "reboot is a hard reset (declared: reboot_is_hard_reset)",
+        ),
+        other => other,
+    }
+}
+
+async fn regions_match_scope(c: Ctx) -> R {
+    let scope = c.compute().capabilities().region_scope;
+    let regions = c.compute().list_regions().await.map_err(e("list regions"))?;
+    match scope {
+        Scope::Regional => ensure!(
+            regions.len() == 1,
+            "region scope is regional, but list_regions returned {} regions",
+            regions.len()
+        ),
+        Scope::Global => ensure!(!regions.is_empty(), "region scope is global, but no region is listed"),
+        other => return Err(format!("region scope {other:?} is not a region scope")),
+    }
+    Ok(Observed::Pass)
 }
 
 async fn terminate_is_idempotent(c: Ctx) -> R {

@@ -3,6 +3,7 @@
 mod cmd_compute;
 mod cmd_config;
 mod cmd_conformance;
+mod cmd_matrix;
 mod cmd_network;
 mod cmd_storage;
 mod progress;
@@ -36,6 +37,8 @@ enum Cmd {
     Network(cmd_network::NetworkCmd),
     /// Run the conformance suite against a provider.
     Conformance(cmd_conformance::ConformanceArgs),
+    /// Render the conformance matrix, the report pages and the differences page from a run.
+    Matrix(cmd_matrix::MatrixArgs),
     /// Validate and show configuration.
     #[command(subcommand)]
     Config(cmd_config::ConfigCmd),
@@ -61,6 +64,7 @@ fn main() {
             Cmd::Network(c) => cmd_network::run(c, profile.as_deref()).await,
             Cmd::Conformance(a) => cmd_conformance::run(a, profile.as_deref()).await,
             Cmd::Config(c) => cmd_config::run(c, profile.as_deref()),
+            Cmd::Matrix(a) => cmd_matrix::run(a),
         }
     });
     if let Err(e) = result {

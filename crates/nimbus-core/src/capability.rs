@@ -286,6 +286,15 @@ pub struct ComputeCapabilities {
     pub max_instances: Option<u32>,
     /// Most vCPUs the account may use.
     pub max_vcpus: Option<u32>,
+    /// Which regions `list_regions` returns and instances may be placed in: `Regional`, the
+    /// configured region only (AWS, Azure, local: a client is bound to one region);
+    /// `Global`, every region of the account (Compute Engine: one project addresses every
+    /// zone). `Zonal` is not a region scope.
+    pub region_scope: Scope,
+    /// `reboot_instance` is a hard reset without a guest shutdown (Compute Engine's
+    /// `instances.reset`); otherwise the guest is asked to restart. A registered difference
+    /// where declared (`gce-reboot-is-hard-reset`).
+    pub reboot_is_hard_reset: bool,
 }
 
 impl ComputeCapabilities {
@@ -302,6 +311,8 @@ impl ComputeCapabilities {
             image_aliases: Vec::new(),
             max_instances: None,
             max_vcpus: None,
+            region_scope: Scope::Regional,
+            reboot_is_hard_reset: false,
         }
     }
 

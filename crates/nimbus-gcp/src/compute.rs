@@ -65,6 +65,10 @@ pub fn gce_compute_capabilities() -> ComputeCapabilities {
     c.user_data = true;
     c.server_side_label_filter = true;
     c.image_aliases = IMAGE_FAMILIES.iter().map(|(a, _)| a.to_string()).collect();
+    // One project addresses every region's zones; `regions.list` returns them all.
+    c.region_scope = nimbus_core::Scope::Global;
+    // https://cloud.google.com/compute/docs/reference/rest/v1/instances/reset
+    c.reboot_is_hard_reset = true;
     c
 }
 
