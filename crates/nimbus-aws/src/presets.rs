@@ -5,8 +5,9 @@
 //! what the vendor documents (every difference carries its source, also listed in
 //! docs/s3-compatible.md). Where a vendor documents nothing about a feature (conditional
 //! create on Backblaze B2 or Huawei OBS, say), the preset does not declare it: the call fails
-//! with the typed unsupported error instead of silently overwriting. Set
-//! [`crate::S3Storage::with_capabilities`] if your deployment is known to do more.
+//! with the typed unsupported error (from the contract, before any request) instead of
+//! silently overwriting. Set [`crate::S3Storage::with_capabilities`] if your deployment is
+//! known to do more.
 //!
 //! None of these clouds runs here: the presets are proven only as far as the generic S3 path
 //! (moto, s3s-fs) and the unit tests below go. docs/s3-compatible.md says so per row.

@@ -3,7 +3,10 @@
 //! HTTP listener that records the request and replies with the vendor's documented error.
 #![cfg(feature = "storage")]
 
+use std::sync::Arc;
+
 use nimbus_aws::{AwsConfig, S3Storage};
+use nimbus_core::contract::Contract;
 use nimbus_core::storage::{PutMode, PutOptions};
 use nimbus_core::{Capability, ErrorKind, Storage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -101,7 +104,10 @@ async fn r2_create_only_sends_if_none_match() {
 #[tokio::test]
 async fn undocumented_conditional_puts_are_typed_unsupported_before_any_request() {
     // Nothing listens on port 9 of the loopback: a request would fail with a network error.
-    let s3 = S3Storage::connect(&cfg("http://127.0.0.1:9", "b2")).await.unwrap();
+    // The contract gates on what the preset declares, as for every service the facade opens.
+    let s3 = Contract::new(Arc::new(
+        S3Storage::connect(&cfg("http://127.0.0.1:9", "b2")).await.unwrap(),
+    ));
     for (mode, cap) in [
         (PutMode::Create, Capability::PutCreateOnly),
         (PutMode::Update("\"abc\"".into()), Capability::PutIfVersion),
@@ -112,7 +118,9 @@ async fn undocumented_conditional_puts_are_typed_unsupported_before_any_request(
             .unwrap_err();
         assert_eq!((e.kind(), e.capability()), (ErrorKind::Unsupported, Some(cap)), "{e}");
     }
-    let obs = S3Storage::connect(&cfg("http://127.0.0.1:9", "obs")).await.unwrap();
+    let obs = Contract::new(Arc::new(
+        S3Storage::connect(&cfg("http://127.0.0.1:9", "obs")).await.unwrap(),
+    ));
     let e = obs.delete_many("bkt", &["a".into()]).await.unwrap_err();
     assert_eq!(e.capability(), Some(Capability::BatchDelete), "{e}");
 }

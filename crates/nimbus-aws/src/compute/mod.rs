@@ -6,6 +6,8 @@
 //! first; see `compute/images.rs`). Names and
 //! labels are tags. A plain EC2 stop already releases the host and ends compute billing, so
 //! the portable `Deallocate` stop is the same call.
+//!
+//! `nimbus_core::contract::Contract` is above it: validation, capability gates, error context.
 
 mod convert;
 pub(crate) mod images;
@@ -23,7 +25,6 @@ use base64::Engine;
 use nimbus_core::compute::{
     pick_size, Image, ImageChoice, Instance, InstanceFilter, InstanceSpec, Region, Size, SizeChoice, StopMode,
 };
-use nimbus_core::network::validate::validate_name;
 use nimbus_core::{Compute, ComputeCapabilities, Error, Result};
 
 use crate::ec2::{check_labels, filter, tag_spec, Ec2, NAME_TAG};
@@ -81,26 +82,18 @@ impl Ec2Compute {
         &self.ec2.region
     }
 
-    fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
-        e.context(PROVIDER, op, res)
-    }
-
     /// Awaits a state-changing call, then describes the instance (the calls answer only
     /// with state transitions, not the whole instance).
     async fn then_describe<T, E>(
         &self,
         id: &str,
-        op: &'static str,
         sent: impl std::future::Future<Output = std::result::Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<Instance>
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        let done = async {
-            sent.await.map_err(from_sdk)?;
-            self.describe(id).await
-        };
-        done.await.map_err(|e| Self::ctx(e, op, || id.into()))
+        sent.await.map_err(from_sdk)?;
+        self.describe(id).await
     }
 
     async fn describe(&self, id: &str) -> Result<Instance> {
@@ -155,7 +148,7 @@ impl Ec2Compute {
     }
 
     async fn create(&self, spec: &InstanceSpec) -> Result<Instance> {
-        validate_name("instance", &spec.name)?;
+        // EC2's own tag limits; the contract checks the name.
         check_labels(&spec.labels)?;
         if let Some(z) = &spec.zone {
             self.ec2.check_zone(z).await?;
@@ -226,11 +219,7 @@ impl Compute for Ec2Compute {
     /// The configured region and its zones: EC2 endpoints are regional, so a client sees
     /// one region (open one per region to span several).
     async fn list_regions(&self) -> Result<Vec<Region>> {
-        let zones = self
-            .ec2
-            .zones()
-            .await
-            .map_err(|e| Self::ctx(e, "list_regions", String::new))?;
+        let zones = self.ec2.zones().await?;
         Ok(vec![Region::new(self.ec2.region.clone(), zones)])
     }
 
@@ -249,7 +238,7 @@ impl Compute for Ec2Compute {
             .send()
             .try_collect()
             .await
-            .map_err(|e| Self::ctx(from_sdk(e), "list_sizes", String::new))?;
+            .map_err(from_sdk)?;
         let mut sizes: Vec<Size> = items
             .iter()
             .filter(|t| {
@@ -270,21 +259,15 @@ impl Compute for Ec2Compute {
     }
 
     async fn list_images(&self) -> Result<Vec<Image>> {
-        images::list(&self.ec2)
-            .await
-            .map_err(|e| Self::ctx(e, "list_images", String::new))
+        images::list(&self.ec2).await
     }
 
     async fn create_instance(&self, spec: &InstanceSpec) -> Result<Instance> {
-        self.create(spec)
-            .await
-            .map_err(|e| Self::ctx(e, "create_instance", || spec.name.clone()))
+        self.create(spec).await
     }
 
     async fn get_instance(&self, id: &str) -> Result<Instance> {
-        self.describe(id)
-            .await
-            .map_err(|e| Self::ctx(e, "get_instance", || id.into()))
+        self.describe(id).await
     }
 
     async fn list_instances(&self, f: &InstanceFilter) -> Result<Vec<Instance>> {
@@ -295,12 +278,7 @@ impl Compute for Ec2Compute {
         if !f.include_terminated {
             req = req.filters(filter("instance-state-name", NOT_TERMINATED));
         }
-        let pages: Vec<_> = req
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| Self::ctx(from_sdk(e), "list_instances", String::new))?;
+        let pages: Vec<_> = req.into_paginator().send().try_collect().await.map_err(from_sdk)?;
         Ok(pages
             .iter()
             .flat_map(|p| p.reservations())
@@ -313,39 +291,23 @@ impl Compute for Ec2Compute {
     }
 
     async fn start_instance(&self, id: &str) -> Result<Instance> {
-        self.then_describe(
-            id,
-            "start_instance",
-            self.ec2.client.start_instances().instance_ids(id).send(),
-        )
-        .await
+        self.then_describe(id, self.ec2.client.start_instances().instance_ids(id).send())
+            .await
     }
 
     async fn stop_instance(&self, id: &str, _mode: StopMode) -> Result<Instance> {
         // Both modes are one call: an EC2 stop releases the host (no compute billing).
-        self.then_describe(
-            id,
-            "stop_instance",
-            self.ec2.client.stop_instances().instance_ids(id).send(),
-        )
-        .await
+        self.then_describe(id, self.ec2.client.stop_instances().instance_ids(id).send())
+            .await
     }
 
     async fn reboot_instance(&self, id: &str) -> Result<Instance> {
-        self.then_describe(
-            id,
-            "reboot_instance",
-            self.ec2.client.reboot_instances().instance_ids(id).send(),
-        )
-        .await
+        self.then_describe(id, self.ec2.client.reboot_instances().instance_ids(id).send())
+            .await
     }
 
     async fn terminate_instance(&self, id: &str) -> Result<Instance> {
-        self.then_describe(
-            id,
-            "terminate_instance",
-            self.ec2.client.terminate_instances().instance_ids(id).send(),
-        )
-        .await
+        self.then_describe(id, self.ec2.client.terminate_instances().instance_ids(id).send())
+            .await
     }
 }

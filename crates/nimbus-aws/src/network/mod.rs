@@ -8,6 +8,8 @@
 //!
 //! Names are `Name` tags for VPCs and subnets, and the group name for security groups (which
 //! EC2 keeps unique per VPC).
+//!
+//! `nimbus_core::contract::Contract` is above it: validation, capability gates, error context.
 
 mod rules;
 
@@ -16,7 +18,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{ResourceType, SecurityGroup, Subnet as AwsSubnet, Vpc};
-use nimbus_core::network::validate::{check_prefix, validate_name, validate_rules};
 use nimbus_core::network::{Direction, Firewall, FirewallRule, FirewallSpec, Network, NetworkSpec, Subnet, SubnetSpec};
 use nimbus_core::{Error, ErrorKind, FirewallAttachment, NetworkCapabilities, NetworkService, Result, Scope};
 
@@ -53,10 +54,6 @@ impl VpcNetwork {
         VpcNetwork {
             ec2: Ec2::connect(cfg).await,
         }
-    }
-
-    fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
-        e.context(PROVIDER, op, res)
     }
 
     fn network_of(&self, v: &Vpc) -> Network {
@@ -127,9 +124,8 @@ impl VpcNetwork {
     }
 
     async fn create_net(&self, spec: &NetworkSpec) -> Result<Network> {
-        validate_name("network", &spec.name)?;
+        // EC2's own tag limits; the contract checks the name and the prefix length.
         check_labels(&spec.labels)?;
-        check_prefix("network", spec.cidr, vpc_capabilities().network_prefix_range)?;
         let same = self
             .ec2
             .client
@@ -162,8 +158,6 @@ impl VpcNetwork {
     }
 
     async fn create_sub(&self, spec: &SubnetSpec) -> Result<Subnet> {
-        validate_name("subnet", &spec.name)?;
-        check_prefix("subnet", spec.cidr, vpc_capabilities().subnet_prefix_range)?;
         if let Some(z) = &spec.zone {
             self.ec2.check_zone(z).await?;
         }
@@ -246,8 +240,6 @@ impl VpcNetwork {
     }
 
     async fn create_fw(&self, spec: &FirewallSpec) -> Result<Firewall> {
-        validate_name("firewall", &spec.name)?;
-        validate_rules(&spec.rules, &vpc_capabilities())?;
         let out = self
             .ec2
             .client
@@ -329,62 +321,40 @@ impl NetworkService for VpcNetwork {
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<Network> {
-        self.create_net(spec)
-            .await
-            .map_err(|e| Self::ctx(e, "create_network", || spec.name.clone()))
+        self.create_net(spec).await
     }
 
     async fn get_network(&self, id: &str) -> Result<Network> {
-        self.vpc(id)
-            .await
-            .map(|v| self.network_of(&v))
-            .map_err(|e| Self::ctx(e, "get_network", || id.into()))
+        self.vpc(id).await.map(|v| self.network_of(&v))
     }
 
     async fn list_networks(&self) -> Result<Vec<Network>> {
-        let out = self
-            .ec2
-            .client
-            .describe_vpcs()
-            .send()
-            .await
-            .map_err(|e| Self::ctx(from_sdk(e), "list_networks", String::new))?;
+        let out = self.ec2.client.describe_vpcs().send().await.map_err(from_sdk)?;
         Ok(out.vpcs().iter().map(|v| self.network_of(v)).collect())
     }
 
     async fn delete_network(&self, id: &str) -> Result<()> {
-        self.ec2
-            .client
-            .delete_vpc()
-            .vpc_id(id)
-            .send()
-            .await
-            .map_err(|e| Self::ctx(from_sdk(e), "delete_network", || id.into()))?;
+        self.ec2.client.delete_vpc().vpc_id(id).send().await.map_err(from_sdk)?;
         Ok(())
     }
 
     async fn create_subnet(&self, spec: &SubnetSpec) -> Result<Subnet> {
-        self.create_sub(spec)
-            .await
-            .map_err(|e| Self::ctx(e, "create_subnet", || format!("{}/{}", spec.network, spec.name)))
+        self.create_sub(spec).await
     }
 
     async fn get_subnet(&self, id: &str) -> Result<Subnet> {
-        let op = async {
-            let out = self
-                .ec2
-                .client
-                .describe_subnets()
-                .subnet_ids(id)
-                .send()
-                .await
-                .map_err(from_sdk)?;
-            out.subnets()
-                .first()
-                .and_then(|s| self.subnet_of(s))
-                .ok_or_else(|| Error::not_found(id))
-        };
-        op.await.map_err(|e| Self::ctx(e, "get_subnet", || id.into()))
+        let out = self
+            .ec2
+            .client
+            .describe_subnets()
+            .subnet_ids(id)
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        out.subnets()
+            .first()
+            .and_then(|s| self.subnet_of(s))
+            .ok_or_else(|| Error::not_found(id))
     }
 
     async fn list_subnets(&self, network: Option<String>) -> Result<Vec<Subnet>> {
@@ -392,10 +362,7 @@ impl NetworkService for VpcNetwork {
         if let Some(n) = &network {
             req = req.filters(filter("vpc-id", [n.as_str()]));
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| Self::ctx(from_sdk(e), "list_subnets", || network.clone().unwrap_or_default()))?;
+        let out = req.send().await.map_err(from_sdk)?;
         Ok(out.subnets().iter().filter_map(|s| self.subnet_of(s)).collect())
     }
 
@@ -406,21 +373,16 @@ impl NetworkService for VpcNetwork {
             .subnet_id(id)
             .send()
             .await
-            .map_err(|e| Self::ctx(from_sdk(e), "delete_subnet", || id.into()))?;
+            .map_err(from_sdk)?;
         Ok(())
     }
 
     async fn create_firewall(&self, spec: &FirewallSpec) -> Result<Firewall> {
-        self.create_fw(spec)
-            .await
-            .map_err(|e| Self::ctx(e, "create_firewall", || format!("{}/{}", spec.network, spec.name)))
+        self.create_fw(spec).await
     }
 
     async fn get_firewall(&self, id: &str) -> Result<Firewall> {
-        self.group(id)
-            .await
-            .map(|g| Self::firewall_of(&g))
-            .map_err(|e| Self::ctx(e, "get_firewall", || id.into()))
+        self.group(id).await.map(|g| Self::firewall_of(&g))
     }
 
     async fn list_firewalls(&self, network: Option<String>) -> Result<Vec<Firewall>> {
@@ -428,21 +390,14 @@ impl NetworkService for VpcNetwork {
         if let Some(n) = &network {
             req = req.filters(filter("vpc-id", [n.as_str()]));
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| Self::ctx(from_sdk(e), "list_firewalls", || network.clone().unwrap_or_default()))?;
+        let out = req.send().await.map_err(from_sdk)?;
         Ok(out.security_groups().iter().map(Self::firewall_of).collect())
     }
 
     async fn set_firewall_rules(&self, id: &str, rules: &[FirewallRule]) -> Result<Firewall> {
-        let op = async {
-            validate_rules(rules, &vpc_capabilities())?;
-            let g = self.group(id).await?;
-            self.converge(id, &rules::rules_of(&g), rules).await?;
-            Ok(Self::firewall_of(&self.group(id).await?))
-        };
-        op.await.map_err(|e| Self::ctx(e, "set_firewall_rules", || id.into()))
+        let g = self.group(id).await?;
+        self.converge(id, &rules::rules_of(&g), rules).await?;
+        Ok(Self::firewall_of(&self.group(id).await?))
     }
 
     async fn delete_firewall(&self, id: &str) -> Result<()> {
@@ -452,41 +407,33 @@ impl NetworkService for VpcNetwork {
             .group_id(id)
             .send()
             .await
-            .map_err(|e| Self::ctx(from_sdk(e), "delete_firewall", || id.into()))?;
+            .map_err(from_sdk)?;
         Ok(())
     }
 
     async fn attach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
-        let op = async {
-            self.group(firewall).await?;
-            let mut groups = self.instance_groups(instance).await?;
-            if groups.iter().any(|g| g == firewall) {
-                return Ok(());
-            }
-            groups.push(firewall.to_string());
-            self.set_groups(instance, groups).await
-        };
-        op.await
-            .map_err(|e| Self::ctx(e, "attach_firewall", || format!("{firewall} -> {instance}")))
+        self.group(firewall).await?;
+        let mut groups = self.instance_groups(instance).await?;
+        if groups.iter().any(|g| g == firewall) {
+            return Ok(());
+        }
+        groups.push(firewall.to_string());
+        self.set_groups(instance, groups).await
     }
 
     async fn detach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
-        let op = async {
-            self.group(firewall).await?;
-            let groups = self.instance_groups(instance).await?;
-            if !groups.iter().any(|g| g == firewall) {
-                return Ok(());
-            }
-            let rest: Vec<String> = groups.into_iter().filter(|g| g != firewall).collect();
-            if rest.is_empty() {
-                return Err(Error::new(
-                    ErrorKind::Conflict,
-                    "an EC2 instance keeps at least one security group: attach another firewall before detaching the last one",
-                ));
-            }
-            self.set_groups(instance, rest).await
-        };
-        op.await
-            .map_err(|e| Self::ctx(e, "detach_firewall", || format!("{firewall} -> {instance}")))
+        self.group(firewall).await?;
+        let groups = self.instance_groups(instance).await?;
+        if !groups.iter().any(|g| g == firewall) {
+            return Ok(());
+        }
+        let rest: Vec<String> = groups.into_iter().filter(|g| g != firewall).collect();
+        if rest.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                "an EC2 instance keeps at least one security group: attach another firewall before detaching the last one",
+            ));
+        }
+        self.set_groups(instance, rest).await
     }
 }

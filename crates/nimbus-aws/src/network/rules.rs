@@ -1,9 +1,10 @@
 //! Portable firewall rules ⇄ security group permissions.
 //!
-//! Security groups are allow-only and unordered: deny rules and priorities are refused before
-//! any call with the typed unsupported error (declared in the capabilities). One permission
-//! may hold several CIDRs; it becomes one portable rule per CIDR. Permissions that reference
-//! other security groups or prefix lists have no portable form and are not listed as rules.
+//! Security groups are allow-only and unordered: the capabilities declare neither deny rules nor
+//! priorities, so the contract refuses them before any call with the typed unsupported error.
+//! One permission may hold several CIDRs; it becomes one portable rule per CIDR. Permissions
+//! that reference other security groups or prefix lists have no portable form and are not
+//! listed as rules.
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, SecurityGroup};
 use ipnet::Ipv4Net;
