@@ -72,6 +72,7 @@ async fn spaces_preset_on_s3s_fs_declares_only_what_works() {
     cfg.force_path_style = Some(true);
     let mut t = Target::new("s3-compatible");
     t.storage = Some(std::sync::Arc::new(S3Storage::connect(&cfg).await.unwrap()));
+    t.presign = Some(std::sync::Arc::new(nimbus_conformance::HttpPresign::default()));
     t.proof.insert(
         "storage".into(),
         "emulator: s3s-fs 0.14.1 standing in for DigitalOcean Spaces".into(),
