@@ -61,6 +61,14 @@ pub fn iso8601(t: SystemTime) -> String {
     )
 }
 
+/// The expiry `ttl` after `now`; a `ttl` past what a time can hold is `InvalidInput`, not a
+/// panic (the contract caps presign expiries, but these functions are public).
+fn expiry(now: SystemTime, ttl: Duration) -> Result<String> {
+    now.checked_add(ttl)
+        .map(iso8601)
+        .ok_or_else(|| Error::invalid(format!("SAS lifetime {ttl:?} is out of range")))
+}
+
 fn query(pairs: &[(&str, &str)]) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
@@ -73,7 +81,7 @@ fn query(pairs: &[(&str, &str)]) -> String {
 /// create, update, process), valid from now for `ttl`. The query string, without `?`.
 pub fn account_sas(account: &str, key: &Secret, ttl: Duration, now: SystemTime) -> Result<String> {
     let (sp, ss, srt, spr) = ("rwdlacup", "b", "sco", "https,http");
-    let se = iso8601(now + ttl);
+    let se = expiry(now, ttl)?;
     // account \n sp \n ss \n srt \n st \n se \n sip \n spr \n sv \n ses \n
     let sts = format!("{account}\n{sp}\n{ss}\n{srt}\n\n{se}\n\n{spr}\n{SIGNED_VERSION}\n\n");
     let sig = sign(key, &sts)?;
@@ -102,7 +110,7 @@ pub fn blob_sas(
         BlobPermission::Read => "r",
         BlobPermission::Write => "cw",
     };
-    let se = iso8601(now + ttl);
+    let se = expiry(now, ttl)?;
     let (spr, sr) = ("https,http", "b");
     let resource = format!("/blob/{account}/{container}/{blob}");
     // sp \n st \n se \n canonicalizedResource \n si \n sip \n spr \n sv \n sr \n snapshot \n
@@ -134,6 +142,23 @@ mod tests {
             iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn a_lifetime_past_the_clock_is_an_error_not_a_panic() {
+        let key = Secret::new("a2V5");
+        let e = blob_sas(
+            "a",
+            "c",
+            "b",
+            BlobPermission::Read,
+            &key,
+            Duration::MAX,
+            SystemTime::now(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), nimbus_core::ErrorKind::InvalidInput);
+        assert!(account_sas("a", &key, Duration::MAX, SystemTime::now()).is_err());
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! other way round; plus the Azurite-vs-Azure status difference and the escape hatch.
 //! Azurite is started by `scripts/emulators`; without `NIMBUS_TEST_AZURITE_ENDPOINT` the tests
 //! say so and pass, unless `NIMBUS_REQUIRE_EMULATORS=1` (set by scripts/test).
+//! The adapter is used behind the portable contract, as the facade opens it.
 #![cfg(feature = "storage")]
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use azure_core::http::{RequestContent, Url};
@@ -11,6 +13,7 @@ use azure_storage_blob::BlobServiceClient;
 use bytes::Bytes;
 use nimbus_azure::sas::account_sas;
 use nimbus_azure::{AzureBlobStorage, AzureStorageConfig, Credential};
+use nimbus_core::contract::Contract;
 use nimbus_core::storage::{ByteStream, GetOptions, GetRange, PutMode, PutOptions, WriterOptions};
 use nimbus_core::{ErrorKind, Storage, StorageExt};
 
@@ -43,6 +46,11 @@ fn official(c: &AzureStorageConfig) -> BlobServiceClient {
     BlobServiceClient::new(url, None, None).unwrap()
 }
 
+/// The adapter behind the portable contract.
+fn store(c: &AzureStorageConfig) -> Contract<AzureBlobStorage> {
+    Contract::new(Arc::new(AzureBlobStorage::connect(c).unwrap()))
+}
+
 fn pattern(n: usize, seed: u8) -> Vec<u8> {
     (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
 }
@@ -50,7 +58,7 @@ fn pattern(n: usize, seed: u8) -> Vec<u8> {
 #[tokio::test]
 async fn nimbus_writes_official_client_reads_byte_exact() {
     let Some(c) = azurite() else { return };
-    let s = AzureBlobStorage::connect(&c).unwrap();
+    let s = store(&c);
     let bucket = format!("interop-{}", std::process::id());
     s.create_bucket(&bucket, &Default::default()).await.unwrap();
 
@@ -115,7 +123,7 @@ async fn nimbus_writes_official_client_reads_byte_exact() {
 #[tokio::test]
 async fn azurite_refuses_create_only_with_409_blob_already_exists() {
     let Some(c) = azurite() else { return };
-    let s = AzureBlobStorage::connect(&c).unwrap();
+    let s = store(&c);
     let bucket = format!("create-only-{}", std::process::id());
     s.create_bucket(&bucket, &Default::default()).await.unwrap();
     s.put(&bucket, "k", Bytes::from_static(b"first"), &PutOptions::default())
@@ -150,7 +158,7 @@ async fn azurite_refuses_create_only_with_409_blob_already_exists() {
 #[tokio::test]
 async fn escape_hatch_is_the_official_service_client_and_debug_hides_the_key() {
     let Some(c) = azurite() else { return };
-    let s = AzureBlobStorage::connect(&c).unwrap();
+    let s = store(&c);
     let d = format!("{s:?}");
     assert!(
         !d.contains(nimbus_azure::config::DEV_ACCOUNT_KEY) && !d.contains("sig="),

@@ -6,6 +6,10 @@
 //! protocol (<https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations>):
 //! a `201`/`202` answer names an `Azure-AsyncOperation` URL (poll until `status` is terminal)
 //! or a `Location` URL (poll until it stops answering `202`); `Retry-After` sets the pace.
+//!
+//! Errors from here carry kind, raw code and request id; the portable contract
+//! (`nimbus_core::contract::Contract`) above the compute and network services adds provider,
+//! operation and resource.
 
 mod client;
 pub mod config;

@@ -7,6 +7,11 @@
 //! `nimbus-network` tag. Attaching a firewall to an instance sets the NSG of the instance's
 //! primary NIC: Azure allows **one NSG per NIC**, so a second, different firewall is a
 //! `Conflict` naming the one attached. Ids are full ARM resource ids.
+//!
+//! The portable contract (`nimbus_core::contract::Contract`) sits above this adapter: it
+//! validates names, ids, CIDR prefix lengths and firewall rules, gates the declared
+//! capabilities and fills the error context; Azure's own rules (regional subnets, priorities
+//! assigned per direction, one NSG per NIC) stay here.
 
 mod rules;
 
@@ -16,7 +21,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ipnet::Ipv4Net;
-use nimbus_core::network::validate::{check_prefix, overlaps, validate_name, validate_rules};
+use nimbus_core::network::validate::overlaps;
 use nimbus_core::network::*;
 use nimbus_core::{Error, ErrorKind, FirewallAttachment, NetworkCapabilities, Result, Scope};
 use serde_json::{json, Value};
@@ -50,10 +55,6 @@ pub fn azure_network_capabilities() -> NetworkCapabilities {
 #[derive(Debug, Clone)]
 pub struct AzureNetwork {
     arm: ArmClient,
-}
-
-fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
-    e.context(PROVIDER, op, res)
 }
 
 fn str_at<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
@@ -198,46 +199,29 @@ impl NetworkService for AzureNetwork {
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<Network> {
-        let res = || spec.name.clone();
-        validate_name("network", &spec.name).map_err(|e| ctx(e, "create_network", res))?;
-        check_prefix("network", spec.cidr, azure_network_capabilities().network_prefix_range)
-            .map_err(|e| ctx(e, "create_network", res))?;
         let id = self.id(VNET, &spec.name);
         // PUT is create-or-update: refuse to silently replace an existing VNet.
         match self.arm.get(&id, api::NETWORK).await {
             Ok(_) => {
-                return Err(ctx(
-                    Error::new(
-                        ErrorKind::AlreadyExists,
-                        format!("a network named `{}` exists: {id}", spec.name),
-                    ),
-                    "create_network",
-                    res,
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("a network named `{}` exists: {id}", spec.name),
                 ))
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(ctx(e, "create_network", res)),
+            Err(e) => return Err(e),
         }
         let body = json!({
             "location": self.arm.config().location,
             "tags": spec.labels,
             "properties": { "addressSpace": { "addressPrefixes": [spec.cidr.to_string()] } }
         });
-        let v = self
-            .arm
-            .put(&id, api::NETWORK, &body)
-            .await
-            .map_err(|e| ctx(e, "create_network", res))?;
+        let v = self.arm.put(&id, api::NETWORK, &body).await?;
         Ok(Self::network_of(&v))
     }
 
     async fn get_network(&self, id: &str) -> Result<Network> {
-        let id = self.id(VNET, id);
-        let v = self
-            .arm
-            .get(&id, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "get_network", || id.clone()))?;
+        let v = self.arm.get(&self.id(VNET, id), api::NETWORK).await?;
         Ok(Self::network_of(&v))
     }
 
@@ -247,113 +231,65 @@ impl NetworkService for AzureNetwork {
             "/subscriptions/{}/resourceGroups/{}/providers/{VNET}",
             c.subscription, c.resource_group
         );
-        let all = self
-            .arm
-            .list(&path, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "list_networks", String::new))?;
+        let all = self.arm.list(&path, api::NETWORK).await?;
         Ok(all.iter().map(Self::network_of).collect())
     }
 
     async fn delete_network(&self, id: &str) -> Result<()> {
         let id = self.id(VNET, id);
-        let res = || id.clone();
         // Azure deletes a VNet's empty subnets with it; the portable call refuses a network
         // that still has subnets (as AWS does), so check first.
-        let subnets = self.subnets_of(&id).await.map_err(|e| ctx(e, "delete_network", res))?;
+        let subnets = self.subnets_of(&id).await?;
         if let Some(s) = subnets.first() {
-            return Err(ctx(
-                Error::new(ErrorKind::Conflict, format!("the network still has subnet {}", s.name)),
-                "delete_network",
-                res,
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("the network still has subnet {}", s.name),
             ));
         }
-        self.arm
-            .delete(&id, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "delete_network", res))
+        self.arm.delete(&id, api::NETWORK).await
     }
 
     async fn create_subnet(&self, spec: &SubnetSpec) -> Result<Subnet> {
-        let res = || format!("{}/{}", spec.network, spec.name);
-        validate_name("subnet", &spec.name).map_err(|e| ctx(e, "create_subnet", res))?;
-        check_prefix("subnet", spec.cidr, azure_network_capabilities().subnet_prefix_range)
-            .map_err(|e| ctx(e, "create_subnet", res))?;
         if let Some(z) = &spec.zone {
-            return Err(ctx(
-                Error::invalid(format!(
-                    "Azure subnets are regional: they span every zone, so zone `{z}` cannot be chosen (pick the zone per instance)"
-                )),
-                "create_subnet",
-                res,
-            ));
+            return Err(Error::invalid(format!(
+                "Azure subnets are regional: they span every zone, so zone `{z}` cannot be chosen (pick the zone per instance)"
+            )));
         }
         let network = self.id(VNET, &spec.network);
-        let vnet_resource = self
-            .arm
-            .get(&network, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "create_subnet", res))?;
+        let vnet_resource = self.arm.get(&network, api::NETWORK).await?;
         let vnet = Self::network_of(&vnet_resource);
         if let Some(c) = vnet.cidr {
             if !c.contains(&spec.cidr) {
-                return Err(ctx(
-                    Error::invalid(format!("subnet {} is outside the network's {c}", spec.cidr)),
-                    "create_subnet",
-                    res,
-                ));
+                return Err(Error::invalid(format!(
+                    "subnet {} is outside the network's {c}",
+                    spec.cidr
+                )));
             }
         }
         let existing = Self::subnets_in(&vnet_resource);
         if let Some(s) = existing.iter().find(|s| s.name == spec.name) {
-            return Err(ctx(
-                Error::new(
-                    ErrorKind::AlreadyExists,
-                    format!("subnet `{}` exists: {}", spec.name, s.id),
-                ),
-                "create_subnet",
-                res,
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("subnet `{}` exists: {}", spec.name, s.id),
             ));
         }
         if let Some(s) = existing.iter().find(|s| overlaps(s.cidr, spec.cidr)) {
-            return Err(ctx(
-                Error::new(
-                    ErrorKind::Conflict,
-                    format!("{} overlaps subnet {} ({})", spec.cidr, s.name, s.cidr),
-                ),
-                "create_subnet",
-                res,
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("{} overlaps subnet {} ({})", spec.cidr, s.name, s.cidr),
             ));
         }
         let id = format!("{network}/subnets/{}", spec.name);
         let body = json!({ "properties": { "addressPrefix": spec.cidr.to_string() } });
-        let v = self
-            .arm
-            .put(&id, api::NETWORK, &body)
-            .await
-            .map_err(|e| ctx(e, "create_subnet", res))?;
-        Self::subnet_of(&v, vnet.region.as_deref()).ok_or_else(|| {
-            ctx(
-                Error::internal("the subnet answer has no address prefix"),
-                "create_subnet",
-                res,
-            )
-        })
+        let v = self.arm.put(&id, api::NETWORK, &body).await?;
+        Self::subnet_of(&v, vnet.region.as_deref())
+            .ok_or_else(|| Error::internal("the subnet answer has no address prefix"))
     }
 
     async fn get_subnet(&self, id: &str) -> Result<Subnet> {
-        let v = self
-            .arm
-            .get(id, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "get_subnet", || id.to_string()))?;
-        Self::subnet_of(&v, Some(&self.arm.config().location)).ok_or_else(|| {
-            ctx(
-                Error::internal("the subnet answer has no address prefix"),
-                "get_subnet",
-                || id.to_string(),
-            )
-        })
+        let v = self.arm.get(id, api::NETWORK).await?;
+        Self::subnet_of(&v, Some(&self.arm.config().location))
+            .ok_or_else(|| Error::internal("the subnet answer has no address prefix"))
     }
 
     async fn list_subnets(&self, network: Option<String>) -> Result<Vec<Subnet>> {
@@ -363,67 +299,43 @@ impl NetworkService for AzureNetwork {
         };
         let mut out = Vec::new();
         for n in networks {
-            out.extend(
-                self.subnets_of(&n)
-                    .await
-                    .map_err(|e| ctx(e, "list_subnets", || n.clone()))?,
-            );
+            // Names the network whose read failed: the contract only knows the argument,
+            // which is none when every network is listed.
+            out.extend(self.subnets_of(&n).await.map_err(|e| e.with_resource(n.clone()))?);
         }
         Ok(out)
     }
 
     async fn delete_subnet(&self, id: &str) -> Result<()> {
-        self.arm
-            .delete(id, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "delete_subnet", || id.to_string()))
+        self.arm.delete(id, api::NETWORK).await
     }
 
     async fn create_firewall(&self, spec: &FirewallSpec) -> Result<Firewall> {
-        let res = || spec.name.clone();
-        validate_name("firewall", &spec.name).map_err(|e| ctx(e, "create_firewall", res))?;
-        validate_rules(&spec.rules, &azure_network_capabilities()).map_err(|e| ctx(e, "create_firewall", res))?;
         let network = self.id(VNET, &spec.network);
         // The network must exist, as on AWS (an NSG itself is not bound to a VNet).
-        self.arm
-            .get(&network, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "create_firewall", res))?;
+        self.arm.get(&network, api::NETWORK).await?;
         let id = self.id(NSG, &spec.name);
         match self.arm.get(&id, api::NETWORK).await {
             Ok(_) => {
-                return Err(ctx(
-                    Error::new(
-                        ErrorKind::AlreadyExists,
-                        format!("a firewall named `{}` exists: {id}", spec.name),
-                    ),
-                    "create_firewall",
-                    res,
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("a firewall named `{}` exists: {id}", spec.name),
                 ))
             }
             Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(ctx(e, "create_firewall", res)),
+            Err(e) => return Err(e),
         }
         let body = json!({
             "location": self.arm.config().location,
             "tags": { NETWORK_TAG: network },
-            "properties": { "securityRules": rules::to_security_rules(&spec.rules).map_err(|e| ctx(e, "create_firewall", res))? }
+            "properties": { "securityRules": rules::to_security_rules(&spec.rules)? }
         });
-        let v = self
-            .arm
-            .put(&id, api::NETWORK, &body)
-            .await
-            .map_err(|e| ctx(e, "create_firewall", res))?;
+        let v = self.arm.put(&id, api::NETWORK, &body).await?;
         Ok(Self::firewall_of(&v))
     }
 
     async fn get_firewall(&self, id: &str) -> Result<Firewall> {
-        let id = self.id(NSG, id);
-        let v = self
-            .arm
-            .get(&id, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "get_firewall", || id.clone()))?;
+        let v = self.arm.get(&self.id(NSG, id), api::NETWORK).await?;
         Ok(Self::firewall_of(&v))
     }
 
@@ -433,11 +345,7 @@ impl NetworkService for AzureNetwork {
             "/subscriptions/{}/resourceGroups/{}/providers/{NSG}",
             c.subscription, c.resource_group
         );
-        let all = self
-            .arm
-            .list(&path, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "list_firewalls", String::new))?;
+        let all = self.arm.list(&path, api::NETWORK).await?;
         let want = network.map(|n| self.id(VNET, &n));
         Ok(all
             .iter()
@@ -448,81 +356,45 @@ impl NetworkService for AzureNetwork {
 
     async fn set_firewall_rules(&self, id: &str, rules: &[FirewallRule]) -> Result<Firewall> {
         let id = self.id(NSG, id);
-        let res = || id.clone();
-        validate_rules(rules, &azure_network_capabilities()).map_err(|e| ctx(e, "set_firewall_rules", res))?;
-        let mut nsg = self
-            .arm
-            .get(&id, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "set_firewall_rules", res))?;
-        let new_rules = rules::to_security_rules(rules).map_err(|e| ctx(e, "set_firewall_rules", res))?;
+        let mut nsg = self.arm.get(&id, api::NETWORK).await?;
+        let new_rules = rules::to_security_rules(rules)?;
         if let Some(p) = nsg.get_mut("properties").and_then(Value::as_object_mut) {
             p.insert("securityRules".into(), Value::Array(new_rules));
         }
-        let v = self
-            .arm
-            .put(&id, api::NETWORK, &nsg)
-            .await
-            .map_err(|e| ctx(e, "set_firewall_rules", res))?;
+        let v = self.arm.put(&id, api::NETWORK, &nsg).await?;
         Ok(Self::firewall_of(&v))
     }
 
     async fn delete_firewall(&self, id: &str) -> Result<()> {
-        let id = self.id(NSG, id);
-        self.arm
-            .delete(&id, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "delete_firewall", || id.clone()))
+        self.arm.delete(&self.id(NSG, id), api::NETWORK).await
     }
 
     async fn attach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         let fw = self.id(NSG, firewall);
-        let res = || format!("{fw} -> {instance}");
-        self.arm
-            .get(&fw, api::NETWORK)
-            .await
-            .map_err(|e| ctx(e, "attach_firewall", res))?;
-        let nic = self
-            .primary_nic(instance)
-            .await
-            .map_err(|e| ctx(e, "attach_firewall", res))?;
+        self.arm.get(&fw, api::NETWORK).await?;
+        let nic = self.primary_nic(instance).await?;
         match str_at(&nic, "/properties/networkSecurityGroup/id") {
             Some(cur) if cur.eq_ignore_ascii_case(&fw) => Ok(()),
-            Some(cur) => Err(ctx(
-                Error::new(
-                    ErrorKind::Conflict,
-                    format!(
-                        "Azure allows one firewall (NSG) per network interface, and {} is attached",
-                        leaf(cur)
-                    ),
+            Some(cur) => Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "Azure allows one firewall (NSG) per network interface, and {} is attached",
+                    leaf(cur)
                 ),
-                "attach_firewall",
-                res,
             )),
-            None => self
-                .put_nic_nsg(nic, Some(&fw))
-                .await
-                .map_err(|e| ctx(e, "attach_firewall", res)),
+            None => self.put_nic_nsg(nic, Some(&fw)).await,
         }
     }
 
     async fn detach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         let fw = self.id(NSG, firewall);
-        let res = || format!("{fw} -> {instance}");
-        let nic = self
-            .primary_nic(instance)
-            .await
-            .map_err(|e| ctx(e, "detach_firewall", res))?;
+        let nic = self.primary_nic(instance).await?;
         match str_at(&nic, "/properties/networkSecurityGroup/id") {
-            Some(cur) if cur.eq_ignore_ascii_case(&fw) => self
-                .put_nic_nsg(nic, None)
-                .await
-                .map_err(|e| ctx(e, "detach_firewall", res)),
-            _ => Err(ctx(
-                Error::not_found(format!("firewall {} is not attached to {instance}", leaf(&fw))),
-                "detach_firewall",
-                res,
-            )),
+            Some(cur) if cur.eq_ignore_ascii_case(&fw) => self.put_nic_nsg(nic, None).await,
+            _ => Err(Error::not_found(format!(
+                "firewall {} is not attached to {instance}",
+                leaf(&fw)
+            ))),
         }
     }
 }
