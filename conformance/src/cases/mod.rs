@@ -1,7 +1,9 @@
 //! The cases, by service.
 
 mod compute;
+mod instances;
 mod network;
+mod networks;
 mod storage;
 
 use futures::future::BoxFuture;

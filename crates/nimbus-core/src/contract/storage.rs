@@ -71,8 +71,72 @@ fn idle_timeout(body: ByteStream, idle: Duration) -> ByteStream {
     .boxed()
 }
 
+/// Aborts a multipart upload when dropped while armed: a streamed upload whose future is
+/// cancelled (a caller's timeout, a closed connection, Ctrl-C) frees its parts instead of
+/// leaving them stored and billed. Needs a tokio runtime to spawn the abort on; without
+/// one it logs what was left behind.
+struct AbortOnDrop<T: Storage + ?Sized + 'static> {
+    store: Arc<T>,
+    upload: Option<MultipartUpload>,
+}
+
+impl<T: Storage + ?Sized + 'static> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        let Some(up) = self.upload.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                let store = self.store.clone();
+                rt.spawn(async move {
+                    if let Err(e) = store.abort_multipart(&up).await {
+                        tracing::warn!(bucket = %up.bucket, key = %up.key, error = %e, "aborting a cancelled upload failed");
+                    }
+                });
+            }
+            Err(_) => {
+                tracing::warn!(bucket = %up.bucket, key = %up.key, "a cancelled upload was left open (no runtime to abort it on)")
+            }
+        }
+    }
+}
+
+impl<T: Storage + ?Sized + 'static> Contract<T> {
+    /// A stream written part by part through the inner service; the upload is aborted when
+    /// a part or the completion fails, and when this future is dropped before it ends.
+    async fn write_in_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        mut body: ByteStream,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta> {
+        let mut guard = AbortOnDrop {
+            store: self.inner.clone(),
+            upload: None,
+        };
+        let mut w = self
+            .inner
+            .writer(bucket, key, WriterOptions::default().put(options.clone()));
+        while let Some(chunk) = body.next().await {
+            let r = match chunk {
+                Ok(c) => w.write(c).await,
+                Err(e) => Err(e),
+            };
+            guard.upload = w.upload().cloned();
+            if let Err(e) = r {
+                guard.upload = None;
+                let _ = w.abort().await;
+                return Err(e);
+            }
+        }
+        // `finish` aborts by itself when it fails; from here the guard only covers a drop.
+        let done = w.finish().await;
+        guard.upload = None;
+        done
+    }
+}
+
 #[async_trait]
-impl<T: Storage + ?Sized> Storage for Contract<T> {
+impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
     fn provider(&self) -> &'static str {
         self.inner.provider()
     }
@@ -135,8 +199,7 @@ impl<T: Storage + ?Sized> Storage for Contract<T> {
             check_object(&caps, bucket, key)?;
             gate_put(&caps, options)?;
             if caps.multipart && !caps.native_streamed_put {
-                let opts = WriterOptions::default().put(options.clone());
-                self.inner.upload_stream(bucket, key, body, opts).await
+                self.write_in_parts(bucket, key, body, options).await
             } else {
                 self.inner.put_stream(bucket, key, body, options).await
             }

@@ -74,3 +74,44 @@ async fn a_stalled_body_times_out() {
     assert_eq!(e.kind(), ErrorKind::Timeout);
     assert!(got.body.next().await.is_none());
 }
+
+/// A streamed upload whose caller gives up (here a timeout drops the future while the body
+/// stalls) aborts its multipart upload instead of leaving the parts stored and billed.
+#[tokio::test]
+async fn a_cancelled_streamed_upload_aborts_its_multipart_upload() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::storage::{CompletedPart, MultipartUpload, DEFAULT_PART_SIZE};
+
+    let mut caps = StorageCapabilities::none();
+    caps.multipart = true;
+    caps.multipart_max_parts = 100;
+    let mut m = store(caps);
+    m.expect_create_multipart()
+        .times(1)
+        .returning(|b, k, _| Ok(MultipartUpload::new(b, k, "u1")));
+    m.expect_upload_part()
+        .returning(|_, n, b| Ok(CompletedPart::new(n, "e", b.len() as u64)));
+    m.expect_complete_multipart().never();
+    let aborted = Arc::new(AtomicBool::new(false));
+    let seen = aborted.clone();
+    m.expect_abort_multipart().times(1).returning(move |u| {
+        assert_eq!(u.upload_id, "u1");
+        seen.store(true, Ordering::SeqCst);
+        Ok(())
+    });
+    let c = Contract::new(Arc::new(m));
+    // One full part, then a body that never ends.
+    let first = futures::stream::iter([Ok(Bytes::from(vec![1u8; DEFAULT_PART_SIZE as usize]))]);
+    let body = first.chain(futures::stream::pending()).boxed();
+    let opts = PutOptions::default();
+    let r = tokio::time::timeout(Duration::from_millis(200), c.put_stream("bkt", "k", body, &opts)).await;
+    assert!(r.is_err(), "the upload cannot finish");
+    for _ in 0..100 {
+        if aborted.load(Ordering::SeqCst) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the cancelled upload was not aborted");
+}

@@ -84,6 +84,12 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
         }
     }
 
+    /// The multipart upload in progress, once the first part is sent (a caller that may be
+    /// cancelled keeps it, to abort the upload if this writer is dropped unfinished).
+    pub fn upload(&self) -> Option<&MultipartUpload> {
+        self.upload.as_ref()
+    }
+
     /// Bytes accepted so far.
     pub fn written(&self) -> u64 {
         self.written
@@ -170,17 +176,45 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
             return self.store.put(self.bucket, self.key, body, &self.options.put).await;
         }
         if !self.buf.is_empty() {
-            self.flush_part().await?;
+            if let Err(e) = self.flush_part().await {
+                let up = self.upload.take().expect("checked above");
+                let _ = self.store.abort_multipart(&up).await;
+                return Err(e);
+            }
         }
         let up = self.upload.take().expect("checked above");
-        self.store.complete_multipart(&up, &self.parts).await
+        match self.store.complete_multipart(&up, &self.parts).await {
+            Ok(meta) => Ok(meta),
+            Err(e) => {
+                // A refused completion (a create-only precondition, a bad part) leaves the
+                // parts stored and billed: free them. If the completion did happen and only
+                // its answer was lost, the abort finds no upload, which is harmless.
+                let _ = self.store.abort_multipart(&up).await;
+                Err(e)
+            }
+        }
     }
 
-    /// Abandons the upload and frees the parts uploaded so far.
+    /// Abandons the upload and frees the parts uploaded so far. A writer dropped without
+    /// `finish` or `abort` cannot abort by itself (it borrows the store and `Drop` cannot
+    /// wait): it logs a warning naming the upload left behind. `put_stream` through the
+    /// facade's contract does abort on cancellation.
     pub async fn abort(mut self) -> Result<()> {
         if let Some(up) = self.upload.take() {
             self.store.abort_multipart(&up).await?;
         }
         Ok(())
+    }
+}
+
+impl<'a, S: Storage + ?Sized> Drop for ObjectWriter<'a, S> {
+    fn drop(&mut self) {
+        if let Some(up) = &self.upload {
+            tracing::warn!(
+                bucket = %up.bucket,
+                key = %up.key,
+                "an object writer was dropped with its multipart upload open: call abort() (parts stay billed until the provider's lifecycle removes them)"
+            );
+        }
     }
 }
