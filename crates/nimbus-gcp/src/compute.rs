@@ -26,6 +26,10 @@
 //!   terminated), and terminating an instance that is already gone succeeds with state
 //!   terminated (raw `not found`), as the portable trait promises, so a retried terminate
 //!   succeeds.
+//!
+//! `nimbus_core::contract::Contract` is above it: validation, capability gates, error context.
+//! What stays here is Compute Engine's own: ids, zones, machine types and firewall names as
+//! path segments (RFC 1035 names, see `gce::scoped_id`), label syntax (also a list filter).
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -80,10 +84,6 @@ type SizeCache = (Instant, Vec<Size>);
 pub struct GceCompute {
     gce: GceClient,
     sizes: Arc<Mutex<Option<SizeCache>>>,
-}
-
-fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
-    e.context(PROVIDER, op, res)
 }
 
 /// The portable state of a Compute Engine status (`Instance.status` in the discovery
@@ -250,13 +250,9 @@ impl GceCompute {
         Ok(nic)
     }
 
-    async fn action(&self, id: &str, verb: &str, op: &'static str) -> Result<Instance> {
-        let res = || id.to_string();
-        let path = format!("{}/{verb}", self.instance_path(id).map_err(|e| ctx(e, op, res))?);
-        self.gce
-            .operate(Method::POST, &path, None)
-            .await
-            .map_err(|e| ctx(e, op, res))?;
+    async fn action(&self, id: &str, verb: &str) -> Result<Instance> {
+        let path = format!("{}/{verb}", self.instance_path(id)?);
+        self.gce.operate(Method::POST, &path, None).await?;
         self.get_instance(id).await
     }
 }
@@ -276,11 +272,7 @@ impl Compute for GceCompute {
     }
 
     async fn list_regions(&self) -> Result<Vec<Region>> {
-        let regions = self
-            .gce
-            .list("regions")
-            .await
-            .map_err(|e| ctx(e, "list_regions", String::new))?;
+        let regions = self.gce.list("regions").await?;
         Ok(regions
             .iter()
             .map(|r| {
@@ -309,7 +301,8 @@ impl Compute for GceCompute {
             .gce
             .list(&format!("zones/{zone}/machineTypes"))
             .await
-            .map_err(|e| ctx(e, "list_sizes", || zone.clone()))?;
+            // The zone asked: the contract's context names no resource for a list.
+            .map_err(|e| e.with_resource(zone.clone()))?;
         let mut sizes: Vec<Size> = types
             .iter()
             .filter(|t| t.pointer("/deprecated/state").is_none())
@@ -329,10 +322,8 @@ impl Compute for GceCompute {
     async fn list_images(&self) -> Result<Vec<Image>> {
         let mut out = Vec::new();
         for (alias, fam) in IMAGE_FAMILIES {
-            let img = self
-                .family_image(fam)
-                .await
-                .map_err(|e| ctx(e, "list_images", || fam.to_string()))?;
+            // The family that failed: the contract's context names no resource for a list.
+            let img = self.family_image(fam).await.map_err(|e| e.with_resource(*fam))?;
             out.push(Image::new(
                 img["selfLink"].as_str().unwrap_or_default(),
                 img["name"].as_str().unwrap_or_default(),
@@ -343,35 +334,30 @@ impl Compute for GceCompute {
     }
 
     async fn create_instance(&self, spec: &InstanceSpec) -> Result<Instance> {
-        let res = || spec.name.clone();
-        let err = |e| ctx(e, "create_instance", res);
-        validate_name("instance", &spec.name).map_err(err)?;
-        check_labels(&spec.labels).map_err(err)?;
+        // The contract checked the instance name; the labels, firewall ids (names and tags
+        // here, which become paths), zone and machine type are Compute Engine's to check.
+        check_labels(&spec.labels)?;
         for f in &spec.firewalls {
-            validate_name("firewall", f).map_err(err)?;
+            validate_name("firewall", f)?;
         }
         let c = self.gce.config().clone();
         let zone = spec.zone.clone().unwrap_or(c.zone.clone());
-        validate_name("zone", &zone).map_err(err)?;
-        let nic = self.interface(spec.subnet.as_deref()).map_err(err)?;
+        validate_name("zone", &zone)?;
+        let nic = self.interface(spec.subnet.as_deref())?;
         let size = match &spec.size {
             SizeChoice::Id(id) => {
-                validate_name("machine type", id).map_err(err)?;
+                validate_name("machine type", id)?;
                 id.clone()
             }
-            other => {
-                pick_size(&self.list_sizes().await.map_err(err)?, other)
-                    .map_err(err)?
-                    .id
-            }
+            other => pick_size(&self.list_sizes().await?, other)?.id,
         };
-        let image = self.resolve_image(&spec.image).await.map_err(err)?;
+        let image = self.resolve_image(&spec.image).await?;
         // A firewall is attached by its tag; a tag without its firewall would attach nothing.
         for f in &spec.firewalls {
             self.gce
                 .get(&format!("global/firewalls/{f}"))
                 .await
-                .map_err(|e| err(e.with_resource(f.clone())))?;
+                .map_err(|e| e.with_resource(f.clone()))?;
         }
         let mut body = json!({
             "name": spec.name,
@@ -392,27 +378,20 @@ impl Compute for GceCompute {
         }
         self.gce
             .operate(Method::POST, &format!("zones/{zone}/instances"), Some(&body))
-            .await
-            .map_err(err)?;
-        let mut i = self.get_instance(&format!("{zone}/{}", spec.name)).await.map_err(err)?;
+            .await?;
+        let mut i = self.get_instance(&format!("{zone}/{}", spec.name)).await?;
         i.image = image;
         Ok(i)
     }
 
     async fn get_instance(&self, id: &str) -> Result<Instance> {
-        let path = self
-            .instance_path(id)
-            .map_err(|e| ctx(e, "get_instance", || id.to_string()))?;
-        let v = self
-            .gce
-            .get(&path)
-            .await
-            .map_err(|e| ctx(e, "get_instance", || id.to_string()))?;
+        let v = self.gce.get(&self.instance_path(id)?).await?;
         Ok(instance_of(&v))
     }
 
     async fn list_instances(&self, filter: &InstanceFilter) -> Result<Vec<Instance>> {
-        check_labels(&filter.labels).map_err(|e| ctx(e, "list_instances", String::new))?;
+        // Labels go into the server-side filter expression: Compute Engine's syntax only.
+        check_labels(&filter.labels)?;
         let expr: Vec<String> = filter
             .labels
             .iter()
@@ -422,31 +401,26 @@ impl Compute for GceCompute {
         if !expr.is_empty() {
             rest.push_str(&format!("&filter={}", q(&expr.join(" AND "))));
         }
-        let items = self
-            .gce
-            .aggregated(&rest, "instances")
-            .await
-            .map_err(|e| ctx(e, "list_instances", String::new))?;
+        let items = self.gce.aggregated(&rest, "instances").await?;
         // The server filtered on labels; the portable filter also decides on state.
         Ok(items.iter().map(instance_of).filter(|i| filter.matches(i)).collect())
     }
 
     async fn start_instance(&self, id: &str) -> Result<Instance> {
-        self.action(id, "start", "start_instance").await
+        self.action(id, "start").await
     }
 
     async fn stop_instance(&self, id: &str, _mode: StopMode) -> Result<Instance> {
         // Both modes: a stopped instance is not billed for compute on Compute Engine.
-        self.action(id, "stop", "stop_instance").await
+        self.action(id, "stop").await
     }
 
     async fn reboot_instance(&self, id: &str) -> Result<Instance> {
-        self.action(id, "reset", "reboot_instance").await
+        self.action(id, "reset").await
     }
 
     async fn terminate_instance(&self, id: &str) -> Result<Instance> {
-        let res = || id.to_string();
-        let path = self.instance_path(id).map_err(|e| ctx(e, "terminate_instance", res))?;
+        let path = self.instance_path(id)?;
         let mut last = match self.get_instance(id).await {
             Ok(i) => i,
             // Already gone (deleted before, or by a terminate whose answer was lost): the
@@ -457,7 +431,7 @@ impl Compute for GceCompute {
         match self.gce.operate(Method::DELETE, &path, None).await {
             // Gone between the read and the delete (another terminate won the race).
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(gone(id)),
-            Err(e) => return Err(ctx(e, "terminate_instance", res)),
+            Err(e) => return Err(e),
             Ok(_) => {}
         }
         last.state = InstanceState::new(State::Terminated, "deleted");

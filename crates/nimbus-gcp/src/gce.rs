@@ -8,6 +8,9 @@
 //! still running, so it is called again until done, but only until `operation_timeout`
 //! (15 minutes by default): a stuck operation becomes `Timeout` naming it instead of an
 //! endless wait.
+//!
+//! `nimbus_core::contract::Contract` is above the services that use it, but checks ids only
+//! for emptiness and control characters: making them safe path segments is done here.
 
 use nimbus_core::network::validate::validate_name;
 use nimbus_core::{Error, ErrorKind, Result};
@@ -55,7 +58,8 @@ pub(crate) fn scoped_id<'a>(what: &str, id: &'a str, default_scope: &'a str) -> 
 
 /// The path part of a project-relative path must be plain segments (names, `:` of legacy
 /// domain-scoped projects): no empty, `.` or `..` segment, no `%`, `?` or `#` from a caller.
-/// The adapters validate ids first; this is the last check before a URL is built.
+/// The adapters check ids first (`scoped_id`, names) and the contract the names of new
+/// resources; this is the last check before a URL is built.
 fn check_path(rest: &str) -> Result<()> {
     let path = rest.split_once('?').map_or(rest, |(p, _)| p);
     let bad = path.split('/').find(|seg| {

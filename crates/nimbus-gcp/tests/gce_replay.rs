@@ -10,12 +10,14 @@
 mod gce;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use gce::{fixtures_dir, Discovery, Exchange, Log, Logged, Mock};
 use nimbus_core::compute::{
     ComputeExt, ImageChoice, InstanceFilter, InstanceSpec, SizeChoice, State, StopMode, WaitOptions,
 };
+use nimbus_core::contract::Contract;
 use nimbus_core::network::{Action, FirewallRule, FirewallSpec, NetworkSpec, SubnetSpec};
 use nimbus_core::{Compute, ErrorKind, NetworkService};
 use nimbus_gcp::{GceClient, GceCompute, GceConfig, GceNetwork, GcsAuth};
@@ -417,6 +419,8 @@ async fn network_errors_are_typed() {
     ));
     m.expect(Exchange::error("GET", path("global/networks/gone"), 404, "notFound"));
     let net = GceNetwork::with_client(client(&m));
+    // The adapter as the facade opens it: the contract fills the error context.
+    let held = Contract::new(Arc::new(net.clone()));
     let e = net
         .create_network(&NetworkSpec::new("net-1", "10.0.0.0/16".parse().unwrap()))
         .await
@@ -427,21 +431,33 @@ async fn network_errors_are_typed() {
     );
     let e = net.delete_network("net-1").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
-    let e = net.get_network("gone").await.unwrap_err();
+    let e = held.get_network("gone").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
-    // Invalid input fails before any request.
-    let e = net
+    assert_eq!(
+        (e.provider(), e.operation(), e.resource(), e.raw_code()),
+        ("gcp-network", "get_network", Some("gone"), Some("notFound"))
+    );
+    // Invalid input fails before any request: portable names in the contract above the
+    // adapter (as the facade opens it), which also names the call on the error; Google's own
+    // limits (a firewall name ending like one of its rules) in the adapter.
+    let e = held
         .create_network(&NetworkSpec::new("Bad_Name", "10.0.0.0/16".parse().unwrap()))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        (e.provider(), e.operation(), e.resource()),
+        ("gcp-network", "create_network", Some("Bad_Name"))
+    );
     let e = net
         .create_firewall(&FirewallSpec::new("net-1", "web-r1", vec![]))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     // Caller ids reach URL paths (and one list filter) only as names: a malformed id fails
-    // before any request (the mock would report an unscripted one).
+    // before any request (the mock would report an unscripted one). That is the adapter's
+    // check, not the contract's (which asks an id only to be non-empty, without control
+    // characters), so it holds on the bare adapter and through the contract alike.
     for bad in [
         "../../global/firewalls/x",
         "us-central1/a?b",
@@ -450,6 +466,12 @@ async fn network_errors_are_typed() {
     ] {
         let e = net.get_subnet(bad).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}: {e}");
+        let e = held.get_subnet(bad).await.unwrap_err();
+        assert_eq!(
+            (e.kind(), e.operation()),
+            (ErrorKind::InvalidInput, "get_subnet"),
+            "{bad}: {e}"
+        );
         let e = net.delete_subnet(bad).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}: {e}");
     }

@@ -9,11 +9,13 @@
 #![cfg(feature = "storage")]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{KeyPair as _, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine;
+use nimbus_core::contract::Contract;
 use nimbus_core::storage::PresignMethod;
 use nimbus_core::{Capability, ErrorKind, Storage, StorageExt};
 use nimbus_gcp::{GcsConfig, GcsStorage};
@@ -134,16 +136,19 @@ async fn v4_urls_verify_with_the_service_accounts_public_key() {
         .await
         .unwrap();
     verify_v4(&put, "PUT", &public).unwrap();
-    // Out-of-range expiry and bad names are typed errors, before anything is signed.
+    // Out-of-range expiry (the declared 1s..=7 days) and bad names are typed errors from the
+    // contract above the adapter, as the facade opens it, before anything is signed.
+    let c = Contract::new(Arc::new(s.clone()));
     for exp in [Duration::ZERO, Duration::from_millis(500), Duration::from_secs(604_801)] {
-        let e = s.presign("my-bucket", "k", PresignMethod::Get, exp).await.unwrap_err();
+        let e = c.presign("my-bucket", "k", PresignMethod::Get, exp).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{exp:?}: {e}");
     }
-    let e = s
+    let e = c
         .presign("my-bucket", "a/../b", PresignMethod::Get, Duration::from_secs(60))
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert_eq!((e.provider(), e.operation()), ("gcp-storage", "presign"));
     // The private key never shows.
     let shown = format!("{s:?} {:?}", s.signer());
     assert!(
@@ -163,13 +168,19 @@ fn b64_head(dir: &tempfile::TempDir) -> String {
 async fn without_a_key_presign_is_the_typed_unsupported_error() {
     let s = GcsStorage::connect(&GcsConfig::emulator("127.0.0.1:9")).await.unwrap();
     assert!(!s.capabilities().presign_get);
+    let c = Contract::new(Arc::new(s.clone()));
     for (m, cap) in [
         (PresignMethod::Get, Capability::PresignGet),
         (PresignMethod::Put, Capability::PresignPut),
     ] {
+        // Through the contract (undeclared) and on the bare adapter (no signer): the same.
+        let e = c.presign("bkt", "k", m, Duration::from_secs(60)).await.unwrap_err();
+        assert!(e.is_unsupported(cap), "{e}");
+        assert_eq!((e.provider(), e.operation()), ("gcp-storage", "presign"));
         let e = s.presign("bkt", "k", m, Duration::from_secs(60)).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
         assert_eq!(e.capability(), Some(cap));
+        assert_eq!(e.raw_code(), Some("NeedsServiceAccountKey"));
     }
 }
 

@@ -15,6 +15,10 @@
 //!   targeting the tag `web`. Attaching adds the tag to the instance; detaching removes it.
 //!   Rules without a priority get 1000, 1010, … per direction, so the written order is the
 //!   evaluated order. Firewall rules made elsewhere are listed as read-only firewalls.
+//!
+//! `nimbus_core::contract::Contract` is above it: validation, capability gates, error context.
+//! What stays here is Google's own: ids as names before they reach a path or a list filter,
+//! firewall name lengths and `-rN` suffixes, ranges, overlaps and regional subnets.
 
 mod rules;
 
@@ -25,7 +29,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ipnet::Ipv4Net;
 use nimbus_core::capability::{FirewallAttachment, Scope};
-use nimbus_core::network::validate::{check_prefix, overlaps, validate_name, validate_rules};
+use nimbus_core::network::validate::{overlaps, validate_name};
 use nimbus_core::network::*;
 use nimbus_core::{Error, ErrorKind, NetworkCapabilities, Result};
 use reqwest::Method;
@@ -60,10 +64,6 @@ pub fn gce_network_capabilities() -> NetworkCapabilities {
 #[derive(Debug, Clone)]
 pub struct GceNetwork {
     gce: GceClient,
-}
-
-fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
-    e.context(PROVIDER, op, res)
 }
 
 /// A network resource as a portable network (range and labels from a Nimbus description).
@@ -234,8 +234,10 @@ impl GceNetwork {
         Ok(())
     }
 
+    /// Google's limits on a firewall beyond the portable ones (which the contract checks:
+    /// the name on create, the rules). `set_firewall_rules`'s id is checked as a name by
+    /// `firewall_parts` before any request.
     fn check_firewall(&self, name: &str, rules: &[FirewallRule]) -> Result<()> {
-        validate_name("firewall", name)?;
         if name.len() > 59 {
             return Err(Error::invalid(format!(
                 "firewall name `{name}`: at most 59 characters on Google Cloud (its rules are named `{name}-rN`)"
@@ -249,7 +251,7 @@ impl GceNetwork {
         if rules.len() > MAX_RULES {
             return Err(Error::invalid(format!("at most {MAX_RULES} rules per firewall")));
         }
-        validate_rules(rules, &gce_network_capabilities())
+        Ok(())
     }
 }
 
@@ -268,10 +270,6 @@ impl NetworkService for GceNetwork {
     }
 
     async fn create_network(&self, spec: &NetworkSpec) -> Result<Network> {
-        let res = || spec.name.clone();
-        let err = |e| ctx(e, "create_network", res);
-        validate_name("network", &spec.name).map_err(err)?;
-        check_prefix("network", spec.cidr, gce_network_capabilities().network_prefix_range).map_err(err)?;
         let meta = json!({ "cidr": spec.cidr.to_string(), "labels": spec.labels });
         let body = json!({
             "name": spec.name,
@@ -280,31 +278,20 @@ impl NetworkService for GceNetwork {
             "routingConfig": { "routingMode": "REGIONAL" },
         });
         if body["description"].as_str().map_or(0, str::len) > 2048 {
-            return Err(err(Error::invalid(
+            return Err(Error::invalid(
                 "the network's labels are too long for Google Cloud (2 KiB with the range)",
-            )));
+            ));
         }
-        self.gce
-            .operate(Method::POST, "global/networks", Some(&body))
-            .await
-            .map_err(err)?;
-        self.get_network(&spec.name).await.map_err(err)
+        self.gce.operate(Method::POST, "global/networks", Some(&body)).await?;
+        self.get_network(&spec.name).await
     }
 
     async fn get_network(&self, id: &str) -> Result<Network> {
-        let v = self
-            .network_resource(id)
-            .await
-            .map_err(|e| ctx(e, "get_network", || id.to_string()))?;
-        Ok(network_of(&v))
+        Ok(network_of(&self.network_resource(id).await?))
     }
 
     async fn list_networks(&self) -> Result<Vec<Network>> {
-        let all = self
-            .gce
-            .list("global/networks")
-            .await
-            .map_err(|e| ctx(e, "list_networks", String::new))?;
+        let all = self.gce.list("global/networks").await?;
         Ok(all.iter().map(network_of).collect())
     }
 
@@ -313,37 +300,32 @@ impl NetworkService for GceNetwork {
         // (resourceInUseByAnotherResource → Conflict).
         self.gce
             .operate(Method::DELETE, &format!("global/networks/{}", leaf(id)), None)
-            .await
-            .map_err(|e| ctx(e, "delete_network", || id.to_string()))?;
+            .await?;
         Ok(())
     }
 
     async fn create_subnet(&self, spec: &SubnetSpec) -> Result<Subnet> {
-        let res = || spec.name.clone();
-        let err = |e| ctx(e, "create_subnet", res);
-        validate_name("subnet", &spec.name).map_err(err)?;
-        check_prefix("subnet", spec.cidr, gce_network_capabilities().subnet_prefix_range).map_err(err)?;
         if let Some(z) = &spec.zone {
-            return Err(err(Error::invalid(format!(
+            return Err(Error::invalid(format!(
                 "Google Cloud subnetworks are regional: pass no zone (got `{z}`); the region is the configured one"
-            ))));
+            )));
         }
-        let net = network_of(&self.network_resource(&spec.network).await.map_err(err)?);
+        let net = network_of(&self.network_resource(&spec.network).await?);
         if let Some(range) = net.cidr {
             if !range.contains(&spec.cidr) {
-                return Err(err(Error::invalid(format!(
+                return Err(Error::invalid(format!(
                     "subnet {} is outside network {}'s range {range}",
                     spec.cidr, net.name
-                ))));
+                )));
             }
         }
-        for s in self.subnetworks(Some(&net.name)).await.map_err(err)? {
-            let sib = subnet_of(&s).map_err(err)?;
+        for s in self.subnetworks(Some(&net.name)).await? {
+            let sib = subnet_of(&s)?;
             if overlaps(sib.cidr, spec.cidr) {
-                return Err(err(Error::new(
+                return Err(Error::new(
                     ErrorKind::Conflict,
                     format!("subnet {} overlaps {} ({})", spec.cidr, sib.id, sib.cidr),
-                )));
+                ));
             }
         }
         let region = self.gce.config().region.clone();
@@ -355,60 +337,44 @@ impl NetworkService for GceNetwork {
         });
         self.gce
             .operate(Method::POST, &format!("regions/{region}/subnetworks"), Some(&body))
-            .await
-            .map_err(err)?;
-        self.get_subnet(&format!("{region}/{}", spec.name)).await.map_err(err)
+            .await?;
+        self.get_subnet(&format!("{region}/{}", spec.name)).await
     }
 
     async fn get_subnet(&self, id: &str) -> Result<Subnet> {
-        let res = || id.to_string();
-        let (region, name) = self.split_subnet(id).map_err(|e| ctx(e, "get_subnet", res))?;
-        let v = self
-            .gce
-            .get(&format!("regions/{region}/subnetworks/{name}"))
-            .await
-            .map_err(|e| ctx(e, "get_subnet", res))?;
-        subnet_of(&v).map_err(|e| ctx(e, "get_subnet", res))
+        let (region, name) = self.split_subnet(id)?;
+        subnet_of(&self.gce.get(&format!("regions/{region}/subnetworks/{name}")).await?)
     }
 
     async fn list_subnets(&self, network: Option<String>) -> Result<Vec<Subnet>> {
-        let err = |e| ctx(e, "list_subnets", || network.clone().unwrap_or_default());
         if let Some(n) = &network {
             // A missing network is NotFound, not an empty list.
-            self.network_resource(n).await.map_err(err)?;
+            self.network_resource(n).await?;
         }
         self.subnetworks(network.as_deref())
-            .await
-            .map_err(err)?
+            .await?
             .iter()
             .map(subnet_of)
-            .collect::<Result<Vec<_>>>()
-            .map_err(err)
+            .collect()
     }
 
     async fn delete_subnet(&self, id: &str) -> Result<()> {
-        let (region, name) = self
-            .split_subnet(id)
-            .map_err(|e| ctx(e, "delete_subnet", || id.to_string()))?;
+        let (region, name) = self.split_subnet(id)?;
         // Refused by Compute Engine while instances use it (→ Conflict).
         self.gce
             .operate(Method::DELETE, &format!("regions/{region}/subnetworks/{name}"), None)
-            .await
-            .map_err(|e| ctx(e, "delete_subnet", || id.to_string()))?;
+            .await?;
         Ok(())
     }
 
     async fn create_firewall(&self, spec: &FirewallSpec) -> Result<Firewall> {
-        let res = || spec.name.clone();
-        let err = |e| ctx(e, "create_firewall", res);
-        self.check_firewall(&spec.name, &spec.rules).map_err(err)?;
+        self.check_firewall(&spec.name, &spec.rules)?;
         let network = leaf(&spec.network).to_string();
-        self.network_resource(&network).await.map_err(err)?;
+        self.network_resource(&network).await?;
         let anchor = anchor_body(&spec.name, &self.gce.link(&format!("global/networks/{network}")));
         self.gce
             .operate(Method::POST, "global/firewalls", Some(&anchor))
-            .await
-            .map_err(err)?;
+            .await?;
         if let Err(e) = self.write_rules(&spec.name, &network, &spec.rules, &[]).await {
             // Leave nothing half made: the rules written so far, then the anchor.
             if let Ok((_, made)) = self.firewall_parts(&spec.name).await {
@@ -424,25 +390,21 @@ impl NetworkService for GceNetwork {
                 .gce
                 .operate(Method::DELETE, &format!("global/firewalls/{}", spec.name), None)
                 .await;
-            return Err(err(e));
+            return Err(e);
         }
-        self.get_firewall(&spec.name).await.map_err(err)
+        self.get_firewall(&spec.name).await
     }
 
     async fn get_firewall(&self, id: &str) -> Result<Firewall> {
-        let (anchor, members) = self
-            .firewall_parts(id)
-            .await
-            .map_err(|e| ctx(e, "get_firewall", || id.to_string()))?;
-        firewall_of(&anchor, &members).map_err(|e| ctx(e, "get_firewall", || id.to_string()))
+        let (anchor, members) = self.firewall_parts(id).await?;
+        firewall_of(&anchor, &members)
     }
 
     async fn list_firewalls(&self, network: Option<String>) -> Result<Vec<Firewall>> {
-        let err = |e| ctx(e, "list_firewalls", || network.clone().unwrap_or_default());
         if let Some(n) = &network {
-            self.network_resource(n).await.map_err(err)?;
+            self.network_resource(n).await?;
         }
-        let all = self.gce.list("global/firewalls").await.map_err(err)?;
+        let all = self.gce.list("global/firewalls").await?;
         let mut groups: BTreeMap<String, (Value, Vec<Value>)> = BTreeMap::new();
         for r in &all {
             let name = r["name"].as_str().unwrap_or_default();
@@ -463,7 +425,7 @@ impl NetworkService for GceNetwork {
         let mut out = Vec::new();
         for (id, (anchor, mut members)) in groups {
             members.sort_by_key(|r| rules::index_of(r, &id));
-            let f = firewall_of(&anchor, &members).map_err(err)?;
+            let f = firewall_of(&anchor, &members)?;
             if network.as_deref().is_none_or(|n| leaf(n) == f.network) {
                 out.push(f);
             }
@@ -472,71 +434,57 @@ impl NetworkService for GceNetwork {
     }
 
     async fn set_firewall_rules(&self, id: &str, rules: &[FirewallRule]) -> Result<Firewall> {
-        let res = || id.to_string();
-        let err = |e| ctx(e, "set_firewall_rules", res);
-        self.check_firewall(id, rules).map_err(err)?;
-        let (anchor, members) = self.firewall_parts(id).await.map_err(err)?;
+        self.check_firewall(id, rules)?;
+        let (anchor, members) = self.firewall_parts(id).await?;
         if !is_anchor(&anchor) {
-            return Err(err(Error::invalid(format!(
+            return Err(Error::invalid(format!(
                 "firewall rule `{id}` was not made by Nimbus; change it with the native client"
-            ))));
+            )));
         }
         let network = anchor["network"].as_str().map(leaf).unwrap_or_default().to_string();
-        self.write_rules(id, &network, rules, &members).await.map_err(err)?;
-        self.get_firewall(id).await.map_err(err)
+        self.write_rules(id, &network, rules, &members).await?;
+        self.get_firewall(id).await
     }
 
     async fn delete_firewall(&self, id: &str) -> Result<()> {
-        let res = || id.to_string();
-        let err = |e| ctx(e, "delete_firewall", res);
-        let (anchor, members) = self.firewall_parts(id).await.map_err(err)?;
+        let (anchor, members) = self.firewall_parts(id).await?;
         if is_anchor(&anchor) {
             // Google would let the rules go while instances carry the tag; the portable
             // contract is Conflict.
-            let users = self.tagged_instances(id).await.map_err(err)?;
+            let users = self.tagged_instances(id).await?;
             if !users.is_empty() {
-                return Err(err(Error::new(
+                return Err(Error::new(
                     ErrorKind::Conflict,
                     format!("firewall `{id}` is attached to {}", users.join(", ")),
-                )));
+                ));
             }
         }
         for r in &members {
             let n = r["name"].as_str().unwrap_or_default();
             self.gce
                 .operate(Method::DELETE, &format!("global/firewalls/{n}"), None)
-                .await
-                .map_err(err)?;
+                .await?;
         }
         self.gce
             .operate(Method::DELETE, &format!("global/firewalls/{id}"), None)
-            .await
-            .map_err(err)?;
+            .await?;
         Ok(())
     }
 
     async fn attach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
-        let res = || format!("{firewall} → {instance}");
-        let err = |e| ctx(e, "attach_firewall", res);
-        validate_name("firewall", firewall).map_err(err)?;
-        let anchor = self
-            .gce
-            .get(&format!("global/firewalls/{firewall}"))
-            .await
-            .map_err(err)?;
+        // A firewall id is a rule's name here (and the tag the instance gets).
+        validate_name("firewall", firewall)?;
+        let anchor = self.gce.get(&format!("global/firewalls/{firewall}")).await?;
         if !is_anchor(&anchor) {
-            return Err(err(Error::invalid(format!(
+            return Err(Error::invalid(format!(
                 "firewall rule `{firewall}` was not made by Nimbus; tag the instance with its target tags instead"
-            ))));
+            )));
         }
-        self.retag(instance, firewall, true).await.map_err(err)
+        self.retag(instance, firewall, true).await
     }
 
     async fn detach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
-        let res = || format!("{firewall} → {instance}");
-        self.retag(instance, firewall, false)
-            .await
-            .map_err(|e| ctx(e, "detach_firewall", res))
+        self.retag(instance, firewall, false).await
     }
 }
 

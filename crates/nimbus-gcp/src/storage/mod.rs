@@ -21,6 +21,8 @@
 //!   separate from the request credentials (`GcsConfig::signing_key_file`): Application
 //!   Default Credentials on a VM cannot sign without the IAM `signBlob` API, so presign is
 //!   declared only when a key is configured.
+//!
+//! `nimbus_core::contract::Contract` is above it: validation, capability gates, error context.
 
 mod json;
 
@@ -35,7 +37,6 @@ use google_cloud_storage::builder::storage::{SignedUrlBuilder, WriteObject};
 use google_cloud_storage::client::Storage as GcsClient;
 use google_cloud_storage::model_ext::ReadRange;
 use google_cloud_storage::streaming_source::StreamingSource;
-use nimbus_core::storage::validate::{validate_bucket_name, validate_object, validate_prefix};
 use nimbus_core::storage::*;
 use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities};
 use reqwest::Method;
@@ -93,10 +94,6 @@ impl std::fmt::Debug for GcsStorage {
             .field("signs_urls", &self.signer.is_some())
             .finish_non_exhaustive()
     }
-}
-
-fn ctx(e: Error, op: &'static str, res: impl FnOnce() -> String) -> Error {
-    e.context(PROVIDER, op, res)
 }
 
 fn bucket_path(bucket: &str) -> String {
@@ -262,9 +259,7 @@ impl Storage for GcsStorage {
     }
 
     async fn create_bucket(&self, bucket: &str, options: &CreateBucketOptions) -> Result<()> {
-        let res = || bucket.to_string();
-        validate_bucket_name(bucket).map_err(|e| ctx(e, "create_bucket", res))?;
-        let project = self.project().map_err(|e| ctx(e, "create_bucket", res))?;
+        let project = self.project()?;
         let mut body = json!({ "name": bucket });
         if let Some(r) = &options.region {
             body["location"] = json!(r);
@@ -279,29 +274,23 @@ impl Storage for GcsStorage {
             .map(|_| ())
             .map_err(|e| {
                 // A duplicate name is 409 `conflict` on Cloud Storage.
-                let e = if e.kind() == ErrorKind::Conflict {
+                if e.kind() == ErrorKind::Conflict {
                     Error::new(ErrorKind::AlreadyExists, "the bucket exists")
                         .with_raw_code(e.raw_code().unwrap_or("conflict").to_string())
                 } else {
                     e
-                };
-                ctx(e, "create_bucket", res)
+                }
             })
     }
 
     async fn delete_bucket(&self, bucket: &str) -> Result<()> {
-        let res = || bucket.to_string();
-        validate_bucket_name(bucket).map_err(|e| ctx(e, "delete_bucket", res))?;
         self.api
             .call(Method::DELETE, &format!("/storage/v1/b/{}", seg(bucket)), None)
             .await
             .map(|_| ())
-            .map_err(|e| ctx(e, "delete_bucket", res))
     }
 
     async fn bucket_exists(&self, bucket: &str) -> Result<bool> {
-        let res = || bucket.to_string();
-        validate_bucket_name(bucket).map_err(|e| ctx(e, "bucket_exists", res))?;
         match self
             .api
             .call(Method::GET, &format!("/storage/v1/b/{}", seg(bucket)), None)
@@ -309,12 +298,12 @@ impl Storage for GcsStorage {
         {
             Ok(_) => Ok(true),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(ctx(e, "bucket_exists", res)),
+            Err(e) => Err(e),
         }
     }
 
     async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
-        let project = self.project().map_err(|e| ctx(e, "list_buckets", String::new))?;
+        let project = self.project()?;
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -322,11 +311,7 @@ impl Storage for GcsStorage {
             if let Some(t) = &token {
                 q.push_str(&format!("&pageToken={}", seg(t)));
             }
-            let page = self
-                .api
-                .call(Method::GET, &q, None)
-                .await
-                .map_err(|e| ctx(e, "list_buckets", String::new))?;
+            let page = self.api.call(Method::GET, &q, None).await?;
             for b in page.get("items").and_then(Value::as_array).into_iter().flatten() {
                 if let Some(n) = b.get("name").and_then(Value::as_str) {
                     let mut i = BucketInfo::new(n);
@@ -346,67 +331,46 @@ impl Storage for GcsStorage {
     }
 
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
-        let res = || format!("{bucket}/{key}");
-        validate_object(bucket, key).map_err(|e| ctx(e, "put", res))?;
-        let w = self.client.write_object(bucket_path(bucket), key, body);
-        let w = with_options(w, options).map_err(|e| ctx(e, "put", res))?;
-        let o = w.send_buffered().await.map_err(|e| {
-            ctx(
-                Self::refused_create(options.mode == PutMode::Create, from_gcs(e)),
-                "put",
-                res,
-            )
-        })?;
+        let w = with_options(self.client.write_object(bucket_path(bucket), key, body), options)?;
+        let o = w
+            .send_buffered()
+            .await
+            .map_err(|e| Self::refused_create(options.mode == PutMode::Create, from_gcs(e)))?;
         Ok(meta_from_model(&o))
     }
 
     async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
-        let res = || format!("{bucket}/{key}");
-        validate_object(bucket, key).map_err(|e| ctx(e, "put_stream", res))?;
         let w = self
             .client
             .write_object(bucket_path(bucket), key, Source(tokio::sync::Mutex::new(body)))
             // Always resumable: memory stays at one buffer whatever the size.
             .with_resumable_upload_threshold(0usize);
-        let w = with_options(w, options).map_err(|e| ctx(e, "put_stream", res))?;
-        let o = w.send_buffered().await.map_err(|e| {
-            ctx(
-                Self::refused_create(options.mode == PutMode::Create, from_gcs(e)),
-                "put_stream",
-                res,
-            )
-        })?;
+        let o = with_options(w, options)?
+            .send_buffered()
+            .await
+            .map_err(|e| Self::refused_create(options.mode == PutMode::Create, from_gcs(e)))?;
         Ok(meta_from_model(&o))
     }
 
     async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
-        let res = || format!("{bucket}/{key}");
-        validate_object(bucket, key).map_err(|e| ctx(e, "get", res))?;
         // A read that races with a replace can see the metadata of a generation that is gone
         // by the time its bytes are asked for (404 for that generation): it starts again.
         for _ in 0..GET_ATTEMPTS {
-            if let Some(r) = self
-                .get_once(bucket, key, options)
-                .await
-                .map_err(|e| ctx(e, "get", res))?
-            {
+            if let Some(r) = self.get_once(bucket, key, options).await? {
                 return Ok(r);
             }
         }
-        let e = Error::new(ErrorKind::Conflict, "the object was replaced during every read attempt");
-        Err(ctx(e, "get", res))
+        Err(Error::new(
+            ErrorKind::Conflict,
+            "the object was replaced during every read attempt",
+        ))
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
-        let res = || format!("{bucket}/{key}");
-        validate_object(bucket, key).map_err(|e| ctx(e, "head", res))?;
-        let o = self.object(bucket, key).await.map_err(|e| ctx(e, "head", res))?;
-        Ok(meta_of(&o))
+        Ok(meta_of(&self.object(bucket, key).await?))
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<()> {
-        let res = || format!("{bucket}/{key}");
-        validate_object(bucket, key).map_err(|e| ctx(e, "delete", res))?;
         match self
             .api
             .call(
@@ -420,29 +384,26 @@ impl Storage for GcsStorage {
             // A missing object is deleted already; a missing bucket is NotFound.
             Err(e) if e.kind() == ErrorKind::NotFound => match self.bucket_exists(bucket).await {
                 Ok(true) => Ok(()),
-                Ok(false) => Err(ctx(e, "delete", res)),
+                Ok(false) => Err(e),
                 Err(e2) => Err(e2),
             },
-            Err(e) => Err(ctx(e, "delete", res)),
+            Err(e) => Err(e),
         }
     }
 
-    async fn delete_many(&self, bucket: &str, _keys: &[String]) -> Result<Vec<DeleteOutcome>> {
-        Err(ctx(Error::unsupported(Capability::BatchDelete), "delete_many", || {
-            bucket.to_string()
-        }))
+    /// Undeclared (the JSON API has no batch delete): the contract refuses it first; a raw
+    /// call gets the same typed error.
+    async fn delete_many(&self, _bucket: &str, _keys: &[String]) -> Result<Vec<DeleteOutcome>> {
+        Err(Error::unsupported(Capability::BatchDelete))
     }
 
     async fn list_page(&self, bucket: &str, options: &ListOptions, token: Option<String>) -> Result<ListPage> {
-        let res = || bucket.to_string();
-        validate_bucket_name(bucket).map_err(|e| ctx(e, "list", res))?;
         let mut q = format!(
             "/storage/v1/b/{}/o?maxResults={}",
             seg(bucket),
             options.page_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE)
         );
         if let Some(p) = options.prefix.as_deref().filter(|p| !p.is_empty()) {
-            validate_prefix(p).map_err(|e| ctx(e, "list", res))?;
             q.push_str(&format!("&prefix={}", seg(p)));
         }
         if let Some(d) = options.delimiter.as_deref().filter(|d| !d.is_empty()) {
@@ -454,11 +415,7 @@ impl Storage for GcsStorage {
         if let Some(t) = &token {
             q.push_str(&format!("&pageToken={}", seg(t)));
         }
-        let page = self
-            .api
-            .call(Method::GET, &q, None)
-            .await
-            .map_err(|e| ctx(e, "list", res))?;
+        let page = self.api.call(Method::GET, &q, None).await?;
         let after = options.start_after.as_deref();
         let mut out = ListPage::default();
         for o in page.get("items").and_then(Value::as_array).into_iter().flatten() {
@@ -488,9 +445,6 @@ impl Storage for GcsStorage {
         dst_key: &str,
         options: &CopyOptions,
     ) -> Result<ObjectMeta> {
-        let res = || format!("{src_bucket}/{src_key} -> {dst_bucket}/{dst_key}");
-        validate_object(src_bucket, src_key).map_err(|e| ctx(e, "copy", res))?;
-        validate_object(dst_bucket, dst_key).map_err(|e| ctx(e, "copy", res))?;
         let mut token: Option<String> = None;
         loop {
             let mut q = format!(
@@ -510,7 +464,7 @@ impl Storage for GcsStorage {
                 .api
                 .call(Method::POST, &q, Some(&json!({})))
                 .await
-                .map_err(|e| ctx(Self::refused_create(options.if_not_exists, e), "copy", res))?;
+                .map_err(|e| Self::refused_create(options.if_not_exists, e))?;
             if r.get("done").and_then(Value::as_bool) == Some(true) {
                 return Ok(r
                     .get("resource")
@@ -519,80 +473,48 @@ impl Storage for GcsStorage {
             }
             token = r.get("rewriteToken").and_then(Value::as_str).map(str::to_string);
             if token.is_none() {
-                return Err(ctx(
-                    Error::internal("rewrite answered neither done nor a token"),
-                    "copy",
-                    res,
-                ));
+                return Err(Error::internal("rewrite answered neither done nor a token"));
             }
         }
     }
 
-    async fn create_multipart(&self, bucket: &str, _key: &str, _options: &PutOptions) -> Result<MultipartUpload> {
-        Err(ctx(
-            Error::unsupported(Capability::Multipart),
-            "create_multipart",
-            || bucket.to_string(),
-        ))
+    /// Undeclared (no S3-style multipart in the JSON API), as are the three below: the
+    /// contract refuses them first; a raw call gets the same typed error.
+    async fn create_multipart(&self, _bucket: &str, _key: &str, _options: &PutOptions) -> Result<MultipartUpload> {
+        Err(Error::unsupported(Capability::Multipart))
     }
 
-    async fn upload_part(&self, upload: &MultipartUpload, _part: u32, _body: Bytes) -> Result<CompletedPart> {
-        Err(ctx(Error::unsupported(Capability::Multipart), "upload_part", || {
-            upload.bucket.clone()
-        }))
+    async fn upload_part(&self, _upload: &MultipartUpload, _part: u32, _body: Bytes) -> Result<CompletedPart> {
+        Err(Error::unsupported(Capability::Multipart))
     }
 
-    async fn complete_multipart(&self, upload: &MultipartUpload, _parts: &[CompletedPart]) -> Result<ObjectMeta> {
-        Err(ctx(
-            Error::unsupported(Capability::Multipart),
-            "complete_multipart",
-            || upload.bucket.clone(),
-        ))
+    async fn complete_multipart(&self, _upload: &MultipartUpload, _parts: &[CompletedPart]) -> Result<ObjectMeta> {
+        Err(Error::unsupported(Capability::Multipart))
     }
 
-    async fn abort_multipart(&self, upload: &MultipartUpload) -> Result<()> {
-        Err(ctx(
-            Error::unsupported(Capability::Multipart),
-            "abort_multipart",
-            || upload.bucket.clone(),
-        ))
+    async fn abort_multipart(&self, _upload: &MultipartUpload) -> Result<()> {
+        Err(Error::unsupported(Capability::Multipart))
     }
 
     async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
-        let res = || format!("{bucket}/{key}");
-        validate_object(bucket, key).map_err(|e| ctx(e, "presign", res))?;
         let (cap, verb) = match method {
             PresignMethod::Get => (Capability::PresignGet, http::Method::GET),
             PresignMethod::Put => (Capability::PresignPut, http::Method::PUT),
         };
+        // Presign is declared only with a signer, so the contract refuses first; a raw call
+        // without a key gets the same typed error, saying why.
         let Some(signer) = &self.signer else {
-            return Err(ctx(
-                Error::unsupported(cap).with_raw_code("NeedsServiceAccountKey"),
-                "presign",
-                res,
-            ));
+            return Err(Error::unsupported(cap).with_raw_code("NeedsServiceAccountKey"));
         };
-        // X-Goog-Expires is whole seconds, 1..=604800.
-        if expires_in < Duration::from_secs(1) || expires_in > PRESIGN_MAX {
-            return Err(ctx(
-                Error::invalid(format!("expiry {expires_in:?} is outside 1s..={PRESIGN_MAX:?}")),
-                "presign",
-                res,
-            ));
-        }
+        // The expiry (X-Goog-Expires, whole seconds 1..=604800 = `PRESIGN_MAX`, declared as
+        // `presign_max_expiry`) is checked by the contract.
         SignedUrlBuilder::for_object(bucket_path(bucket), key)
             .with_method(verb)
             .with_expiration(expires_in)
             .with_endpoint(self.api.endpoint.clone())
             .sign_with(signer)
             .await
-            .map_err(|e| {
-                ctx(
-                    Error::new(ErrorKind::Unauthenticated, format!("V4 signing: {e}")),
-                    "presign",
-                    res,
-                )
-            })
+            .map_err(|e| Error::new(ErrorKind::Unauthenticated, format!("V4 signing: {e}")))
     }
 }
 
