@@ -14,6 +14,8 @@
 //! `localhost` endpoint implies path-style addressing.
 #![deny(missing_docs)]
 
+#[cfg(feature = "storage")]
+mod capabilities;
 #[cfg(feature = "compute")]
 pub mod compute;
 pub mod config;

@@ -15,7 +15,7 @@
 use nimbus_core::config::suggest;
 use nimbus_core::{Error, Result, StorageCapabilities};
 
-use crate::storage::s3_capabilities;
+use crate::capabilities::s3_capabilities;
 
 /// How a cloud refuses to overwrite an existing key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

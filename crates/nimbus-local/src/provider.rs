@@ -76,7 +76,7 @@ pub const PROVIDER: Provider = Provider {
     emulators: &[
         Emulator {
             name: "fs",
-            proof: "embedded (filesystem)",
+            proof: "embedded: filesystem store, simulator",
             services: &["storage", "compute", "network"],
             differences: &["local-fs"],
             report_as: "local",
@@ -85,7 +85,7 @@ pub const PROVIDER: Provider = Provider {
         },
         Emulator {
             name: "memory",
-            proof: "embedded (memory)",
+            proof: "embedded: memory store, simulator",
             services: &["storage", "compute", "network"],
             differences: &[],
             report_as: "local-memory",
