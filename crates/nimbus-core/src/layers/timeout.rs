@@ -8,6 +8,11 @@ use crate::{Error, ErrorKind, Result};
 
 /// Fails a call with [`ErrorKind::Timeout`] when one attempt takes longer than the limit.
 /// Put it *inside* [`super::Retry`] to bound each attempt, outside to bound the whole call.
+///
+/// A call that consumes a stream (`put_stream`: `replayable` is false) is not bounded: how
+/// long it may take depends on the size of its body, which no fixed deadline fits (a 10 GB
+/// upload at 20 MB/s takes eight minutes). Streams are bounded where they stall instead
+/// (the contract's `read_idle_timeout`), and a split upload's parts are bounded one by one.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeout(pub Duration);
 
@@ -19,6 +24,9 @@ impl Interceptor for Timeout {
         Fut: Future<Output = Result<T>> + Send + 'a,
     {
         async move {
+            if !info.replayable {
+                return make().await;
+            }
             match tokio::time::timeout(self.0, make()).await {
                 Ok(r) => r,
                 Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no answer within {:?}", self.0))
@@ -55,5 +63,17 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Timeout);
         assert_eq!(e.resource(), Some("b/k"));
         assert!(t.around(&info, || async { Ok(1) }).await.is_ok());
+        // A streamed call is not cut off by a fixed deadline.
+        let streamed = CallInfo {
+            replayable: false,
+            ..info.clone()
+        };
+        let slow = t
+            .around(&streamed, || async {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                Ok(2)
+            })
+            .await;
+        assert_eq!(slow.unwrap(), 2);
     }
 }
