@@ -18,6 +18,7 @@ mod cases;
 pub mod ctx;
 mod http;
 pub mod matrix;
+pub mod mock_http;
 mod open;
 pub mod registry;
 mod report;

@@ -9,15 +9,19 @@
 //! expected number of cases is a problem: the command then fails.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::registry::{entries, Entry};
 use crate::{CaseResult, Outcome, Report};
 
-/// One row proven against vendor material (the Azure ARM and Compute Engine replay tests
-/// write them as JSON lines, one file per provider: `PROVIDER-…-replay.jsonl`).
-#[derive(Debug, Clone, Deserialize)]
+/// One row proven against vendor material. The Azure ARM and Compute Engine replay tests
+/// build one per test ([`ReplayRow::pass`]) and [`record`](ReplayRow::record) it as a JSON
+/// line, one file per provider (`target/conformance/PROVIDER-…-replay.jsonl`); `nimbus
+/// matrix` reads them back. Written and read here, so the format is defined once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReplayRow {
     /// Test name.
     pub case: String,
@@ -29,6 +33,51 @@ pub struct ReplayRow {
     pub proof: String,
     /// Requests the mock checked.
     pub requests: serde_json::Value,
+    /// The API methods exercised (Compute Engine: the discovery ids), when the test names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+    /// The vendor material that proved it (example files, recorded logs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixtures: Vec<String>,
+}
+
+impl ReplayRow {
+    /// A passed row: `requests` checked by the mock, proven by `proof`; no methods or
+    /// fixtures named yet (set the fields).
+    pub fn pass(case: &str, service: &str, proof: &str, requests: usize) -> ReplayRow {
+        ReplayRow {
+            case: case.to_string(),
+            service: service.to_string(),
+            outcome: "pass".into(),
+            proof: proof.to_string(),
+            requests: requests.into(),
+            methods: Vec::new(),
+            fixtures: Vec::new(),
+        }
+    }
+
+    /// Where the replay tests write their rows: the workspace's `target/conformance`, which
+    /// `nimbus matrix` reads by default.
+    pub fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/conformance")
+    }
+
+    /// Appends the row to `STEM-replay.jsonl` in [`ReplayRow::dir`] (`STEM` is
+    /// `PROVIDER-…`, e.g. `azure-arm`: the matrix files it under `PROVIDER`).
+    pub fn record(&self, stem: &str) -> std::io::Result<PathBuf> {
+        self.record_in(&Self::dir(), stem)
+    }
+
+    /// [`ReplayRow::record`] into another directory (created if missing). The line is
+    /// written in one call, so tests running in parallel do not interleave rows.
+    pub fn record_in(&self, dir: &Path, stem: &str) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{stem}-replay.jsonl"));
+        let line = serde_json::to_string(self)? + "\n";
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+        f.write_all(line.as_bytes())?;
+        Ok(path)
+    }
 }
 
 /// Everything one matrix is rendered from.
@@ -348,5 +397,42 @@ mod tests {
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert!(r.differences.contains("observed (embedded)"));
         assert!(r.differences.ends_with("visible\n"));
+    }
+
+    #[test]
+    fn recorded_replay_rows_read_back_and_render() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = ReplayRow::pass("compute.list_sizes", "compute", "vendor-example replay", 2);
+        a.fixtures = vec!["compute/examples/ListSizes.json".into()];
+        let mut b = ReplayRow::pass("network.errors_typed", "network", "discovery schema", 3);
+        b.methods = vec!["compute.networks.get".into()];
+        a.record_in(dir.path(), "azure-arm").unwrap();
+        let path = b.record_in(dir.path(), "azure-arm").unwrap();
+        assert!(path.ends_with("azure-arm-replay.jsonl"));
+        let rows: Vec<ReplayRow> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows, vec![a.clone(), b]);
+        // A row without the optional fields (as older rows were) still reads.
+        let old: ReplayRow =
+            serde_json::from_str(r#"{"case":"c","service":"network","outcome":"pass","proof":"p","requests":1}"#)
+                .unwrap();
+        assert!(old.methods.is_empty() && old.fixtures.is_empty());
+
+        let m = Matrix {
+            columns: vec![report("azure", &[("storage.a", Outcome::Pass, None)])],
+            replays: BTreeMap::from([("azure".to_string(), rows)]),
+        };
+        let r = m.render("notes", &BTreeMap::new());
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert!(
+            r.matrix
+                .contains("| `compute.list_sizes` | compute | pass | vendor-example replay | 2 |"),
+            "{}",
+            r.matrix
+        );
+        assert!(r.pages[0].1.contains("`network.errors_typed`"));
     }
 }

@@ -16,9 +16,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use nimbus_conformance::matrix::ReplayRow;
+use nimbus_conformance::mock_http::{MockHttp, Request, Response};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// Where the vendor fixtures are: `NIMBUS_VENDOR_FIXTURES`, else `../shared/vendor-fixtures`
 /// beside the repository. `None` (with a note) when absent, unless
@@ -174,39 +174,27 @@ pub struct Replay {
     problems: Arc<Mutex<Vec<String>>>,
     pub seen: Arc<Mutex<Vec<(String, String, Value)>>>,
     used: Arc<Mutex<Vec<String>>>,
+    /// Held for the test's length: dropping it stops the server.
+    server: MockHttp,
 }
 
 impl Replay {
+    /// Serves the scripted exchanges on the shared loopback server
+    /// (`nimbus_conformance::mock_http`), judging each request with [`judge`].
     pub async fn start() -> Replay {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let script: Arc<Mutex<Vec<Exchange>>> = Arc::default();
         let problems: Arc<Mutex<Vec<String>>> = Arc::default();
         let seen: Arc<Mutex<Vec<(String, String, Value)>>> = Arc::default();
         let used: Arc<Mutex<Vec<String>>> = Arc::default();
         let (s, p, sn, u) = (script.clone(), problems.clone(), seen.clone(), used.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else {
-                    return;
-                };
-                let (s, p, sn, u) = (s.clone(), p.clone(), sn.clone(), u.clone());
-                tokio::spawn(async move {
-                    let Some((method, target, body)) = read_request(&mut sock).await else {
-                        return;
-                    };
-                    let answer = judge(&s, &p, &sn, &u, &method, &target, &body);
-                    let _ = sock.write_all(&answer).await;
-                    let _ = sock.shutdown().await;
-                });
-            }
-        });
+        let server = MockHttp::start(move |r: &Request| judge(&s, &p, &sn, &u, r)).await;
         Replay {
-            base,
+            base: server.base.clone(),
             script,
             problems,
             seen,
             used,
+            server,
         }
     }
 
@@ -238,65 +226,21 @@ impl Replay {
         );
     }
 
-    /// [`Replay::verify`], then records a report row: `target/conformance/azure-arm-replay.jsonl`
-    /// gets the case, its service and the vendor examples that proved it.
-    pub fn verify_as(&self, case: &str, service: &str) {
+    /// [`Replay::verify`], then the report row: the case, its service and the vendor
+    /// examples that proved it, recorded in `target/conformance/azure-arm-replay.jsonl`.
+    pub fn verify_as(&self, case: &str, service: &str) -> ReplayRow {
         self.verify();
         let mut fixtures = self.used.lock().unwrap().clone();
         fixtures.sort();
         fixtures.dedup();
-        let row = serde_json::json!({
-            "case": case,
-            "service": service,
-            "outcome": "pass",
-            "proof": "vendor-example replay",
-            "requests": self.seen.lock().unwrap().len(),
-            "fixtures": fixtures,
-        });
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/conformance");
-        std::fs::create_dir_all(&dir).ok();
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("azure-arm-replay.jsonl"))
-        {
-            let _ = f.write_all(format!("{row}\n").as_bytes());
-        }
+        let requests = self.seen.lock().unwrap().len();
+        let row = ReplayRow {
+            fixtures,
+            ..ReplayRow::pass(case, service, "vendor-example replay", requests)
+        };
+        row.record("azure-arm").expect("recording the replay row");
+        row
     }
-}
-
-async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<(String, String, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 8192];
-    let head_end = loop {
-        let n = sock.read(&mut tmp).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&tmp[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let mut lines = head.lines();
-    let mut first = lines.next()?.split(' ');
-    let (method, target) = (first.next()?.to_string(), first.next()?.to_string());
-    let len: usize = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < len {
-        let n = sock.read(&mut tmp).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&tmp[..n]);
-    }
-    Some((method, target, body))
 }
 
 fn judge(
@@ -304,11 +248,10 @@ fn judge(
     problems: &Mutex<Vec<String>>,
     seen: &Mutex<Vec<(String, String, Value)>>,
     used: &Mutex<Vec<String>>,
-    method: &str,
-    target: &str,
-    body: &[u8],
-) -> Vec<u8> {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    request: &Request,
+) -> Response {
+    let (method, target, body) = (request.method.as_str(), request.target.as_str(), &request.body);
+    let (path, query) = (request.path(), request.query());
     let path = percent_encoding::percent_decode_str(path)
         .decode_utf8_lossy()
         .into_owned();
@@ -329,9 +272,8 @@ fn judge(
     };
     let Some(x) = next else {
         problems.lock().unwrap().push(format!("unexpected {method} {target}"));
-        return http(
+        return Response::json(
             500,
-            &[],
             &serde_json::json!({"error": {"code": "Unexpected", "message": "not scripted"}}),
         );
     };
@@ -365,26 +307,5 @@ fn judge(
             .unwrap()
             .push(format!("{method} {target} vs {}: {}", x.fixture, wrong.join("; ")));
     }
-    http(x.status, &x.headers, &x.body)
-}
-
-fn http(status: u16, headers: &[(String, String)], body: &Value) -> Vec<u8> {
-    let text = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let mut out = format!(
-        "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-        text.len()
-    );
-    if !text.is_empty() {
-        out.push_str("content-type: application/json\r\n");
-    }
-    for (k, v) in headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    out.push_str("\r\n");
-    out.push_str(&text);
-    out.into_bytes()
+    Response::json(x.status, &x.body).headers(&x.headers)
 }

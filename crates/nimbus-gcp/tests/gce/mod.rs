@@ -23,9 +23,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use nimbus_conformance::matrix::ReplayRow;
+use nimbus_conformance::mock_http::{MockHttp, Request, Response};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// `NIMBUS_VENDOR_FIXTURES`, else `../shared/vendor-fixtures` beside the repository. `None`
 /// (with a note) when absent, unless `NIMBUS_REQUIRE_EMULATORS=1`, where that is a failure.
@@ -367,45 +367,37 @@ pub struct Mock {
     pub seen: Arc<Mutex<Vec<(String, String, Value)>>>,
     used: Arc<Mutex<BTreeSet<String>>>,
     methods: Arc<Mutex<BTreeSet<String>>>,
+    /// Held for the test's length: dropping it stops the server.
+    server: MockHttp,
 }
 
 impl Mock {
+    /// Serves the scripted exchanges on the shared loopback server
+    /// (`nimbus_conformance::mock_http`), judging each request with [`judge`].
     pub async fn start(d: &Discovery) -> Mock {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}/compute/v1", listener.local_addr().unwrap());
-        let m = Mock {
-            endpoint,
-            script: Arc::default(),
-            problems: Arc::default(),
-            seen: Arc::default(),
-            used: Arc::default(),
-            methods: Arc::default(),
-        };
+        let script: Arc<Mutex<Vec<Exchange>>> = Arc::default();
+        let problems: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen: Arc<Mutex<Vec<(String, String, Value)>>> = Arc::default();
+        let used: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+        let methods: Arc<Mutex<BTreeSet<String>>> = Arc::default();
         let (s, p, sn, u, ms, d) = (
-            m.script.clone(),
-            m.problems.clone(),
-            m.seen.clone(),
-            m.used.clone(),
-            m.methods.clone(),
+            script.clone(),
+            problems.clone(),
+            seen.clone(),
+            used.clone(),
+            methods.clone(),
             d.clone(),
         );
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else {
-                    return;
-                };
-                let (s, p, sn, u, ms, d) = (s.clone(), p.clone(), sn.clone(), u.clone(), ms.clone(), d.clone());
-                tokio::spawn(async move {
-                    let Some((method, target, body)) = read_request(&mut sock).await else {
-                        return;
-                    };
-                    let answer = judge(&d, &s, &p, &sn, &u, &ms, &method, &target, &body);
-                    let _ = sock.write_all(&answer).await;
-                    let _ = sock.shutdown().await;
-                });
-            }
-        });
-        m
+        let server = MockHttp::start(move |r: &Request| judge(&d, &s, &p, &sn, &u, &ms, r)).await;
+        Mock {
+            endpoint: format!("{}/compute/v1", server.base),
+            script,
+            problems,
+            seen,
+            used,
+            methods,
+            server,
+        }
     }
 
     pub fn expect(&self, e: Exchange) {
@@ -435,69 +427,25 @@ impl Mock {
         );
     }
 
-    /// [`Mock::verify`], then a report row in `target/conformance/gcp-gce-replay.jsonl`: the
-    /// case, the service, the methods exercised and the material that proved it.
-    pub fn verify_as(&self, case: &str, service: &str) {
+    /// [`Mock::verify`], then the report row: the case, the service, the methods exercised
+    /// and the material that proved it, recorded in `target/conformance/gcp-gce-replay.jsonl`.
+    pub fn verify_as(&self, case: &str, service: &str) -> ReplayRow {
         self.verify();
-        let sources: Vec<String> = self.used.lock().unwrap().iter().cloned().collect();
-        let proof = if sources.iter().any(|s| s.starts_with("http-log")) {
+        let fixtures: Vec<String> = self.used.lock().unwrap().iter().cloned().collect();
+        let proof = if fixtures.iter().any(|s| s.starts_with("http-log")) {
             "vendor-log replay + discovery schema"
         } else {
             "discovery schema"
         };
-        let row = serde_json::json!({
-            "case": case,
-            "service": service,
-            "outcome": "pass",
-            "proof": proof,
-            "requests": self.seen.lock().unwrap().len(),
-            "methods": self.methods.lock().unwrap().iter().cloned().collect::<Vec<_>>(),
-            "fixtures": sources,
-        });
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/conformance");
-        std::fs::create_dir_all(&dir).ok();
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("gcp-gce-replay.jsonl"))
-        {
-            let _ = f.write_all(format!("{row}\n").as_bytes());
-        }
+        let requests = self.seen.lock().unwrap().len();
+        let row = ReplayRow {
+            methods: self.methods.lock().unwrap().iter().cloned().collect(),
+            fixtures,
+            ..ReplayRow::pass(case, service, proof, requests)
+        };
+        row.record("gcp-gce").expect("recording the replay row");
+        row
     }
-}
-
-async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<(String, String, Vec<u8>)> {
-    let mut buf = Vec::new();
-    let mut tmp = [0u8; 8192];
-    let head_end = loop {
-        let n = sock.read(&mut tmp).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&tmp[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let mut lines = head.lines();
-    let mut first = lines.next()?.split(' ');
-    let (method, target) = (first.next()?.to_string(), first.next()?.to_string());
-    let len: usize = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end..].to_vec();
-    while body.len() < len {
-        let n = sock.read(&mut tmp).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&tmp[..n]);
-    }
-    Some((method, target, body))
 }
 
 /// Compares URL-valued strings from `/projects/` on (hosts differ between log and mock).
@@ -510,7 +458,6 @@ fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn judge(
     d: &Discovery,
     script: &Mutex<Vec<Exchange>>,
@@ -518,11 +465,10 @@ fn judge(
     seen: &Mutex<Vec<(String, String, Value)>>,
     used: &Mutex<BTreeSet<String>>,
     methods: &Mutex<BTreeSet<String>>,
-    method: &str,
-    target: &str,
-    body: &[u8],
-) -> Vec<u8> {
-    let (full, query) = target.split_once('?').unwrap_or((target, ""));
+    request: &Request,
+) -> Response {
+    let (method, target, body) = (request.method.as_str(), request.target.as_str(), &request.body);
+    let (full, query) = (request.path(), request.query());
     // Form-encoded: `+` is a space.
     let query = percent_encoding::percent_decode_str(&query.replace('+', " "))
         .decode_utf8_lossy()
@@ -547,7 +493,7 @@ fn judge(
     };
     let Some(x) = next else {
         problems.lock().unwrap().push(format!("unexpected {method} {target}"));
-        return http(
+        return answer(
             500,
             &[],
             &serde_json::json!({"error": {"code": 500, "message": "not scripted"}}),
@@ -588,19 +534,12 @@ fn judge(
             .unwrap()
             .push(format!("{method} {target} ({}): {}", x.source, wrong.join("; ")));
     }
-    http(x.status, &x.headers, &x.body)
+    answer(x.status, &x.headers, &x.body)
 }
 
-fn http(status: u16, headers: &[(String, String)], body: &Value) -> Vec<u8> {
-    let text = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json; charset=UTF-8\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{text}",
-        text.len()
-    )
-    .into_bytes()
+/// Google answers JSON as `application/json; charset=UTF-8`, with or without a body.
+fn answer(status: u16, headers: &[(String, String)], body: &Value) -> Response {
+    Response::json(status, body)
+        .content_type("application/json; charset=UTF-8")
+        .headers(headers)
 }
