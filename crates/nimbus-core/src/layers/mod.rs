@@ -32,6 +32,8 @@ mod fault;
 mod forward_compute;
 mod forward_network;
 mod forward_storage;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod retry;
 mod standard;
 mod timeout;
@@ -43,6 +45,8 @@ use std::sync::Arc;
 use crate::Result;
 
 pub use fault::{FaultConfig, FaultInjection};
+#[cfg(feature = "metrics")]
+pub use metrics::Metrics;
 pub use retry::Retry;
 pub use standard::ServiceDefaults;
 pub use timeout::Timeout;

@@ -12,6 +12,7 @@
 //! ```text
 //! Contract   validation, capability gates, error context; streamed puts split into parts
 //!   Trace    one span per driver call (so one per part of a streamed upload)
+//!    Metrics calls and latency by provider, service, operation, outcome (feature `metrics`)
 //!     Retry  jittered backoff for retryable, replayable calls (see `Retry::should_retry`)
 //!       Timeout  a deadline per attempt
 //!         adapter
@@ -94,6 +95,8 @@ impl ServiceDefaults {
     pub fn storage(&self, s: Arc<dyn Storage>) -> Arc<dyn Storage> {
         let s: Arc<dyn Storage> = Arc::new(Layered::new(s, Timeout(self.timeout)));
         let s: Arc<dyn Storage> = Arc::new(Layered::new(s, self.retry()));
+        #[cfg(feature = "metrics")]
+        let s: Arc<dyn Storage> = Arc::new(Layered::new(s, super::Metrics));
         let s: Arc<dyn Storage> = Arc::new(Layered::new(s, Trace));
         Arc::new(Contract::new(s).read_idle_timeout(self.read_idle_timeout))
     }
@@ -102,6 +105,8 @@ impl ServiceDefaults {
     pub fn compute(&self, c: Arc<dyn Compute>) -> Arc<dyn Compute> {
         let c: Arc<dyn Compute> = Arc::new(Layered::new(c, Timeout(self.timeout)));
         let c: Arc<dyn Compute> = Arc::new(Layered::new(c, self.retry()));
+        #[cfg(feature = "metrics")]
+        let c: Arc<dyn Compute> = Arc::new(Layered::new(c, super::Metrics));
         let c: Arc<dyn Compute> = Arc::new(Layered::new(c, Trace));
         Arc::new(Contract::new(c))
     }
@@ -110,6 +115,8 @@ impl ServiceDefaults {
     pub fn network(&self, n: Arc<dyn NetworkService>) -> Arc<dyn NetworkService> {
         let n: Arc<dyn NetworkService> = Arc::new(Layered::new(n, Timeout(self.timeout)));
         let n: Arc<dyn NetworkService> = Arc::new(Layered::new(n, self.retry()));
+        #[cfg(feature = "metrics")]
+        let n: Arc<dyn NetworkService> = Arc::new(Layered::new(n, super::Metrics));
         let n: Arc<dyn NetworkService> = Arc::new(Layered::new(n, Trace));
         Arc::new(Contract::new(n))
     }
