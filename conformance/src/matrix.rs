@@ -225,8 +225,13 @@ impl Matrix {
                 .collect();
             md.push(format!("| `{id}` | {} |", cells.join(" | ")));
         }
-        for (provider, rows) in &self.replays {
-            md.extend(replay_table(provider, rows, &mut problems));
+        let replays: BTreeMap<&String, Vec<String>> = self
+            .replays
+            .iter()
+            .map(|(provider, rows)| (provider, replay_table(provider, rows, &mut problems)))
+            .collect();
+        for table in replays.values() {
+            md.extend(table.iter().cloned());
         }
         md.push(String::new());
         md.push("Not in the matrix: live accounts (see `docs/live-conformance.md`).".into());
@@ -236,9 +241,9 @@ impl Matrix {
             .iter()
             .map(|r| {
                 let mut page = r.to_markdown().trim_end().to_string();
-                if let Some(rows) = self.replays.get(&r.provider) {
+                if let Some(table) = replays.get(&r.provider) {
                     page.push('\n');
-                    page.push_str(&replay_table(&r.provider, rows, &mut Vec::new()).join("\n"));
+                    page.push_str(&table.join("\n"));
                 }
                 page.push('\n');
                 (r.provider.clone(), page)

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nimbus_core::config::Settings;
-use nimbus_core::layers::ServiceDefaults;
 use nimbus_core::provider::Provider;
 use nimbus_core::{Error, Result};
 
@@ -73,24 +72,19 @@ pub async fn open_target(spec: TargetSpec<'_>) -> Result<OpenedTarget> {
     let mut t = Target::new(emulator.map_or(p.name, |e| e.report_as));
     let proof = emulator.map_or(p.live_proof, |e| e.proof);
     if wanted("storage") {
-        let settings = settings_of("storage");
-        let d = ServiceDefaults::from_settings("storage", &settings)?;
-        let raw = p.open_storage(settings).await?;
+        let storage = p.storage_with_defaults(settings_of("storage")).await?;
+        // `native()` passes through the layers, so the client is found on the layered store.
         t.presign = match p.presign_client {
-            Some(make) => make(&raw),
+            Some(make) => make(&storage),
             None => Some(Arc::new(HttpPresign::default())),
         };
-        t.storage = Some(d.storage(raw));
+        t.storage = Some(storage);
     }
     if wanted("compute") {
-        let settings = settings_of("compute");
-        let d = ServiceDefaults::from_settings("compute", &settings)?;
-        t.compute = Some(d.compute(p.open_compute(settings).await?));
+        t.compute = Some(p.compute_with_defaults(settings_of("compute")).await?);
     }
     if wanted("network") {
-        let settings = settings_of("network");
-        let d = ServiceDefaults::from_settings("network", &settings)?;
-        t.network = Some(d.network(p.open_network(settings).await?));
+        t.network = Some(p.network_with_defaults(settings_of("network")).await?);
     }
     if t.storage.is_none() && t.compute.is_none() && t.network.is_none() {
         return Err(Error::invalid(format!(

@@ -95,6 +95,8 @@ mod tests {
 
     use super::*;
 
+    /// Which providers and lists an entry may name is the provider registry's business (the
+    /// suite knows no provider): `crates/nimbus/tests/registry.rs` checks those.
     #[test]
     fn the_registry_is_well_formed() {
         let all = entries();
@@ -116,27 +118,11 @@ mod tests {
                 e.kind
             );
             assert!(
-                matches!(e.provider.as_str(), "local" | "aws" | "s3-compatible" | "azure" | "gcp"),
-                "{}: provider {}",
-                e.id,
-                e.provider
-            );
-            assert!(
                 e.source.starts_with("https://") || e.source.starts_with("docs/"),
                 "{}: a difference needs its source, got `{}`",
                 e.id,
                 e.source
             );
-        }
-        for list in [
-            "local-fs",
-            "aws-moto-s3",
-            "s3s-fs",
-            "aws-moto-ec2",
-            "azurite",
-            "fake-gcs-server",
-        ] {
-            assert!(!declared(list).is_empty(), "list {list} is empty");
         }
     }
 }

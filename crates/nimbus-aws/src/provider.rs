@@ -7,8 +7,6 @@
 use std::sync::Arc;
 
 use nimbus_core::config::Settings;
-#[cfg(feature = "storage")]
-use nimbus_core::provider::{url_settings, OpenedUrl, UrlOpener};
 use nimbus_core::provider::{Emulator, Opener, Provider};
 use nimbus_core::{Compute, NetworkService, Storage};
 
@@ -23,21 +21,6 @@ const STORAGE: Option<Opener<dyn Storage>> = Some(|s| {
 });
 #[cfg(not(feature = "storage"))]
 const STORAGE: Option<Opener<dyn Storage>> = None;
-
-#[cfg(feature = "storage")]
-const OPEN_URL: Option<UrlOpener> = Some(|u| {
-    Box::pin(async move {
-        // URL options are the storage keys; the standard AWS chain fills the rest.
-        let cfg = AwsConfig::from_settings(&url_settings(&u, SCHEMA.storage)?)?;
-        Ok(OpenedUrl {
-            storage: Arc::new(crate::S3Storage::connect(&cfg).await?),
-            bucket: u.bucket,
-            key: u.key,
-        })
-    })
-});
-#[cfg(not(feature = "storage"))]
-const OPEN_URL: Option<nimbus_core::provider::UrlOpener> = None;
 
 #[cfg(feature = "compute")]
 const COMPUTE: Option<Opener<dyn Compute>> = Some(|s| {
@@ -73,7 +56,8 @@ pub const PROVIDER: Provider = Provider {
     storage: STORAGE,
     compute: COMPUTE,
     network: NETWORK,
-    open_url: OPEN_URL,
+    // s3:// etc.: the URL's options are storage settings (`Provider::open_url`).
+    url_opener: None,
     emulators: &[
         Emulator {
             name: "moto",

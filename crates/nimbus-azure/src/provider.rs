@@ -6,9 +6,7 @@
 #[cfg(any(feature = "storage", feature = "compute"))]
 use std::sync::Arc;
 
-use nimbus_core::provider::{always, Emulator, Opener, Provider, UrlOpener};
-#[cfg(feature = "storage")]
-use nimbus_core::provider::{url_settings, OpenedUrl};
+use nimbus_core::provider::{always, Emulator, Opener, Provider};
 use nimbus_core::{Compute, NetworkService, Storage};
 
 use crate::config::SCHEMA;
@@ -22,21 +20,6 @@ const STORAGE: Option<Opener<dyn Storage>> = Some(|s| {
 });
 #[cfg(not(feature = "storage"))]
 const STORAGE: Option<Opener<dyn Storage>> = None;
-
-#[cfg(feature = "storage")]
-const OPEN_URL: Option<UrlOpener> = Some(|u| {
-    Box::pin(async move {
-        // URL options are the storage keys; AZURE_STORAGE_* variables fill the rest.
-        let cfg = crate::AzureStorageConfig::from_settings(&url_settings(&u, SCHEMA.storage)?)?;
-        Ok(OpenedUrl {
-            storage: Arc::new(crate::AzureBlobStorage::connect(&cfg)?),
-            bucket: u.bucket,
-            key: u.key,
-        })
-    })
-});
-#[cfg(not(feature = "storage"))]
-const OPEN_URL: Option<UrlOpener> = None;
 
 #[cfg(feature = "compute")]
 const COMPUTE: Option<Opener<dyn Compute>> = Some(|s| {
@@ -67,7 +50,8 @@ pub const PROVIDER: Provider = Provider {
     storage: STORAGE,
     compute: COMPUTE,
     network: NETWORK,
-    open_url: OPEN_URL,
+    // s3:// etc.: the URL's options are storage settings (`Provider::open_url`).
+    url_opener: None,
     emulators: &[Emulator {
         name: "azurite",
         proof: "emulator: Azurite 3.35.0",

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::config::{suggest, KeyDef, ProviderSchema, Settings, StorageUrl};
+use crate::layers::ServiceDefaults;
 use crate::{Compute, Error, NetworkService, Result, Storage};
 
 /// Opens one service from resolved settings (the bare adapter; the caller adds the layers).
@@ -24,7 +25,8 @@ pub type Opener<T> = fn(Settings) -> BoxFuture<'static, Result<Arc<T>>>;
 /// Makes a client for a store's presigned URLs (`None` when the store is not one it knows).
 pub type PresignClientFor = fn(&Arc<dyn Storage>) -> Option<Arc<dyn PresignClient>>;
 
-/// Opens the store a URL names.
+/// Opens the store a URL names, where the provider needs more than its storage opener (the
+/// embedded store finds its root from the path).
 pub type UrlOpener = fn(StorageUrl) -> BoxFuture<'static, Result<OpenedUrl>>;
 
 /// A storage URL opened: the store, and the bucket and key it names.
@@ -88,8 +90,10 @@ pub struct Provider {
     pub compute: Option<Opener<dyn Compute>>,
     /// Opens network, if this build of the crate has it.
     pub network: Option<Opener<dyn NetworkService>>,
-    /// Opens a storage URL of one of `url_schemes`.
-    pub open_url: Option<UrlOpener>,
+    /// Opens a storage URL of one of `url_schemes` when the default does not fit. The default
+    /// ([`Provider::open_url`]): the URL's options as storage settings, the storage opener,
+    /// the URL's bucket and key.
+    pub url_opener: Option<UrlOpener>,
     /// Emulators the project proves this provider on.
     pub emulators: &'static [Emulator],
     /// What a live run (no emulator) of each service says proved it.
@@ -133,6 +137,42 @@ impl Provider {
             Some(open) => open(settings).await,
             None => Err(self.missing("network")),
         }
+    }
+
+    /// Storage with the safe defaults its settings ask for (`layers::ServiceDefaults`).
+    pub async fn storage_with_defaults(&self, settings: Settings) -> Result<Arc<dyn Storage>> {
+        let d = ServiceDefaults::from_settings("storage", &settings)?;
+        Ok(d.storage(self.open_storage(settings).await?))
+    }
+
+    /// Compute with the safe defaults.
+    pub async fn compute_with_defaults(&self, settings: Settings) -> Result<Arc<dyn Compute>> {
+        let d = ServiceDefaults::from_settings("compute", &settings)?;
+        Ok(d.compute(self.open_compute(settings).await?))
+    }
+
+    /// Network with the safe defaults.
+    pub async fn network_with_defaults(&self, settings: Settings) -> Result<Arc<dyn NetworkService>> {
+        let d = ServiceDefaults::from_settings("network", &settings)?;
+        Ok(d.network(self.open_network(settings).await?))
+    }
+
+    /// Opens the store a URL of one of [`Provider::url_schemes`] names (the bare adapter).
+    pub async fn open_url(&self, u: StorageUrl) -> Result<OpenedUrl> {
+        if let Some(open) = self.url_opener {
+            return open(u).await;
+        }
+        let settings = url_settings(&u, self.schema.storage)?;
+        Ok(OpenedUrl {
+            storage: self.open_storage(settings).await?,
+            bucket: u.bucket,
+            key: u.key,
+        })
+    }
+
+    /// Whether this build can open URLs of `scheme`.
+    fn serves(&self, scheme: &str) -> bool {
+        self.url_schemes.contains(&scheme) && (self.url_opener.is_some() || self.storage.is_some())
     }
 
     /// The services this build can open.
@@ -213,31 +253,47 @@ impl Registry {
 
     /// The provider serving URL scheme `scheme`.
     pub fn for_scheme(&self, scheme: &str) -> Result<&Provider> {
-        self.providers
-            .iter()
-            .find(|p| p.url_schemes.contains(&scheme) && p.open_url.is_some())
-            .ok_or_else(|| {
-                let known: Vec<String> = self
-                    .providers
-                    .iter()
-                    .filter(|p| p.open_url.is_some())
-                    .map(|p| format!("{} ({})", p.url_schemes.join(", "), p.name))
-                    .collect();
-                Error::invalid(format!(
-                    "no provider for `{scheme}://` in this build (schemes known: {}); enable the provider's cargo feature",
-                    if known.is_empty() { "none".into() } else { known.join("; ") }
-                ))
-            })
+        self.providers.iter().find(|p| p.serves(scheme)).ok_or_else(|| {
+            let known: Vec<String> = self
+                .providers
+                .iter()
+                .filter(|p| p.url_schemes.iter().any(|s| p.serves(s)))
+                .map(|p| format!("{} ({})", p.url_schemes.join(", "), p.name))
+                .collect();
+            Error::invalid(format!(
+                "no provider for `{scheme}://` in this build (schemes known: {}); enable the provider's cargo feature",
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join("; ")
+                }
+            ))
+        })
     }
 }
 
 /// A URL's options as settings of the provider's storage keys (aliases and the common keys
 /// accepted); an unknown option is `InvalidInput` with a did-you-mean.
 pub fn url_settings(u: &StorageUrl, keys: &[KeyDef]) -> Result<Settings> {
+    options_as_settings(u, keys, true)
+}
+
+/// The common keys (`config::COMMON_KEYS`: retry, timeouts) among a URL's options, for the
+/// layers; the provider's opener checks the rest.
+pub fn url_common_settings(u: &StorageUrl) -> Result<Settings> {
+    options_as_settings(u, &[], false)
+}
+
+/// The URL's options that are `keys` or common keys, checked by kind; other options are
+/// `InvalidInput` when `strict`, else left out.
+fn options_as_settings(u: &StorageUrl, keys: &[KeyDef], strict: bool) -> Result<Settings> {
     let keys: Vec<KeyDef> = keys.iter().chain(crate::config::COMMON_KEYS).copied().collect();
     let mut settings = Settings::default();
     for (k, v) in &u.options {
         let Some(d) = keys.iter().find(|d| d.matches(k)) else {
+            if !strict {
+                continue;
+            }
             let names: Vec<&str> = keys.iter().map(|d| d.name).collect();
             return Err(Error::invalid(format!(
                 "unknown option `{k}` for {}:// URLs{}",
@@ -249,21 +305,6 @@ pub fn url_settings(u: &StorageUrl, keys: &[KeyDef]) -> Result<Settings> {
             .check(v)
             .map_err(|why| Error::invalid(format!("URL option `{k}`: {why}")))?;
         settings.set(d.name, v, "url");
-    }
-    Ok(settings)
-}
-
-/// The common keys (`config::COMMON_KEYS`: retry, timeouts) among a URL's options, for the
-/// layers; the provider's opener checks the rest.
-pub fn url_common_settings(u: &StorageUrl) -> Result<Settings> {
-    let mut settings = Settings::default();
-    for (k, v) in &u.options {
-        if let Some(d) = crate::config::COMMON_KEYS.iter().find(|d| d.matches(k)) {
-            d.kind
-                .check(v)
-                .map_err(|why| Error::invalid(format!("URL option `{k}`: {why}")))?;
-            settings.set(d.name, v, "url");
-        }
     }
     Ok(settings)
 }

@@ -121,6 +121,23 @@ fn zonal_action(m: &Mock, ops: &(Log, Logged, Logged), method: &str, rest: &str)
     ));
 }
 
+/// `POST …/{verb}` whose operation then fails with Google's error `code` (HTTP `status`),
+/// answered with the recorded zonal operation carrying that error.
+fn zonal_action_failing(m: &Mock, ops: &(Log, Logged, Logged), rest: &str, code: &str, message: &str, status: u16) {
+    let mut failed = ops.2.clone();
+    failed.response["error"] = json!({"errors": [{"code": code, "message": message}]});
+    failed.response["httpErrorStatusCode"] = json!(status);
+    m.expect(op_as(&ops.0, &ops.1, "POST", rest));
+    let mut x = op_as(
+        &ops.0,
+        &failed,
+        "POST",
+        &format!("zones/{ZONE}/operations/operation-1/wait"),
+    );
+    x.strict_response = false;
+    m.expect(x);
+}
+
 #[tokio::test]
 async fn network_and_subnet_lifecycle_replays_the_recorded_log() {
     let Some(dir) = fixtures_dir() else { return };
@@ -641,18 +658,14 @@ async fn sizes_regions_images_and_capacity_errors() {
     m.expect(Exchange::logged(&images, &debian));
     // Create by requirements (cached sizes): insert fails in the operation for capacity.
     m.expect(Exchange::logged(&images, &debian));
-    let mut failed = ops.2.clone();
-    failed.response["error"] = json!({"errors": [{"code": "ZONE_RESOURCE_POOL_EXHAUSTED", "message": "The zone does not have enough resources"}]});
-    failed.response["httpErrorStatusCode"] = json!(503);
-    m.expect(op_as(&ops.0, &ops.1, "POST", &format!("zones/{ZONE}/instances")));
-    let mut x = op_as(
-        &ops.0,
-        &failed,
-        "POST",
-        &format!("zones/{ZONE}/operations/operation-1/wait"),
+    zonal_action_failing(
+        &m,
+        &ops,
+        &format!("zones/{ZONE}/instances"),
+        "ZONE_RESOURCE_POOL_EXHAUSTED",
+        "The zone does not have enough resources",
+        503,
     );
-    x.strict_response = false;
-    m.expect(x);
 
     let compute = GceCompute::with_client(client(&m));
     let regions = compute.list_regions().await.unwrap();
@@ -787,19 +800,14 @@ async fn rate_limits_are_retryable_with_the_request_id_and_retry_after_sent() {
             .header("Retry-After", "9"),
     );
     // An operation that fails because the instance has too many operations at once.
-    let mut failed = ops.2.clone();
-    failed.response["error"] = json!({"errors": [{"code": "RESOURCE_OPERATION_RATE_EXCEEDED",
-        "message": "Operation rate exceeded for resource 'vm-1'."}]});
-    failed.response["httpErrorStatusCode"] = json!(409);
-    m.expect(op_as(&ops.0, &ops.1, "POST", &format!("{inst}/start")));
-    let mut x = op_as(
-        &ops.0,
-        &failed,
-        "POST",
-        &format!("zones/{ZONE}/operations/operation-1/wait"),
+    zonal_action_failing(
+        &m,
+        &ops,
+        &format!("{inst}/start"),
+        "RESOURCE_OPERATION_RATE_EXCEEDED",
+        "Operation rate exceeded for resource 'vm-1'.",
+        409,
     );
-    x.strict_response = false;
-    m.expect(x);
     let compute = GceCompute::with_client(client(&m));
     let e = compute.get_instance("vm-1").await.unwrap_err();
     assert_eq!(

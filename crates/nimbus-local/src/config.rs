@@ -10,6 +10,20 @@ use nimbus_core::{Compute, NetworkService, Result, Storage};
 use crate::sim::{SimCloud, SimOptions};
 use crate::storage::{open_fs, open_memory, StorageOptions};
 
+/// Fault injection, accepted by every service of the provider.
+const LATENCY: KeyDef = KeyDef {
+    name: "latency",
+    aliases: &[],
+    kind: KeyKind::Duration,
+    doc: "Added latency per call (fault injection).",
+};
+const ERROR_RATE: KeyDef = KeyDef {
+    name: "error_rate",
+    aliases: &["fault_rate"],
+    kind: KeyKind::Fraction,
+    doc: "Fraction of calls failing with a transient error (fault injection).",
+};
+
 const STORAGE_KEYS: &[KeyDef] = &[
     KeyDef {
         name: "root",
@@ -29,18 +43,8 @@ const STORAGE_KEYS: &[KeyDef] = &[
         kind: KeyKind::Integer,
         doc: "Smallest multipart part in bytes (default 5 MiB, as S3).",
     },
-    KeyDef {
-        name: "latency",
-        aliases: &[],
-        kind: KeyKind::Duration,
-        doc: "Added latency per call (fault injection).",
-    },
-    KeyDef {
-        name: "error_rate",
-        aliases: &["fault_rate"],
-        kind: KeyKind::Fraction,
-        doc: "Fraction of calls failing with a transient error (fault injection).",
-    },
+    LATENCY,
+    ERROR_RATE,
 ];
 
 const SIM_KEYS: &[KeyDef] = &[
@@ -74,18 +78,8 @@ const SIM_KEYS: &[KeyDef] = &[
         kind: KeyKind::Integer,
         doc: "vCPU quota.",
     },
-    KeyDef {
-        name: "latency",
-        aliases: &[],
-        kind: KeyKind::Duration,
-        doc: "Added latency per call (fault injection).",
-    },
-    KeyDef {
-        name: "error_rate",
-        aliases: &["fault_rate"],
-        kind: KeyKind::Fraction,
-        doc: "Fraction of calls failing with a transient error.",
-    },
+    LATENCY,
+    ERROR_RATE,
 ];
 
 /// The keys of the `local` provider.

@@ -72,7 +72,7 @@ pub const PROVIDER: Provider = Provider {
     storage: Some(|s| Box::pin(async move { storage_from_settings(&s) })),
     compute: Some(|s| Box::pin(async move { compute_from_settings(&s) })),
     network: Some(|s| Box::pin(async move { network_from_settings(&s) })),
-    open_url: Some(|u| Box::pin(async move { open_url(&u) })),
+    url_opener: Some(|u| Box::pin(async move { open_url(&u) })),
     emulators: &[
         Emulator {
             name: "fs",

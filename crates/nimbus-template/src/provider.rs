@@ -14,7 +14,8 @@ pub const PROVIDER: Provider = Provider {
     name: "template",
     summary: "the starting point of a new adapter: declares nothing, every call is typed unsupported",
     schema: SCHEMA,
-    // The URL schemes this cloud's storage serves (with `open_url`), e.g. `&["tpl"]`.
+    // The URL schemes this cloud's storage serves, e.g. `&["tpl"]`: a URL's options become
+    // storage settings for the opener below (`url_opener` only when that does not fit).
     url_schemes: &[],
     storage: Some(|s| {
         Box::pin(async move {
@@ -34,7 +35,7 @@ pub const PROVIDER: Provider = Provider {
             Ok(Arc::new(TemplateNetwork::connect(&cfg)?) as Arc<dyn NetworkService>)
         })
     }),
-    open_url: None,
+    url_opener: None,
     // The emulators CI runs this provider on, with their difference lists.
     emulators: &[],
     live_proof: "template (no cloud)",

@@ -39,9 +39,7 @@ pub async fn open_storage_url_raw(url: &str) -> Result<OpenedUrl> {
 }
 
 async fn open_storage_url_raw_parsed(u: StorageUrl) -> Result<OpenedUrl> {
-    let p = registry().for_scheme(&u.scheme)?;
-    let open = p.open_url.expect("for_scheme returns providers with open_url");
-    open(u).await
+    registry().for_scheme(&u.scheme)?.open_url(u).await
 }
 
 /// The services of one resolved profile, opened on first use and then shared (clones of a
@@ -85,43 +83,37 @@ impl Clouds {
     /// Storage, with the safe defaults (opened once).
     pub async fn storage(&self) -> Result<Arc<dyn Storage>> {
         let c = &self.profile.storage;
-        let s = self
-            .opened
-            .storage
-            .get_or_try_init(|| async {
-                let d = ServiceDefaults::from_settings("storage", &c.settings)?;
-                Ok::<_, nimbus_core::Error>(d.storage(self.raw().storage().await?))
-            })
-            .await?;
-        Ok(s.clone())
+        once(&self.opened.storage, || async {
+            registry()
+                .get(&c.provider)?
+                .storage_with_defaults(c.settings.clone())
+                .await
+        })
+        .await
     }
 
     /// Compute, with the safe defaults (opened once).
     pub async fn compute(&self) -> Result<Arc<dyn Compute>> {
         let c = &self.profile.compute;
-        let s = self
-            .opened
-            .compute
-            .get_or_try_init(|| async {
-                let d = ServiceDefaults::from_settings("compute", &c.settings)?;
-                Ok::<_, nimbus_core::Error>(d.compute(self.raw().compute().await?))
-            })
-            .await?;
-        Ok(s.clone())
+        once(&self.opened.compute, || async {
+            registry()
+                .get(&c.provider)?
+                .compute_with_defaults(c.settings.clone())
+                .await
+        })
+        .await
     }
 
     /// Network, with the safe defaults (opened once).
     pub async fn network(&self) -> Result<Arc<dyn NetworkService>> {
         let c = &self.profile.network;
-        let s = self
-            .opened
-            .network
-            .get_or_try_init(|| async {
-                let d = ServiceDefaults::from_settings("network", &c.settings)?;
-                Ok::<_, nimbus_core::Error>(d.network(self.raw().network().await?))
-            })
-            .await?;
-        Ok(s.clone())
+        once(&self.opened.network, || async {
+            registry()
+                .get(&c.provider)?
+                .network_with_defaults(c.settings.clone())
+                .await
+        })
+        .await
     }
 
     /// The bare adapters, without contract, tracing, retry or timeout: opened anew on each
@@ -129,6 +121,15 @@ impl Clouds {
     pub fn raw(&self) -> RawClouds<'_> {
         RawClouds(&self.profile)
     }
+}
+
+/// The service in `cell`, opened by `open` the first time.
+async fn once<T: ?Sized, F, Fut>(cell: &OnceCell<Arc<T>>, open: F) -> Result<Arc<T>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Arc<T>>>,
+{
+    cell.get_or_try_init(open).await.cloned()
 }
 
 /// The bare adapters of a profile ([`Clouds::raw`]).

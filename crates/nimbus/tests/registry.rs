@@ -44,3 +44,37 @@ fn every_provider_is_found_by_name_and_scheme_and_unknown_names_get_a_suggestion
     let e = r.get("azur").unwrap_err().to_string();
     assert!(e.contains("did you mean `azure`"), "{e}");
 }
+
+/// The differences registry (`conformance/differences.toml`) names providers and lists the
+/// suite cannot check (it imports no provider): each entry's provider is a registered provider
+/// or the report name of one of its emulators; each emulator's lists exist; and an entry is
+/// reachable, declared by an emulator's list or (kind `provider`) by live runs.
+#[test]
+fn the_differences_registry_names_only_registered_providers_and_emulator_lists() {
+    let providers = nimbus::registry().all();
+    let emulators = || providers.iter().flat_map(|p| p.emulators.iter());
+    let entries = nimbus_conformance::registry::entries();
+    for e in entries {
+        assert!(
+            providers.iter().any(|p| p.name == e.provider) || emulators().any(|m| m.report_as == e.provider),
+            "{}: provider `{}` is neither a registered provider nor an emulator's report name",
+            e.id,
+            e.provider
+        );
+        assert!(
+            e.kind == "provider" || emulators().any(|m| m.differences.contains(&e.list.as_str())),
+            "{}: list `{}` is declared by no emulator, and an emulator-kind entry never runs live",
+            e.id,
+            e.list
+        );
+    }
+    for m in emulators() {
+        for list in m.differences {
+            assert!(
+                entries.iter().any(|e| e.list == *list),
+                "emulator {} declares list `{list}`, which has no entry",
+                m.name
+            );
+        }
+    }
+}

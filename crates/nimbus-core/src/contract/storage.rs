@@ -106,30 +106,17 @@ impl<T: Storage + ?Sized + 'static> Contract<T> {
         &self,
         bucket: &str,
         key: &str,
-        mut body: ByteStream,
+        body: ByteStream,
         options: &PutOptions,
     ) -> Result<ObjectMeta> {
         let mut guard = AbortOnDrop {
             store: self.inner.clone(),
             upload: None,
         };
-        let mut w = self
-            .inner
-            .writer(bucket, key, WriterOptions::default().put(options.clone()));
-        while let Some(chunk) = body.next().await {
-            let r = match chunk {
-                Ok(c) => w.write(c).await,
-                Err(e) => Err(e),
-            };
-            guard.upload = w.upload().cloned();
-            if let Err(e) = r {
-                guard.upload = None;
-                let _ = w.abort().await;
-                return Err(e);
-            }
-        }
-        // `finish` aborts by itself when it fails; from here the guard only covers a drop.
-        let done = w.finish().await;
+        let opts = WriterOptions::default().put(options.clone());
+        let w = self.inner.writer(bucket, key, opts);
+        // `write_stream` aborts by itself on a failure; the guard covers a drop.
+        let done = w.write_stream(body, |up| guard.upload = up.cloned()).await;
         guard.upload = None;
         done
     }

@@ -92,25 +92,14 @@ pub trait StorageExt: Storage {
         &'a self,
         bucket: &'a str,
         key: &'a str,
-        mut body: ByteStream,
+        body: ByteStream,
         options: WriterOptions,
     ) -> futures::future::BoxFuture<'a, Result<ObjectMeta>> {
         Box::pin(async move {
             if !self.capabilities().multipart {
                 return self.put_stream(bucket, key, body, &options.put).await;
             }
-            let mut w = self.writer(bucket, key, options);
-            while let Some(chunk) = body.next().await {
-                let res = match chunk {
-                    Ok(c) => w.write(c).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = res {
-                    let _ = w.abort().await;
-                    return Err(e);
-                }
-            }
-            w.finish().await
+            self.writer(bucket, key, options).write_stream(body, |_| {}).await
         })
     }
 

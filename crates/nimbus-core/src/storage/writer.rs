@@ -169,6 +169,30 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
         Ok(())
     }
 
+    /// Writes a whole stream and completes the object, aborting the upload when a chunk, a
+    /// part or the completion fails. `on_upload` sees the open upload after every chunk (none
+    /// until the first part is sent): a caller whose future may be dropped keeps it, to abort
+    /// the upload then.
+    pub(crate) async fn write_stream(
+        mut self,
+        mut body: super::ByteStream,
+        mut on_upload: impl FnMut(Option<&MultipartUpload>),
+    ) -> Result<ObjectMeta> {
+        use futures::StreamExt;
+        while let Some(chunk) = body.next().await {
+            let r = match chunk {
+                Ok(c) => self.write(c).await,
+                Err(e) => Err(e),
+            };
+            on_upload(self.upload.as_ref());
+            if let Err(e) = r {
+                let _ = self.abort().await;
+                return Err(e);
+            }
+        }
+        self.finish().await
+    }
+
     /// Uploads what is left and completes the object.
     pub async fn finish(mut self) -> Result<ObjectMeta> {
         if self.upload.is_none() {
