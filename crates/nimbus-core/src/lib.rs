@@ -19,6 +19,7 @@ pub mod layers;
 pub mod network;
 pub mod provider;
 pub mod storage;
+pub mod time;
 
 pub use capability::{
     Capability, ComputeCapabilities, FirewallAttachment, ListOrdering, NetworkCapabilities, Scope, StorageCapabilities,

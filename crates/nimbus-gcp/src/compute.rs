@@ -123,7 +123,7 @@ pub fn instance_of(v: &Value) -> Instance {
     i.private_ip = s("/networkInterfaces/0/networkIP").map(str::to_string);
     i.public_ip = s("/networkInterfaces/0/accessConfigs/0/natIP").map(str::to_string);
     i.labels = labels_of(v);
-    i.created = s("/creationTimestamp").and_then(crate::rest::rfc3339);
+    i.created = s("/creationTimestamp").and_then(nimbus_core::time::parse_rfc3339);
     i
 }
 

@@ -2,8 +2,6 @@
 //! what google-cloud-storage 1.x offers only over gRPC) and Compute Engine v1 (whose REST
 //! surface is what the vendor's discovery document and recorded logs describe).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use google_cloud_auth::credentials::{CacheableResource, Credentials};
 use nimbus_core::{Error, ErrorKind, Result};
 use serde_json::Value;
@@ -141,61 +139,5 @@ impl JsonApi {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::Null)
         })
-    }
-}
-
-/// RFC 3339 as Google APIs write it → time: Cloud Storage in UTC
-/// (`2026-11-24T23:35:52.622273Z`), Compute Engine with an offset
-/// (`2026-11-25T10:00:00.000-08:00`).
-pub(crate) fn rfc3339(s: &str) -> Option<SystemTime> {
-    let (date, time) = s.split_once('T')?;
-    let mut d = date.split('-').map(|x| x.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    // A trailing `Z`, or `±hh:mm` (seconds east of UTC).
-    let (time, offset) = match time.strip_suffix('Z') {
-        Some(t) => (t, 0),
-        None => match time.rfind(['+', '-']) {
-            Some(i) => {
-                let (t, off) = time.split_at(i);
-                let (oh, om) = off[1..].split_once(':')?;
-                let secs = oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60;
-                (t, if off.starts_with('-') { -secs } else { secs })
-            }
-            None => (time, 0),
-        },
-    };
-    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-    let mut t = hms.split(':').map(|x| x.parse::<i64>());
-    let (hh, mm, ss) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
-    // Days from civil (Howard Hinnant).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss - offset;
-    let nanos: u32 = format!("{:0<9}", &frac[..frac.len().min(9)]).parse().ok()?;
-    (secs >= 0).then(|| UNIX_EPOCH + Duration::new(secs as u64, nanos))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times() {
-        let t = rfc3339("1970-01-02T00:00:01.5Z").unwrap();
-        assert_eq!(t, UNIX_EPOCH + Duration::new(86_401, 500_000_000));
-        assert!(rfc3339("2026-11-24T23:35:52.622273Z").is_some());
-        assert_eq!(
-            rfc3339("1970-01-01T16:00:01.000-08:00").unwrap(),
-            UNIX_EPOCH + Duration::from_secs(86_401)
-        );
-        assert_eq!(
-            rfc3339("1970-01-02T01:00:01+01:00").unwrap(),
-            UNIX_EPOCH + Duration::from_secs(86_401)
-        );
     }
 }

@@ -44,6 +44,11 @@ pub use nimbus_azure as azure;
 #[cfg(any(feature = "gcp-storage", feature = "gcp-compute"))]
 pub use nimbus_gcp as gcp;
 
+/// The OpenStack adapter (Swift, Nova, Neutron, its Keystone session), when the `openstack`
+/// feature is on.
+#[cfg(feature = "openstack")]
+pub use nimbus_openstack as openstack;
+
 /// The template adapter, when the `template` feature is on.
 #[cfg(feature = "template")]
 pub use nimbus_template as template;

@@ -25,6 +25,8 @@ fn compiled_in() -> Vec<Provider> {
     v.push(nimbus_azure::PROVIDER);
     #[cfg(any(feature = "gcp-storage", feature = "gcp-compute"))]
     v.push(nimbus_gcp::PROVIDER);
+    #[cfg(feature = "openstack")]
+    v.push(nimbus_openstack::PROVIDER);
     #[cfg(feature = "template")]
     v.push(nimbus_template::PROVIDER);
     v

@@ -3,7 +3,7 @@
 use nimbus_core::storage::ObjectMeta;
 use serde_json::Value;
 
-use crate::rest::rfc3339;
+use nimbus_core::time::parse_rfc3339 as rfc3339;
 
 /// Percent-encodes one path segment (an object name's `/` included).
 pub(crate) fn seg(s: &str) -> String {

@@ -318,7 +318,7 @@ impl Storage for GcsStorage {
                     i.created = b
                         .get("timeCreated")
                         .and_then(Value::as_str)
-                        .and_then(crate::rest::rfc3339);
+                        .and_then(nimbus_core::time::parse_rfc3339);
                     i.region = b.get("location").and_then(Value::as_str).map(str::to_lowercase);
                     out.push(i);
                 }
