@@ -212,3 +212,23 @@ fn live_compute_and_network_come_from_the_profile() {
     let e = text(&out.stderr);
     assert!(e.contains("compute provider is not `gcp`"), "{e}");
 }
+
+#[test]
+fn the_openstack_profile_example_validates_and_typos_get_a_suggestion() {
+    let home = tempfile::tempdir().unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/profiles/openstack.toml");
+    let out = nimbus(home.path(), &["config", "check", example], None);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let f = home.path().join("nimbus.toml");
+    std::fs::write(
+        &f,
+        "[profiles.c]\nprovider = 'openstack'\n[profiles.c.compute]\nauth_ur = 'https://k/v3'\npassword = 'planted-os-password-7788'\ninsecure = 'maybe'\n",
+    )
+    .unwrap();
+    let out = nimbus(home.path(), &["config", "check", f.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let o = text(&out.stdout);
+    assert!(o.contains("did you mean `auth_url`"), "{o}");
+    assert!(o.contains("`maybe`: expected"), "{o}");
+    assert!(!o.contains("planted-os-password-7788"), "{o}");
+}

@@ -275,10 +275,8 @@ impl OpenStackConfig {
             }),
             (None, None) => None,
         };
-        let secret = |k: &str| {
-            s.get_secret(k)
-                .or_else(|| base.get(k).filter(|v| !v.is_empty()).map(Secret::new))
-        };
+        // An empty value counts as unset, as for every other key.
+        let secret = |k: &str| get(k).map(Secret::new);
         let auth = if let Some(secret) = secret("application_credential_secret") {
             let credential = match (get("application_credential_id"), get("application_credential_name")) {
                 (Some(id), _) => AppCredRef::Id(id),

@@ -72,3 +72,80 @@ async fn an_unreachable_keystone_is_unavailable() {
     let e = Session::new(&c).unwrap().token().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
 }
+
+#[tokio::test]
+async fn a_service_missing_from_the_catalog_is_typed_unsupported() {
+    let Some(c) = cfg(&[]) else { return };
+    let t = Session::new(&c).unwrap().token().await.unwrap();
+    // The stack has no Cinder: block storage is not in its catalog.
+    let e = t
+        .endpoint("block-storage", c.interface, c.region.as_deref())
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.raw_code()),
+        (ErrorKind::Unsupported, Some("EndpointNotFound")),
+        "{e}"
+    );
+    assert!(e.message().contains("object-store"), "lists what the catalog has: {e}");
+}
+
+#[tokio::test]
+async fn token_auth_rescopes_an_existing_token() {
+    let Some(c) = cfg(&[]) else { return };
+    let first = Session::new(&c).unwrap().token().await.unwrap();
+    let mut s = common::settings().unwrap();
+    s.set("password", "", "test");
+    s.set("token", first.value.expose(), "test");
+    let c2 = OpenStackConfig::from_parts(&s, &BTreeMap::new()).unwrap();
+    assert!(matches!(c2.auth, nimbus_openstack::config::Auth::Token(_)));
+    let t = Session::new(&c2).unwrap().token().await.unwrap();
+    assert_eq!(t.project_id, first.project_id);
+    assert_eq!(t.user_id, first.user_id);
+}
+
+#[tokio::test]
+async fn application_credentials_authenticate_without_a_password() {
+    let Some(c) = cfg(&[]) else { return };
+    let session = Session::new(&c).unwrap();
+    let t = session.token().await.unwrap();
+    // The user creates its own application credential (Keystone allows that to any user),
+    // authenticates with it, and deletes it.
+    let name = format!("nimbus-test-{}", std::process::id());
+    let url = format!("{}/users/{}/application_credentials", c.auth_url, t.user_id);
+    let created: serde_json::Value = session
+        .http()
+        .post(&url)
+        .header("x-auth-token", t.value.expose())
+        .json(&serde_json::json!({"application_credential": {"name": name}}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["application_credential"]["id"].as_str().unwrap().to_string();
+    let secret = created["application_credential"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut s = nimbus_core::config::Settings::default();
+    s.set("auth_url", &c.auth_url, "test");
+    s.set("application_credential_id", &id, "test");
+    s.set("application_credential_secret", &secret, "test");
+    let ac = OpenStackConfig::from_parts(&s, &BTreeMap::new()).unwrap();
+    let result = Session::new(&ac).unwrap().token().await;
+    session
+        .http()
+        .delete(format!("{url}/{id}"))
+        .header("x-auth-token", t.value.expose())
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let scoped = result.unwrap();
+    assert_eq!(scoped.project_id, t.project_id);
+    assert!(!format!("{ac:?} {scoped:?}").contains(&secret));
+}
