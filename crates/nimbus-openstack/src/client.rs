@@ -2,9 +2,12 @@
 //! (re-issued before it expires, and once more on a 401), endpoints from the catalog, and
 //! every non-2xx answer mapped once to the portable error.
 //!
-//! Why one session per provider and not per service: Keystone tokens are per user and
+//! Why one token per configuration and not per service: Keystone tokens are per user and
 //! project, not per service, and issuing one costs a password hash on the server. The
-//! services opened for one profile share it through [`Session::shared`].
+//! services opened for one profile share it through [`Session::shared`]. They do not share
+//! the HTTP client: reqwest's pooled connections belong to the tokio runtime that opened
+//! them and die with it ("dispatch task is gone"), and a process may open services in
+//! several runtimes (every test does).
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
@@ -49,10 +52,13 @@ pub struct Session {
     inner: Arc<Inner>,
 }
 
+/// The current token of one configuration, shared by its sessions.
+type TokenSlot = tokio::sync::Mutex<Option<Arc<Token>>>;
+
 struct Inner {
     cfg: OpenStackConfig,
     http: reqwest::Client,
-    token: tokio::sync::Mutex<Option<Arc<Token>>>,
+    token: Arc<TokenSlot>,
 }
 
 impl std::fmt::Debug for Session {
@@ -66,8 +72,13 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    /// A session for `cfg`; makes no request (the token is issued on first use).
+    /// A session for `cfg` with a token of its own; makes no request (the token is issued
+    /// on first use).
     pub fn new(cfg: &OpenStackConfig) -> Result<Session> {
+        Self::with_token_slot(cfg, Arc::default())
+    }
+
+    fn with_token_slot(cfg: &OpenStackConfig, token: Arc<TokenSlot>) -> Result<Session> {
         let mut b = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(30))
             .pool_idle_timeout(std::time::Duration::from_secs(50));
@@ -94,25 +105,31 @@ impl Session {
             inner: Arc::new(Inner {
                 cfg: cfg.clone(),
                 http,
-                token: tokio::sync::Mutex::new(None),
+                token,
             }),
         })
     }
 
-    /// The session of `cfg`, shared by every service opened with the same configuration in
-    /// this process (one token for storage, compute and network of one profile).
+    /// A session for `cfg` whose token is shared with every other session of the same
+    /// configuration in this process (one token for storage, compute and network of one
+    /// profile). The HTTP client is its own (see the module docs).
     pub fn shared(cfg: &OpenStackConfig) -> Result<Session> {
-        static SESSIONS: OnceLock<Mutex<Vec<(OpenStackConfig, Session)>>> = OnceLock::new();
-        let mut all = SESSIONS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some((_, s)) = all.iter().find(|(c, _)| c == cfg) {
-            return Ok(s.clone());
-        }
-        let s = Session::new(cfg)?;
-        all.push((cfg.clone(), s.clone()));
-        Ok(s)
+        static SLOTS: OnceLock<Mutex<Vec<(OpenStackConfig, Arc<TokenSlot>)>>> = OnceLock::new();
+        let slot = {
+            let mut all = SLOTS
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            match all.iter().find(|(c, _)| c == cfg) {
+                Some((_, slot)) => slot.clone(),
+                None => {
+                    let slot = Arc::<TokenSlot>::default();
+                    all.push((cfg.clone(), slot.clone()));
+                    slot
+                }
+            }
+        };
+        Self::with_token_slot(cfg, slot)
     }
 
     /// The configuration.

@@ -149,3 +149,47 @@ async fn application_credentials_authenticate_without_a_password() {
     assert_eq!(scoped.project_id, t.project_id);
     assert!(!format!("{ac:?} {scoped:?}").contains(&secret));
 }
+
+#[test]
+fn shared_sessions_share_the_token_across_runtimes_but_not_connections() {
+    let Some(c) = cfg(&[]) else { return };
+    // Two runtimes alive at once, as two tests (or a CLI and a library) have: the first
+    // opens connections and then shuts down while the second is sending. The second must
+    // not be using connections that die with the first.
+    async fn images(s: &Session) -> nimbus_core::Result<std::sync::Arc<nimbus_openstack::identity::Token>> {
+        let url = s.endpoint(Service::Image).await?;
+        let t = s.token().await?;
+        s.http()
+            .get(format!("{url}/v2/images"))
+            .header("x-auth-token", t.value.expose())
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| nimbus_core::Error::new(ErrorKind::Unavailable, format!("{e:?}")))?;
+        Ok(t)
+    }
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let s1 = Session::shared(&c).unwrap();
+    let t1 = first.block_on(async {
+        for _ in 0..4 {
+            images(&s1).await.unwrap();
+        }
+        images(&s1).await.unwrap()
+    });
+    let c2 = c.clone();
+    let second = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let s2 = Session::shared(&c2).unwrap();
+        rt.block_on(async {
+            let mut last = None;
+            for _ in 0..40 {
+                last = Some(images(&s2).await?);
+            }
+            Ok::<_, nimbus_core::Error>(last.unwrap())
+        })
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(first);
+    let t2 = second.join().unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&t1, &t2), "one token for one configuration");
+}
