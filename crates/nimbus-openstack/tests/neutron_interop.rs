@@ -280,6 +280,27 @@ async fn refused_subnets_are_typed_and_create_nothing() {
         .collect();
     assert_eq!(ids, [first.id.as_str()], "refused subnets were created");
 
+    // The smallest portable subnet works (Neutron's gateway and a pool of five addresses).
+    let small = n
+        .create_subnet(&SubnetSpec::new(created.id.clone(), name("small"), net("10.78.2.0/29")))
+        .await
+        .unwrap();
+    done.subnet(&small.id);
+    let shown = cli_json(&["subnet", "show", &small.id]);
+    assert_eq!(shown["allocation_pools"][0]["start"], "10.78.2.2", "{shown}");
+
+    // A label that cannot be a tag is refused before anything is created.
+    let mut bad = NetworkSpec::new(name("badlabel"), net("10.79.0.0/16"));
+    bad.labels.insert("k".into(), "v".repeat(300));
+    assert_eq!(
+        n.create_network(&bad).await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        cli_json(&["network", "list", "--name", &bad.name]),
+        serde_json::json!([])
+    );
+
     // A second network of the same name is refused, and none is created.
     let e = n
         .create_network(&NetworkSpec::new(created.name.clone(), net("10.79.0.0/16")))
