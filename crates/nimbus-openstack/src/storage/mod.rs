@@ -384,8 +384,16 @@ impl Storage for SwiftStorage {
         Some(Arc::new(self.session.clone()))
     }
 
-    async fn create_bucket(&self, bucket: &str, _options: &CreateBucketOptions) -> Result<()> {
-        // Regions are the catalog's (one endpoint per region), not a container property.
+    async fn create_bucket(&self, bucket: &str, options: &CreateBucketOptions) -> Result<()> {
+        // A region is a catalog endpoint (the `region` setting), not a property of a
+        // container: a container asked for elsewhere would silently land here.
+        if let (Some(want), Some(here)) = (&options.region, &self.session.config().region) {
+            if want != here {
+                return Err(Error::invalid(format!(
+                    "container region `{want}`: this client writes to region `{here}` of the catalog; open storage with `region = \"{want}\"` instead"
+                )));
+            }
+        }
         self.state().await?;
         if self.container_exists(bucket).await? {
             return Err(Error::new(ErrorKind::AlreadyExists, "the container exists").with_raw_code("Accepted"));
