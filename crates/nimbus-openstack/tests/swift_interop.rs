@@ -339,3 +339,41 @@ fn a_raw_streamed_put_is_one_chunked_request_with_a_checked_md5() {
         remove(&s, &b).await;
     })
 }
+
+#[test]
+fn an_abort_after_a_completion_whose_answer_was_lost_keeps_the_object() {
+    rt().block_on(async {
+        let Some(s) = storage() else { return };
+        let b = bucket(&s, "lost").await;
+        let up = s.create_multipart(&b, "obj", &PutOptions::default()).await.unwrap();
+        let parts = [pattern(2000, 1), pattern(500, 2)];
+        let mut done = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            done.push(s.upload_part(&up, i as u32 + 1, p.clone()).await.unwrap());
+        }
+        s.complete_multipart(&up, &done).await.unwrap();
+        // As if the completion's answer was lost before the record was deleted: the record
+        // is back, and the writer aborts.
+        let seg = format!("{b}_segments");
+        let record = Bytes::from(format!(r#"{{"key":"obj"}}"#));
+        s.put(&seg, &up.upload_id, record, &PutOptions::default())
+            .await
+            .unwrap();
+        s.abort_multipart(&up).await.unwrap();
+        let want: Vec<u8> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+        let got = s.get(&b, "obj", &GetOptions::default()).await.unwrap();
+        assert_eq!(
+            got.bytes().await.unwrap(),
+            want,
+            "the segments of the completed object were deleted"
+        );
+        let left = s.list_page(&seg, &ListOptions::default(), None).await.unwrap().objects;
+        assert_eq!(left.len(), 2, "only the record goes: {left:?}");
+        // A second abort, and upload_part after it: nothing to free, the upload is gone.
+        s.abort_multipart(&up).await.unwrap();
+        let e = s.upload_part(&up, 3, pattern(10, 3)).await.unwrap_err();
+        assert_eq!((e.kind(), e.raw_code()), (ErrorKind::NotFound, Some("NoSuchUpload")));
+        remove(&s, &b).await;
+        assert!(!s.bucket_exists(&seg).await.unwrap());
+    })
+}
