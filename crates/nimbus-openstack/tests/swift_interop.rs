@@ -355,7 +355,7 @@ fn an_abort_after_a_completion_whose_answer_was_lost_keeps_the_object() {
         // As if the completion's answer was lost before the record was deleted: the record
         // is back, and the writer aborts.
         let seg = format!("{b}_segments");
-        let record = Bytes::from(format!(r#"{{"key":"obj"}}"#));
+        let record = Bytes::from_static(br#"{"key":"obj"}"#);
         s.put(&seg, &up.upload_id, record, &PutOptions::default())
             .await
             .unwrap();
