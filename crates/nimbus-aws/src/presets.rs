@@ -62,6 +62,8 @@ pub struct Preset {
     pub min_part_size: u64,
     /// Every part but the last must have the same size.
     pub equal_parts: bool,
+    /// Most parts in one upload.
+    pub max_parts: u32,
     /// DeleteObjects usable through the AWS SDK.
     pub batch_delete: bool,
     /// Documented differences, with sources.
@@ -82,6 +84,7 @@ pub const PRESETS: &[Preset] = &[
         put_if_match: true,
         min_part_size: 5 * MIB,
         equal_parts: false,
+        max_parts: 10_000,
         batch_delete: true,
         differences: &[
             PresetDifference {
@@ -112,6 +115,7 @@ pub const PRESETS: &[Preset] = &[
         put_if_match: false,
         min_part_size: 5 * MIB,
         equal_parts: false,
+        max_parts: 10_000,
         batch_delete: true,
         differences: &[
             PresetDifference {
@@ -138,6 +142,7 @@ pub const PRESETS: &[Preset] = &[
         put_if_match: true,
         min_part_size: 5 * MIB,
         equal_parts: true,
+        max_parts: 10_000,
         batch_delete: true,
         differences: &[
             PresetDifference {
@@ -172,6 +177,7 @@ pub const PRESETS: &[Preset] = &[
         put_if_match: false,
         min_part_size: 100 * 1024,
         equal_parts: false,
+        max_parts: 10_000,
         batch_delete: true,
         differences: &[
             PresetDifference {
@@ -202,6 +208,7 @@ pub const PRESETS: &[Preset] = &[
         put_if_match: false,
         min_part_size: MIB,
         equal_parts: false,
+        max_parts: 10_000,
         batch_delete: true,
         differences: &[
             PresetDifference {
@@ -232,6 +239,7 @@ pub const PRESETS: &[Preset] = &[
         put_if_match: false,
         min_part_size: 100 * 1024,
         equal_parts: false,
+        max_parts: 10_000,
         batch_delete: false,
         differences: &[
             PresetDifference {
@@ -262,6 +270,7 @@ pub const PRESETS: &[Preset] = &[
         put_if_match: false,
         min_part_size: 5 * MIB,
         equal_parts: false,
+        max_parts: 10_000,
         batch_delete: true,
         differences: &[
             PresetDifference {
@@ -284,6 +293,7 @@ pub const PRESETS: &[Preset] = &[
         put_if_match: false,
         min_part_size: 5 * MIB,
         equal_parts: false,
+        max_parts: 10_000,
         batch_delete: false,
         differences: &[
             PresetDifference {
@@ -305,6 +315,41 @@ pub const PRESETS: &[Preset] = &[
             PresetDifference {
                 what: "parts 5 MiB to 5 GiB except the last, at most 10,000; PUT and parts sent through the Spaces CDN with a presigned URL carry at most 8,100 KiB",
                 source: "https://docs.digitalocean.com/products/spaces/details/limits/",
+            },
+        ],
+    },
+    Preset {
+        name: "swift",
+        title: "OpenStack Swift (s3api)",
+        endpoint: "",
+        default_region: Some("us-east-1"),
+        path_style: true,
+        create_only: CreateOnly::Unsupported,
+        put_if_match: false,
+        min_part_size: 5 * MIB,
+        equal_parts: false,
+        max_parts: 1000,
+        batch_delete: false,
+        differences: &[
+            PresetDifference {
+                what: "self-hosted: the endpoint is the Swift proxy with the `s3api` middleware; virtual-hosted addressing needs `storage_domain` set by the operator, so path-style is the default; the signing region is the middleware's `location` (us-east-1 unless configured)",
+                source: "https://docs.openstack.org/swift/latest/middleware.html#module-swift.common.middleware.s3api.s3api",
+            },
+            PresetDifference {
+                what: "conditional PUTs (If-None-Match, If-Match) are refused with 501 NotImplemented: create-only and update-if-version puts are not declared (Swift's own API has create-only: use the `openstack` provider)",
+                source: "https://docs.openstack.org/swift/latest/s3_compat.html",
+            },
+            PresetDifference {
+                what: "multipart uploads are Static Large Objects: at most `max_upload_part_num` parts (1,000 by default), parts from `min_segment_size` (5 MiB by default); the segments live in the `<bucket>+segments` container",
+                source: "https://docs.openstack.org/swift/latest/middleware.html#module-swift.common.middleware.s3api.s3api",
+            },
+            PresetDifference {
+                what: "DeleteObjects requires Content-MD5 (Swift 2.30 s3api), which current AWS SDKs replace by CRC32 checksums: batch delete is not declared (keys are deleted one by one; Swift's own bulk delete is in the `openstack` provider)",
+                source: "https://github.com/openstack/swift/blob/2.30.0/swift/common/middleware/s3api/controllers/multi_delete.py",
+            },
+            PresetDifference {
+                what: "credentials are EC2 credentials of Keystone (`openstack ec2 credentials create`, with `s3token`) or tempauth users, not the Keystone password",
+                source: "https://docs.openstack.org/swift/latest/s3_compat.html",
             },
         ],
     },
@@ -334,6 +379,7 @@ impl Preset {
         c.put_if_version = self.put_if_match;
         c.multipart_min_part_size = self.min_part_size;
         c.multipart_equal_parts = self.equal_parts;
+        c.multipart_max_parts = self.max_parts;
         c.batch_delete = self.batch_delete;
         if !self.batch_delete {
             c.batch_delete_max = 0;
@@ -427,5 +473,12 @@ mod tests {
         );
         let e = spaces.endpoint_for(None, None).unwrap_err();
         assert!(e.to_string().contains("region"), "{e}");
+        let swift = preset("swift").unwrap();
+        let c = swift.capabilities();
+        assert!(swift.path_style && !c.put_create_only && !c.put_if_version && !c.batch_delete);
+        assert_eq!((c.multipart_max_parts, c.multipart_min_part_size), (1000, 5 * MIB));
+        let e = swift.endpoint_for(Some("us-east-1"), None).unwrap_err();
+        assert!(e.to_string().contains("set `endpoint`"), "{e}");
+        assert_eq!(preset("r2").unwrap().capabilities().multipart_max_parts, 10_000);
     }
 }

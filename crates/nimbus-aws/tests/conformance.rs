@@ -1,6 +1,7 @@
 //! The conformance suite on the AWS adapter, every case a named test
 //! (`cargo nextest list -p nimbus-aws` shows `moto::storage.put_get_round_trip`, …):
-//! S3, EC2 and VPC on moto; S3 on s3s-fs (SigV4-strict); the Spaces preset on s3s-fs.
+//! S3, EC2 and VPC on moto; S3 on s3s-fs (SigV4-strict); the `swift` preset on the real
+//! Swift (s3api middleware) of the OpenStack stack `scripts/openstack start` runs.
 
 use std::sync::Arc;
 
@@ -45,6 +46,18 @@ fn main() {
                 )
                 .await,
             )
+        })
+        .target("swift-s3api", || async {
+            // The real Swift 2.30 proxy of the single-node OpenStack, through its `s3api`
+            // middleware with tempauth's S3 keys.
+            let ep = endpoint("NIMBUS_TEST_OPENSTACK_S3_ENDPOINT")?;
+            let var = |n: &str| std::env::var(format!("NIMBUS_TEST_OPENSTACK_S3_{n}")).ok();
+            let region = var("REGION").unwrap_or_else(|| "us-east-1".into());
+            let mut cfg = AwsConfig::with_static(&ep, &region, &var("ACCESS_KEY")?, &var("SECRET_KEY")?);
+            cfg.preset = Some("swift".into());
+            cfg.force_path_style = Some(true);
+            let proof = "real OpenStack Swift 2.30.1 (Zed), s3api middleware, preset `swift`";
+            Some(s3(&cfg, "s3-compatible", proof, &["swift-s3api"]).await)
         })
         .main()
 }
