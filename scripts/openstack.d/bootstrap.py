@@ -3,6 +3,7 @@
 
     bootstrap.py identity   service project and users, the test project and user, catalog
     bootstrap.py resources  flavors and a tiny raw image (needs Nova and Glance up)
+    bootstrap.py tempurl    the TempURL key of the test project's Swift account
 
 Settings come from the environment (see scripts/openstack).
 """
@@ -92,5 +93,14 @@ def resources():
                           timeout=120, os_distro="ubuntu", os_version="22.04")
 
 
+def tempurl():
+    # As the test user: the key belongs to its project's account (AUTH_<project id>).
+    conn = openstack.connect(
+        auth_url=E["OSX_AUTH_URL"], username=E["OSX_USER"], password=E["OSX_PASSWORD"],
+        project_name=E["OSX_PROJECT"], user_domain_name="Default", project_domain_name="Default",
+        region_name=REGION, identity_api_version="3")
+    conn.object_store.set_account_temp_url_key(E["OSX_TEMP_URL_KEY"])
+
+
 if __name__ == "__main__":
-    {"identity": identity, "resources": resources}[sys.argv[1]]()
+    {"identity": identity, "resources": resources, "tempurl": tempurl}[sys.argv[1]]()
