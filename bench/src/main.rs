@@ -8,6 +8,7 @@
 
 mod azure;
 mod gcs;
+mod swift;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,6 +32,8 @@ struct Args {
     small: usize,
     big_mib: usize,
     round: usize,
+    measure: Option<String>,
+    n: usize,
 }
 
 fn args() -> Result<Args> {
@@ -42,6 +45,8 @@ fn args() -> Result<Args> {
         small: 1000,
         big_mib: 256,
         round: 0,
+        measure: None,
+        n: 200,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -54,10 +59,13 @@ fn args() -> Result<Args> {
             "--small" => a.small = v.parse()?,
             "--big-mib" => a.big_mib = v.parse()?,
             "--round" => a.round = v.parse()?,
+            "--measure" => a.measure = Some(v),
+            "--n" => a.n = v.parse()?,
             _ => bail!("unknown argument {k}"),
         }
     }
-    if a.imp.is_empty() || a.endpoint.is_empty() {
+    // Swift takes its Keystone credentials from the OS_* variables, not an endpoint.
+    if a.imp.is_empty() || (a.endpoint.is_empty() && a.cloud != "swift") {
         bail!("usage: nimbus-bench --impl nimbus|sdk|object_store|opendal --endpoint URL [--bucket B]");
     }
     Ok(a)
@@ -321,15 +329,23 @@ async fn s3_bench(a: &Args, cfg: &AwsConfig) -> Result<Box<dyn Bench>> {
     })
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let a = args()?;
+    if let Some(op) = &a.measure {
+        anyhow::ensure!(a.cloud == "swift", "--measure is for --cloud swift");
+        return swift::measure(&a.imp, &a.bucket, op, a.n);
+    }
+    tokio::runtime::Runtime::new()?.block_on(run(a))
+}
+
+async fn run(a: Args) -> Result<()> {
     let cfg = AwsConfig::with_static(&a.endpoint, "us-east-1", AK, SK);
     if a.imp == "seed" {
         // The bucket and 10,000 listing keys every implementation lists.
         let store: Arc<dyn Storage> = match a.cloud.as_str() {
             "azure" => Arc::new(nimbus_azure::AzureBlobStorage::connect(&azure::config(&a.endpoint)?)?),
             "gcs" => Arc::new(nimbus_gcp::GcsStorage::connect(&nimbus_gcp::GcsConfig::emulator(&a.endpoint)).await?),
+            "swift" => swift::nimbus_store().await?,
             _ => Arc::new(S3Storage::connect(&cfg).await?),
         };
         store.create_bucket(&a.bucket, &Default::default()).await?;
@@ -351,6 +367,7 @@ async fn main() -> Result<()> {
     let bench: Box<dyn Bench> = match a.cloud.as_str() {
         "azure" => azure::bench(&a.imp, &a.endpoint, &a.bucket).await?,
         "gcs" => gcs::bench(&a.imp, &a.endpoint, &a.bucket).await?,
+        "swift" => swift::bench(&a.imp, &a.bucket).await?,
         _ => s3_bench(&a, &cfg).await?,
     };
 

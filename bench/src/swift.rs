@@ -1,0 +1,157 @@
+//! Swift (OpenStack object storage) through Nimbus against the raw client Nimbus builds on:
+//! reqwest with the same Keystone session, making the plain Swift calls by hand. There is no
+//! Rust Swift SDK to compare with (`openstack_sdk` is rejected in docs/design/0015), so the
+//! "SDK" row is the thinnest correct client: one request per operation, no layers.
+//!
+//! Credentials come from the `OS_*` variables (`scripts/openstack env`), for both rows.
+//! `--measure OP --n N` runs only N operations of one kind inside `swift_measured_region`,
+//! for callgrind (`--toggle-collect=*swift_measured_region*`): instructions per operation.
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use bytes::Bytes;
+use futures::StreamExt;
+use nimbus_core::config::Settings;
+use nimbus_core::Storage;
+use nimbus_openstack::{OpenStackConfig, Service, Session};
+use reqwest::Method;
+
+use crate::{chunks, Bench, NimbusB};
+
+/// The raw client: the adapter's own session (token, catalog) and plain Swift requests.
+pub struct RawB {
+    session: Session,
+    container: String,
+}
+
+impl RawB {
+    fn path(&self, key: &str) -> String {
+        format!("/{}/{}", self.container, key)
+    }
+    async fn send(&self, method: Method, path: &str, body: Option<Bytes>) -> Result<reqwest::Response> {
+        Ok(self
+            .session
+            .send(Service::ObjectStore, method, path, |r| match &body {
+                Some(b) => r.body(b.clone()),
+                None => r,
+            })
+            .await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Bench for RawB {
+    async fn put(&self, key: &str, body: Bytes) -> Result<()> {
+        self.send(Method::PUT, &self.path(key), Some(body)).await?;
+        Ok(())
+    }
+    async fn get(&self, key: &str) -> Result<usize> {
+        Ok(self.send(Method::GET, &self.path(key), None).await?.bytes().await?.len())
+    }
+    async fn put_stream(&self, key: &str, total: usize) -> Result<()> {
+        // One chunked PUT (Swift takes up to 5 GiB in one object).
+        let body = reqwest::Body::wrap_stream(chunks(total).map(Ok::<_, std::io::Error>));
+        self.session
+            .send_once(Service::ObjectStore, Method::PUT, &self.path(key), |r| r.body(body))
+            .await?;
+        Ok(())
+    }
+    async fn get_stream(&self, key: &str) -> Result<usize> {
+        let mut s = self.send(Method::GET, &self.path(key), None).await?.bytes_stream();
+        let mut n = 0;
+        while let Some(c) = s.next().await {
+            n += c?.len();
+        }
+        Ok(n)
+    }
+    async fn list(&self, prefix: &str) -> Result<usize> {
+        let mut n = 0;
+        let mut marker = String::new();
+        loop {
+            let q = format!(
+                "/{}?format=json&limit=10000&prefix={}&marker={}",
+                self.container,
+                urlencode(prefix),
+                urlencode(&marker)
+            );
+            let page: serde_json::Value = self.send(Method::GET, &q, None).await?.json().await?;
+            let items = page.as_array().context("listing is not an array")?;
+            if items.is_empty() {
+                return Ok(n);
+            }
+            n += items.len();
+            marker = items[items.len() - 1]["name"].as_str().context("name")?.to_string();
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Nimbus opened the normal way: the provider's storage with the safe defaults (contract,
+/// tracing, retry, timeout), from the `OS_*` variables.
+pub async fn nimbus_store() -> Result<Arc<dyn Storage>> {
+    Ok(nimbus_openstack::PROVIDER.storage_with_defaults(Settings::default()).await?)
+}
+
+/// One implementation, by name.
+pub async fn bench(imp: &str, container: &str) -> Result<Box<dyn Bench>> {
+    Ok(match imp {
+        "nimbus" => Box::new(NimbusB(nimbus_store().await?, container.to_string())),
+        "sdk" => Box::new(RawB {
+            session: Session::new(&OpenStackConfig::from_settings(&Settings::default())?)?,
+            container: container.to_string(),
+        }),
+        other => bail!("unknown implementation {other} for swift (nimbus, sdk)"),
+    })
+}
+
+/// `--measure OP --n N`: warm up (token, connection), then N operations of `op` in the one
+/// function callgrind collects. One current-thread runtime: `block_on` inside the measured
+/// function drives the connection tasks too, so the client's whole work is counted.
+pub fn measure(imp: &str, container: &str, op: &str, n: usize) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let body = Bytes::from(vec![7u8; 4096]);
+    let b = rt.block_on(async {
+        let b = bench(imp, container).await?;
+        b.put("measure/get-me", body.clone()).await?;
+        for i in 0..3 {
+            b.put(&format!("measure/warm-{i}"), body.clone()).await?;
+            b.get("measure/get-me").await?;
+            b.list("listing/").await?;
+        }
+        anyhow::Ok(b)
+    })?;
+    let keys: Vec<String> = (0..n).map(|i| format!("measure/{imp}-{i:05}")).collect();
+    swift_measured_region(&rt, &*b, op, &keys, &body)
+}
+
+/// The only function callgrind collects (`--toggle-collect=swift_measured_region`).
+#[inline(never)]
+#[no_mangle]
+pub fn swift_measured_region(
+    rt: &tokio::runtime::Runtime,
+    b: &dyn Bench,
+    op: &str,
+    keys: &[String],
+    body: &Bytes,
+) -> Result<()> {
+    rt.block_on(async {
+        for k in keys {
+            match op {
+                "put" => b.put(k, body.clone()).await?,
+                "get" => anyhow::ensure!(b.get("measure/get-me").await? == 4096, "short read"),
+                "list" => anyhow::ensure!(b.list("listing/").await? == 10_000, "short listing"),
+                other => bail!("unknown op {other} (put, get, list)"),
+            }
+        }
+        Ok(())
+    })
+}
