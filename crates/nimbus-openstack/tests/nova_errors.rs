@@ -333,6 +333,14 @@ async fn a_server_in_a_subnet_gets_a_port_there_with_its_firewall_and_the_port_g
     let created = c.create_instance(&spec).await;
     let result = std::panic::AssertUnwindSafe(async {
         let i = created.as_ref().unwrap();
+        // Known at once, before Nova binds the port.
+        assert_eq!(
+            i.subnet.as_deref(),
+            Some(sub.as_str()),
+            "{:?}",
+            ports_of(&s, &i.id).await
+        );
+        assert_eq!(i.firewalls, vec![sg.clone()]);
         let i = c.wait_for_state(&i.id, State::Running, wait()).await.unwrap();
         assert_eq!(i.subnet.as_deref(), Some(sub.as_str()));
         assert_eq!(i.firewalls, vec![sg.clone()]);

@@ -184,24 +184,20 @@ impl NovaCompute {
     }
 
     /// Instances of server bodies, with the subnet and security groups of their ports
-    /// (asked from Neutron once, only when a server has addresses).
+    /// (asked from Neutron: the server's own ports for one, the project's for several).
     async fn instances_of(&self, servers: &[Value]) -> Result<Vec<Instance>> {
         let region = self.region().await?;
         let inline = self.microversion().await?.at_least(microversion::INLINE_FLAVOR);
         let flavors = if inline { Vec::new() } else { self.flavors().await? };
         let name_of = |id: &str| flavors.iter().find(|f| f.id == id).map(|f| f.name.clone());
-        let has_addresses = |s: &Value| {
-            s.get("addresses")
-                .and_then(Value::as_object)
-                .is_some_and(|a| !a.is_empty())
-        };
-        let ports = match servers.iter().filter(|s| has_addresses(s)).count() {
-            0 => Vec::new(),
-            1 => {
-                let id = servers.iter().find(|s| has_addresses(s)).and_then(|s| s["id"].as_str());
-                ports::ports(&self.session, id).await?
+        let ports = if !self.has_neutron().await? {
+            Vec::new()
+        } else {
+            match servers {
+                [] => Vec::new(),
+                [one] => ports::server_ports(&self.session, one["id"].as_str().unwrap_or_default()).await?,
+                _ => ports::all_ports(&self.session).await?,
             }
-            _ => ports::ports(&self.session, None).await?,
         };
         Ok(servers
             .iter()
@@ -211,6 +207,15 @@ impl NovaCompute {
                 convert::instance_of(s, &region, &name_of, info.as_ref())
             })
             .collect())
+    }
+
+    /// Whether the catalog has Neutron (every cloud since nova-network was removed, Ussuri).
+    async fn has_neutron(&self) -> Result<bool> {
+        match self.session.endpoint(Service::Network).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_code() == Some("EndpointNotFound") => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     async fn server(&self, id: &str) -> Result<Value> {
@@ -383,6 +388,17 @@ impl NovaCompute {
             .and_then(Value::as_str)
             .ok_or_else(|| Error::internal("Nova accepted the server without an id"))?
             .to_string();
+        let claimed = match &nics {
+            Nics::Port(p) => ports::claim_port(&self.session, p, &id).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = claimed {
+            let _ = self.delete_server(&id).await;
+            if let Nics::Port(p) = &nics {
+                let _ = ports::delete_port(&self.session, p).await;
+            }
+            return Err(e);
+        }
         match self.placed(&id).await {
             Ok(server) => Ok(self.instances_of(std::slice::from_ref(&server)).await?.remove(0)),
             Err(e) => {
@@ -427,9 +443,10 @@ impl NovaCompute {
 
     /// Deletes a server and the ports Nimbus made for it.
     async fn delete_server(&self, id: &str) -> Result<()> {
-        let mine = match self.session.endpoint(Service::Network).await {
-            Ok(_) => ports::marked(&ports::ports(&self.session, Some(id)).await?, id),
-            Err(_) => Vec::new(),
+        let mine = if self.has_neutron().await? {
+            ports::marked(&ports::server_ports(&self.session, id).await?, id)
+        } else {
+            Vec::new()
         };
         match self
             .nova(Method::DELETE, &format!("/servers/{}", ports::enc(id)), None)

@@ -7,7 +7,11 @@
 //! subnet asked for, and carries the security groups (ids, as the portable firewalls are).
 //! Nova never deletes a port it was given, so the port is marked with [`PORT_MARK`] in its
 //! description and `terminate_instance` deletes the marked ports of the server after the
-//! server. (Kept here rather than in the network adapter: these are compute's own details,
+//! server. Nova binds the port (sets its `device_id`) only when the compute host allocates
+//! the network, asynchronously and after `create_instance` has returned, so right after
+//! `POST /servers` the port is renamed after the server id ([`port_name`]): a server's ports are
+//! those bound to it or so named, and a server terminated before the binding does not leave
+//! its port behind. (Kept here rather than in the network adapter: these are compute's own details,
 //! and the network module is written separately.)
 
 use std::net::Ipv4Addr;
@@ -26,6 +30,11 @@ fn text<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 
+/// The name of the port Nimbus made for `server`.
+pub fn port_name(server: &str) -> String {
+    format!("nimbus-server-{server}")
+}
+
 /// The network id of `subnet`; an unknown subnet is bad input to create (`InvalidInput`).
 pub async fn network_of_subnet(session: &Session, subnet: &str) -> Result<String> {
     let path = format!("/v2.0/subnets/{}", enc(subnet));
@@ -42,7 +51,8 @@ pub async fn network_of_subnet(session: &Session, subnet: &str) -> Result<String
     }
 }
 
-/// Creates a port in `subnet` of `network` with the security groups; its id.
+/// Creates a port in `subnet` of `network` with the security groups; its id. Named after
+/// the server's name until [`claim_port`] names it after the server's id.
 pub async fn create_port(
     session: &Session,
     network: &str,
@@ -53,7 +63,7 @@ pub async fn create_port(
     let mut port = json!({
         "network_id": network,
         "fixed_ips": [{ "subnet_id": subnet }],
-        "name": format!("{server_name}-port"),
+        "name": format!("nimbus-server-{server_name}"),
         "description": PORT_MARK,
     });
     if !security_groups.is_empty() {
@@ -80,6 +90,16 @@ pub async fn create_port(
         .ok_or_else(|| Error::internal("Neutron created a port without an id"))
 }
 
+/// Names the port after the server it was made for (see the module docs).
+pub async fn claim_port(session: &Session, port: &str, server: &str) -> Result<()> {
+    let body = json!({ "port": { "name": port_name(server) } });
+    let path = format!("/v2.0/ports/{}", enc(port));
+    session
+        .send_json(Service::Network, Method::PUT, &path, &body, |r| r)
+        .await?;
+    Ok(())
+}
+
 /// Deletes a port; one already gone is fine.
 pub async fn delete_port(session: &Session, id: &str) -> Result<()> {
     match session
@@ -97,29 +117,51 @@ pub async fn delete_port(session: &Session, id: &str) -> Result<()> {
     }
 }
 
-/// Ports of the project, or of one server (`device_id`).
-pub async fn ports(session: &Session, device: Option<&str>) -> Result<Vec<Value>> {
-    let mut path =
-        "/v2.0/ports?fields=id&fields=device_id&fields=fixed_ips&fields=security_groups&fields=description".to_string();
-    if let Some(d) = device {
-        path.push_str(&format!("&device_id={}", enc(d)));
-    }
+const FIELDS: &str =
+    "fields=id&fields=name&fields=device_id&fields=fixed_ips&fields=security_groups&fields=description";
+
+async fn list(session: &Session, filter: &str) -> Result<Vec<Value>> {
+    let path = format!("/v2.0/ports?{FIELDS}{filter}");
     let v = session.get_json(Service::Network, &path, |r| r).await?;
     Ok(v.get("ports").and_then(Value::as_array).cloned().unwrap_or_default())
 }
 
-/// The ports of `server` that Nimbus created.
-pub fn marked(ports: &[Value], server: &str) -> Vec<String> {
+/// Every port of the project (for listings).
+pub async fn all_ports(session: &Session) -> Result<Vec<Value>> {
+    list(session, "").await
+}
+
+/// The ports of one server: bound to it, or made for it and not bound yet.
+pub async fn server_ports(session: &Session, server: &str) -> Result<Vec<Value>> {
+    let mut out = list(session, &format!("&device_id={}", enc(server))).await?;
+    for p in list(session, &format!("&name={}", enc(&port_name(server)))).await? {
+        if !out.iter().any(|o| o.get("id") == p.get("id")) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+fn of_server<'a>(ports: &'a [Value], server: &str) -> Vec<&'a Value> {
+    let name = port_name(server);
     ports
         .iter()
-        .filter(|p| text(p, "device_id") == Some(server) && text(p, "description") == Some(PORT_MARK))
+        .filter(|p| text(p, "device_id") == Some(server) || text(p, "name") == Some(name.as_str()))
+        .collect()
+}
+
+/// The ports of `server` that Nimbus created.
+pub fn marked(ports: &[Value], server: &str) -> Vec<String> {
+    of_server(ports, server)
+        .into_iter()
+        .filter(|p| text(p, "description") == Some(PORT_MARK))
         .filter_map(|p| text(p, "id").map(str::to_string))
         .collect()
 }
 
 /// Subnet, address and security groups of `server` from its ports (`None`: no port).
 pub fn port_info(ports: &[Value], server: &str) -> Option<PortInfo> {
-    let mine: Vec<&Value> = ports.iter().filter(|p| text(p, "device_id") == Some(server)).collect();
+    let mine = of_server(ports, server);
     if mine.is_empty() {
         return None;
     }
@@ -199,6 +241,9 @@ mod tests {
                    "fixed_ips": [{"subnet_id": "v6", "ip_address": "fd00::4"}, {"subnet_id": "sub-1", "ip_address": "10.0.0.4"}]}),
             json!({"id": "p2", "device_id": "s1", "description": "", "security_groups": ["sg-b"], "fixed_ips": []}),
             json!({"id": "p3", "device_id": "s2", "description": PORT_MARK, "security_groups": [], "fixed_ips": []}),
+            // Made for s3, not bound yet.
+            json!({"id": "p4", "device_id": "", "name": port_name("s3"), "description": PORT_MARK,
+                   "security_groups": ["sg-c"], "fixed_ips": [{"subnet_id": "sub-2", "ip_address": "10.1.0.9"}]}),
         ];
         let info = port_info(&ports, "s1").unwrap();
         assert_eq!(info.subnet.as_deref(), Some("sub-1"));
@@ -206,5 +251,11 @@ mod tests {
         assert_eq!(info.security_groups, ["sg-a", "sg-b"]);
         assert_eq!(marked(&ports, "s1"), ["p1"]);
         assert!(port_info(&ports, "s9").is_none());
+        let unbound = port_info(&ports, "s3").unwrap();
+        assert_eq!(
+            (unbound.subnet.as_deref(), unbound.security_groups.clone()),
+            (Some("sub-2"), vec!["sg-c".to_string()])
+        );
+        assert_eq!(marked(&ports, "s3"), ["p4"]);
     }
 }
