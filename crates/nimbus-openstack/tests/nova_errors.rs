@@ -12,7 +12,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use nimbus_core::compute::{ImageChoice, Instance, InstanceSpec, SizeChoice, State, WaitOptions};
+use nimbus_core::compute::{ImageChoice, Instance, InstanceSpec, SizeChoice, State, StopMode, WaitOptions};
 use nimbus_core::{Compute, ComputeExt, ErrorKind};
 use nimbus_openstack::{NovaCompute, OpenStackConfig, Service, Session};
 use reqwest::Method;
@@ -234,7 +234,7 @@ fn cli(args: &[&str]) -> Option<Value> {
 }
 
 #[tokio::test]
-async fn the_cli_sees_the_server_with_its_labels_and_old_microversions_read_it_alike() {
+async fn the_cli_sees_the_server_with_its_labels_old_microversions_read_it_alike_and_a_second_stop_conflicts() {
     let Some(c) = nova(&[]) else { return };
     let n = name("interop");
     let spec = InstanceSpec::new(&n, SizeChoice::Id("m1.tiny".into()), image())
@@ -266,6 +266,20 @@ async fn the_cli_sees_the_server_with_its_labels_and_old_microversions_read_it_a
         );
         assert_eq!(seen.labels, running.labels);
         assert_eq!(seen.state, running.state);
+        // Stopping a stopped server is Nova's 409: Conflict, with Nova's code and request id.
+        c.stop_instance(&i.id, StopMode::Stop).await.unwrap();
+        let stopped = c.wait_for_state(&i.id, State::Stopped, wait()).await.unwrap();
+        assert_eq!(stopped.state.raw, "SHUTOFF");
+        let e = c.stop_instance(&i.id, StopMode::Stop).await.unwrap_err();
+        assert_eq!(
+            (e.kind(), e.raw_code()),
+            (ErrorKind::Conflict, Some("conflictingRequest")),
+            "{e}"
+        );
+        assert!(e.request_id().is_some_and(|r| r.starts_with("req-")), "{e:?}");
+        if let Some(show) = cli(&["server", "show", &i.id]) {
+            assert_eq!(show["status"], "SHUTOFF");
+        }
     });
     let outcome = futures::FutureExt::catch_unwind(result).await;
     c.terminate_instance(&i.id).await.unwrap();
@@ -331,6 +345,7 @@ async fn a_server_in_a_subnet_gets_a_port_there_with_its_firewall_and_the_port_g
         .subnet(sub.clone())
         .firewall(sg.clone());
     let created = c.create_instance(&spec).await;
+    let second = std::sync::Mutex::new(Vec::new());
     let result = std::panic::AssertUnwindSafe(async {
         let i = created.as_ref().unwrap();
         // Known at once, before Nova binds the port.
@@ -371,11 +386,31 @@ async fn a_server_in_a_subnet_gets_a_port_there_with_its_firewall_and_the_port_g
             (again.state.state, again.state.raw.as_str()),
             (State::Terminated, "not found")
         );
+        // Without a subnet, the `network` setting (a name here) places the server, and the
+        // firewall goes to Nova by id: Nova's own port carries it.
+        let by_setting = nova(&[("network", &name("subnet"))]).unwrap();
+        let spec = InstanceSpec::new(name("bysetting"), SizeChoice::Id("m1.tiny".into()), image()).firewall(sg.clone());
+        let j = by_setting.create_instance(&spec).await.unwrap();
+        second.lock().unwrap().push(j.id.clone());
+        let j = c.wait_for_state(&j.id, State::Running, wait()).await.unwrap();
+        assert_eq!(
+            (j.subnet.as_deref(), j.firewalls.clone()),
+            (Some(sub.as_str()), vec![sg.clone()])
+        );
+        // No subnet, no setting, but a firewall: there is no interface to put it on.
+        let spec = InstanceSpec::new(name("nonic"), SizeChoice::Id("m1.tiny".into()), image()).firewall(sg.clone());
+        let e = c.create_instance(&spec).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert!(named(&c, &name("nonic")).await.is_empty());
     });
     let outcome = futures::FutureExt::catch_unwind(result).await;
+    let mut ids: Vec<String> = second.lock().unwrap().clone();
     if let Ok(i) = &created {
-        let _ = c.terminate_instance(&i.id).await;
-        let _ = c.wait_for_state(&i.id, State::Terminated, wait()).await;
+        ids.push(i.id.clone());
+    }
+    for id in ids {
+        let _ = c.terminate_instance(&id).await;
+        let _ = c.wait_for_state(&id, State::Terminated, wait()).await;
     }
     // Neutron may need a moment after the server's port is unbound.
     for path in [format!("/v2.0/security-groups/{sg}"), format!("/v2.0/networks/{net}")] {

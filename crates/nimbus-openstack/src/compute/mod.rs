@@ -360,6 +360,7 @@ impl NovaCompute {
             }
             None => self.default_nics().await?,
         };
+        servers::check_firewalls(&nics, &spec.firewalls)?;
         let body = servers::create_body(
             &ServerRequest {
                 name: &spec.name,

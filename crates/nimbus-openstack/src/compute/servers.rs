@@ -93,6 +93,17 @@ pub enum DefaultNics<'a> {
     Lookup(&'a str),
 }
 
+/// Firewalls need an interface to go on: with [`Nics::None`] (no subnet, no `network`
+/// setting) they are refused rather than silently dropped.
+pub fn check_firewalls(nics: &Nics, firewalls: &[String]) -> Result<()> {
+    if matches!(nics, Nics::None) && !firewalls.is_empty() {
+        return Err(Error::invalid(
+            "firewalls need a network interface: pass a subnet, or set `network` for servers created without one",
+        ));
+    }
+    Ok(())
+}
+
 /// What goes into `POST /servers` besides the name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerRequest<'a> {
@@ -201,6 +212,9 @@ mod tests {
         assert!(create_body(&req(&Nics::None, &[], &labels), old)["server"]
             .get("networks")
             .is_none());
+        assert!(check_firewalls(&Nics::None, &sgs).is_err());
+        assert!(check_firewalls(&Nics::None, &[]).is_ok());
+        assert!(check_firewalls(&Nics::Auto, &sgs).is_ok());
         assert_eq!(default_nics(None), DefaultNics::Nics(Nics::None));
         assert_eq!(default_nics(Some("none")), DefaultNics::Nics(Nics::None));
         assert_eq!(default_nics(Some("auto")), DefaultNics::Nics(Nics::Auto));
