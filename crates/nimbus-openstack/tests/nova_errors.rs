@@ -446,3 +446,44 @@ async fn an_unknown_subnet_or_labels_nova_cannot_store_are_invalid_input() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     assert!(named(&c, &n).await.is_empty());
 }
+
+async fn images_named(s: &Session, n: &str) -> usize {
+    let v = s
+        .get_json(Service::Image, &format!("/v2/images?name={n}"), |r| r)
+        .await
+        .unwrap();
+    v["images"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn a_deallocating_stop_shelves_and_terminate_leaves_no_snapshot() {
+    let Some(c) = nova(&[]) else { return };
+    let n = name("shelve");
+    let i = c
+        .create_instance(&InstanceSpec::new(&n, SizeChoice::Id("m1.tiny".into()), image()))
+        .await
+        .unwrap();
+    let result = std::panic::AssertUnwindSafe(async {
+        c.wait_for_state(&i.id, State::Running, wait()).await.unwrap();
+        c.stop_instance(&i.id, StopMode::Deallocate).await.unwrap();
+        let s = c.wait_for_state(&i.id, State::Stopped, wait()).await.unwrap();
+        assert_eq!(s.state.raw, "SHELVED_OFFLOADED");
+        // Nova's snapshot of the shelved server, named after it.
+        assert_eq!(images_named(c.session(), &format!("{n}-shelved")).await, 1);
+    });
+    let outcome = futures::FutureExt::catch_unwind(result).await;
+    c.terminate_instance(&i.id).await.unwrap();
+    c.wait_for_state(&i.id, State::Terminated, wait()).await.unwrap();
+    let mut left = 1;
+    for _ in 0..20 {
+        left = images_named(c.session(), &format!("{n}-shelved")).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if let Err(p) = outcome {
+        std::panic::resume_unwind(p);
+    }
+    assert_eq!(left, 0, "the shelve snapshot outlived the server");
+}

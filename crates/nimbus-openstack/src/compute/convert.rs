@@ -25,12 +25,14 @@ fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 /// - `BUILD`, `REBUILD`, `REBOOT`, `HARD_REBOOT` → pending (it will run without another call);
 /// - `ACTIVE` → running, but stopping while `powering-off` and terminating while `deleting`;
 /// - `SHUTOFF` (and the legacy `STOPPED`) → stopped, but pending while `powering-on`;
+/// - `SHELVED`, `SHELVED_OFFLOADED` (the portable deallocating stop) → stopped; stopping
+///   while a `shelving*` task runs, pending while `unshelving`/`spawning`;
 /// - `DELETED`, `SOFT_DELETED` → terminated;
 /// - `ERROR` → stopped: the server does not run, still holds its quota and must be
 ///   terminated; a settled state, so a wait for running ends at once with `Conflict` naming
 ///   the raw `ERROR` instead of polling until its timeout (the fault itself is reported by
 ///   `create_instance`, see `compute/mod.rs`);
-/// - anything else (`PAUSED`, `SUSPENDED`, `SHELVED`, `RESIZE`, `MIGRATING`, `RESCUE`, …) →
+/// - anything else (`PAUSED`, `SUSPENDED`, `RESIZE`, `MIGRATING`, `RESCUE`, …) →
 ///   unknown: no portable meaning, the raw state says which.
 pub fn state_of(status: &str, task: Option<&str>) -> InstanceState {
     let task = task.filter(|t| !t.is_empty());
@@ -42,10 +44,25 @@ pub fn state_of(status: &str, task: Option<&str>) -> InstanceState {
         (_, Some("deleting" | "soft-deleting")) => State::Terminating,
         ("BUILD" | "REBUILD" | "REBOOT" | "HARD_REBOOT", _) => State::Pending,
         ("ACTIVE", Some("powering-off")) => State::Stopping,
-        ("ACTIVE", Some("reboot_pending" | "reboot_started" | "rebooting" | "rebooting_hard")) => State::Pending,
+        (_, Some(t)) if t.starts_with("shelving") => State::Stopping,
+        (
+            "ACTIVE",
+            Some(
+                "reboot_pending"
+                | "reboot_started"
+                | "rebooting"
+                | "rebooting_hard"
+                | "reboot_pending_hard"
+                | "reboot_started_hard",
+            ),
+        ) => State::Pending,
         ("ACTIVE", _) => State::Running,
-        ("SHUTOFF" | "STOPPED", Some("powering-on")) => State::Pending,
+        ("SHUTOFF" | "STOPPED" | "SHELVED" | "SHELVED_OFFLOADED", Some("powering-on" | "unshelving" | "spawning")) => {
+            State::Pending
+        }
         ("SHUTOFF" | "STOPPED", _) => State::Stopped,
+        // Shelved: stopped with the host released (at once, or after `shelved_offload_time`).
+        ("SHELVED" | "SHELVED_OFFLOADED", _) => State::Stopped,
         ("DELETED" | "SOFT_DELETED", _) => State::Terminated,
         ("ERROR", _) => State::Stopped,
         _ => State::Unknown,
@@ -186,7 +203,16 @@ mod tests {
         assert_eq!(st("SOFT_DELETED", None).0, State::Terminated);
         assert_eq!(st("ERROR", None), (State::Stopped, "ERROR".into()));
         assert_eq!(st("PAUSED", None).0, State::Unknown);
-        assert_eq!(st("SHELVED_OFFLOADED", None).0, State::Unknown);
+        assert_eq!(st("RESIZE", Some("resize_prep")).0, State::Unknown);
+        assert_eq!(st("ACTIVE", Some("shelving_image_uploading")).0, State::Stopping);
+        assert_eq!(st("SHUTOFF", Some("shelving_offloading")).0, State::Stopping);
+        assert_eq!(
+            st("SHELVED_OFFLOADED", None),
+            (State::Stopped, "SHELVED_OFFLOADED".into())
+        );
+        assert_eq!(st("SHELVED", None).0, State::Stopped);
+        assert_eq!(st("SHELVED_OFFLOADED", Some("unshelving")).0, State::Pending);
+        assert_eq!(st("ACTIVE", Some("reboot_started_hard")).0, State::Pending);
     }
 
     fn server(flavor: Value) -> Value {

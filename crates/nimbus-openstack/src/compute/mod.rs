@@ -29,8 +29,12 @@
 //!   `not found`), as on the other providers; Nova forgets deleted servers for non-admin
 //!   users, so `get_instance` after it is `NotFound`.
 //! - **Stop keeps billing**: a `SHUTOFF` server keeps its host allocation (Placement), and
-//!   public OpenStack clouds bill it. Nova's release of the host is shelve-offload, which the
-//!   portable `Deallocate` is not mapped to (yet): `deallocate` is not declared.
+//!   public OpenStack clouds bill it. The portable `Deallocate` stop is Nova's *shelve*: the
+//!   server is snapshotted and offloaded from its host (`SHELVED_OFFLOADED`, at once with
+//!   Nova's default `shelved_offload_time = 0`; a cloud that sets -1 keeps it `SHELVED` on
+//!   the host until offloaded), so compute is no longer reserved for it; the snapshot is
+//!   deleted again by Nova on unshelve or delete. `start_instance` of a shelved server is
+//!   *unshelve* (Nova refuses `os-start` there), so start reads the status first.
 //! - **Labels** are server metadata (limits in `servers.rs`); listing filters them
 //!   client-side (Nova has no metadata filter for non-admin users).
 
@@ -72,7 +76,7 @@ pub fn compute_capabilities() -> ComputeCapabilities {
     c.start = true;
     c.stop = true;
     c.stop_keeps_billing = true;
-    c.deallocate = false;
+    c.deallocate = true;
     c.reboot = true;
     c.user_data = true;
     c.server_side_label_filter = false;
@@ -611,13 +615,23 @@ impl Compute for NovaCompute {
     }
 
     async fn start_instance(&self, id: &str) -> Result<Instance> {
-        self.action(id, json!({ "os-start": null })).await
+        let server = self.server(id).await?;
+        let shelved = matches!(
+            server.get("status").and_then(Value::as_str),
+            Some("SHELVED" | "SHELVED_OFFLOADED")
+        );
+        let body = if shelved {
+            json!({ "unshelve": null })
+        } else {
+            json!({ "os-start": null })
+        };
+        self.action(id, body).await
     }
 
     async fn stop_instance(&self, id: &str, mode: StopMode) -> Result<Instance> {
         match mode {
             StopMode::Stop => self.action(id, json!({ "os-stop": null })).await,
-            StopMode::Deallocate => Err(Error::unsupported(Capability::InstanceDeallocate)),
+            StopMode::Deallocate => self.action(id, json!({ "shelve": null })).await,
             _ => Err(Error::unsupported(Capability::InstanceStop)),
         }
     }
