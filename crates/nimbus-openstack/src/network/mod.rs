@@ -85,6 +85,12 @@ impl NeutronNetwork {
         })
     }
 
+    /// On a session of the caller's (e.g. one per tokio runtime: a shared session's pooled
+    /// connections belong to the runtime that opened them).
+    pub fn with_session(session: Session) -> Self {
+        NeutronNetwork { session }
+    }
+
     /// The Keystone session (the escape hatch: token, catalog, HTTP client).
     pub fn session(&self) -> &Session {
         &self.session
