@@ -26,8 +26,10 @@ fn cfg(overrides: &[(&str, &str)]) -> Option<OpenStackConfig> {
     Some(OpenStackConfig::from_parts(&s, &BTreeMap::new()).unwrap())
 }
 
+/// A client with a session of its own: every test has its own tokio runtime, and pooled
+/// connections of a shared session would outlive the runtime that opened them.
 fn nova(overrides: &[(&str, &str)]) -> Option<NovaCompute> {
-    Some(NovaCompute::connect(&cfg(overrides)?).unwrap())
+    Some(NovaCompute::with_session(Session::new(&cfg(overrides)?).unwrap()))
 }
 
 /// The stack's admin (test-only credentials of a loopback cloud, as in `scripts/openstack`).

@@ -98,11 +98,17 @@ type CachedFlavors = (Instant, Vec<Flavor>);
 impl NovaCompute {
     /// From a resolved config (no request yet; the microversion is negotiated on first use).
     pub fn connect(cfg: &OpenStackConfig) -> Result<Self> {
-        Ok(NovaCompute {
-            session: Session::shared(cfg)?,
+        Ok(Self::with_session(Session::shared(cfg)?))
+    }
+
+    /// On a session of the caller's (e.g. one per tokio runtime: a session's pooled
+    /// connections belong to the runtime that opened them).
+    pub fn with_session(session: Session) -> Self {
+        NovaCompute {
+            session,
             microversion: Arc::default(),
             flavors: Arc::default(),
-        })
+        }
     }
 
     /// The Keystone session (the escape hatch: token, catalog, HTTP client).
