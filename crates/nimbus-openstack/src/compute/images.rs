@@ -12,8 +12,12 @@
 //! for one alias (clouds keep older builds around), the property match wins over a name
 //! match, then the newest `created_at`, so that every alias names exactly one image.
 
-use nimbus_core::compute::Image;
+use nimbus_core::compute::{Image, ImageChoice};
+use nimbus_core::{Error, ErrorKind, Result};
 use serde_json::Value;
+
+use super::{ports, NovaCompute};
+use crate::client::Service;
 
 /// Aliases Nimbus resolves on OpenStack, in preference order (the first is the suite's
 /// default image): `os_distro`, `os_version` and the alias.
@@ -84,6 +88,75 @@ pub fn images_of(raw: &[Value]) -> Vec<Image> {
     out
 }
 
+impl NovaCompute {
+    /// Glance images (active), every page.
+    pub(super) async fn glance_images(&self) -> Result<Vec<Value>> {
+        let base = image_base(&self.session.endpoint(Service::Image).await?);
+        let mut next = Some("/v2/images?status=active&limit=200".to_string());
+        let mut out = Vec::new();
+        while let Some(path) = next.take() {
+            let v = self
+                .session
+                .get_json(Service::Image, &format!("{base}{path}"), |r| r)
+                .await?;
+            out.extend(v.get("images").and_then(Value::as_array).cloned().unwrap_or_default());
+            next = v.get("next").and_then(Value::as_str).map(str::to_string);
+        }
+        Ok(out)
+    }
+
+    /// The image id a choice means: an alias carried by a listed image, or the id of an
+    /// active image. A missing or inactive image is bad input to create.
+    pub(super) async fn resolve_image(&self, choice: &ImageChoice) -> Result<String> {
+        match choice {
+            ImageChoice::Alias(a) => {
+                let listed = images_of(&self.glance_images().await?);
+                listed
+                    .iter()
+                    .find(|i| i.aliases.contains(a))
+                    .map(|i| i.id.clone())
+                    .ok_or_else(|| {
+                        let known = alias_names();
+                        let why = if known.contains(a) {
+                            "no active image of this cloud carries it (os_distro/os_version or name)".to_string()
+                        } else {
+                            format!("aliases on OpenStack: {}", known.join(", "))
+                        };
+                        Error::invalid(format!("unknown image alias `{a}`: {why}")).with_resource(a.clone())
+                    })
+            }
+            ImageChoice::Id(id) => {
+                let base = image_base(&self.session.endpoint(Service::Image).await?);
+                let url = format!("{base}/v2/images/{}", ports::enc(id));
+                match self.session.get_json(Service::Image, &url, |r| r).await {
+                    Ok(img) => match img.get("status").and_then(Value::as_str) {
+                        Some("active") => Ok(id.clone()),
+                        other => Err(Error::invalid(format!(
+                            "image `{id}` is {}, not active: it cannot boot",
+                            other.unwrap_or("in an unknown state")
+                        ))
+                        .with_resource(id.clone())
+                        .with_raw_code("ImageNotActive")),
+                    },
+                    Err(e) if e.kind() == ErrorKind::NotFound => {
+                        Err(Error::invalid(format!("image `{id}` does not exist (or was deleted)"))
+                            .with_resource(id.clone())
+                            .with_raw_code("ImageNotFound"))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            other => Err(Error::invalid(format!("unsupported image choice {other:?}"))),
+        }
+    }
+}
+
+/// The Glance root of an image endpoint (some catalogs register it with `/v2`).
+fn image_base(endpoint: &str) -> String {
+    let e = endpoint.trim_end_matches('/');
+    e.strip_suffix("/v2").unwrap_or(e).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +212,11 @@ mod tests {
         assert!(aliases("e").is_empty() && aliases("f").is_empty());
         assert!(!got.iter().any(|i| i.id == "h"));
         assert_eq!(got.len(), 7);
+    }
+
+    #[test]
+    fn glance_roots() {
+        assert_eq!(image_base("http://g:9292/v2/"), "http://g:9292");
+        assert_eq!(image_base("http://g:9292"), "http://g:9292");
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Layout: `microversion.rs` (negotiation, cached per client), `convert.rs` (server JSON →
 //! [`Instance`], statuses), `flavors.rs`, `images.rs` (Glance and the portable aliases),
-//! `servers.rs` (the create body and its checks), `ports.rs` (the Neutron calls compute
-//! needs). The portable contract (`nimbus_core::contract::Contract`) sits above: names,
+//! `create.rs` (the create flow and its wait for placement), `servers.rs` (the create body
+//! and its checks), `ports.rs` (the Neutron calls compute needs). The portable contract (`nimbus_core::contract::Contract`) sits above: names,
 //! ids, capability gates, error context.
 //!
 //! Decisions, and why:
@@ -21,7 +21,7 @@
 //! - **Create returns once Nova has placed the server, or refused it.** A server Nova cannot
 //!   place goes to `ERROR` a second or two after the 202 ("No valid host was found"), where
 //!   EC2 or Azure refuse the call itself. So create polls while the server is being
-//!   scheduled (at most [`PLACEMENT_WAIT`]); a server that ends in `ERROR` there is deleted
+//!   scheduled (at most `create::PLACEMENT_WAIT`); a server that ends in `ERROR` there is deleted
 //!   and reported as the typed error of its fault (`CapacityUnavailable` for no valid host,
 //!   `QuotaExceeded`, …). A server failing later (while spawning) shows as the portable
 //!   `stopped` with raw state `ERROR` (see `convert.rs`), so waits end instead of timing out.
@@ -39,6 +39,7 @@
 //!   client-side (Nova has no metadata filter for non-admin users).
 
 mod convert;
+mod create;
 pub mod flavors;
 pub mod images;
 pub mod microversion;
@@ -60,13 +61,10 @@ use crate::client::{json_of, Service, Session};
 use crate::config::OpenStackConfig;
 use flavors::Flavor;
 use microversion::Microversion;
-use servers::{DefaultNics, Nics, ServerRequest};
 
 const PROVIDER: &str = "openstack-nova";
 /// How long the flavor list is reused (flavors change when an operator edits them, rarely).
 const FLAVOR_TTL: Duration = Duration::from_secs(300);
-/// The longest create waits for Nova to place a server (scheduling takes seconds).
-pub const PLACEMENT_WAIT: Duration = Duration::from_secs(60);
 /// Page size of server listings (Nova's default `max_limit` is 1000).
 const PAGE: usize = 200;
 
@@ -258,200 +256,6 @@ impl NovaCompute {
         self.action(id, json!({ "reboot": { "type": "HARD" } })).await
     }
 
-    /// Ids of live servers named exactly `name`.
-    async fn live_named(&self, name: &str) -> Result<Vec<String>> {
-        let path = format!("/servers?name={}", ports::enc(&format!("^{}$", regex_escape(name))));
-        let v = self.nova(Method::GET, &path, None).await?;
-        Ok(v.get("servers")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|s| s.get("name").and_then(Value::as_str) == Some(name))
-            .filter_map(|s| s.get("id").and_then(Value::as_str).map(str::to_string))
-            .collect())
-    }
-
-    /// Glance images (active), every page.
-    async fn glance_images(&self) -> Result<Vec<Value>> {
-        let base = image_base(&self.session.endpoint(Service::Image).await?);
-        let mut next = Some("/v2/images?status=active&limit=200".to_string());
-        let mut out = Vec::new();
-        while let Some(path) = next.take() {
-            let v = self
-                .session
-                .get_json(Service::Image, &format!("{base}{path}"), |r| r)
-                .await?;
-            out.extend(v.get("images").and_then(Value::as_array).cloned().unwrap_or_default());
-            next = v.get("next").and_then(Value::as_str).map(str::to_string);
-        }
-        Ok(out)
-    }
-
-    /// The image id a choice means: an alias carried by a listed image, or the id of an
-    /// active image. A missing or inactive image is bad input to create.
-    async fn resolve_image(&self, choice: &ImageChoice) -> Result<String> {
-        match choice {
-            ImageChoice::Alias(a) => {
-                let listed = images::images_of(&self.glance_images().await?);
-                listed
-                    .iter()
-                    .find(|i| i.aliases.contains(a))
-                    .map(|i| i.id.clone())
-                    .ok_or_else(|| {
-                        let known = images::alias_names();
-                        let why = if known.contains(a) {
-                            "no active image of this cloud carries it (os_distro/os_version or name)".to_string()
-                        } else {
-                            format!("aliases on OpenStack: {}", known.join(", "))
-                        };
-                        Error::invalid(format!("unknown image alias `{a}`: {why}")).with_resource(a.clone())
-                    })
-            }
-            ImageChoice::Id(id) => {
-                let base = image_base(&self.session.endpoint(Service::Image).await?);
-                let url = format!("{base}/v2/images/{}", ports::enc(id));
-                match self.session.get_json(Service::Image, &url, |r| r).await {
-                    Ok(img) => match img.get("status").and_then(Value::as_str) {
-                        Some("active") => Ok(id.clone()),
-                        other => Err(Error::invalid(format!(
-                            "image `{id}` is {}, not active: it cannot boot",
-                            other.unwrap_or("in an unknown state")
-                        ))
-                        .with_resource(id.clone())
-                        .with_raw_code("ImageNotActive")),
-                    },
-                    Err(e) if e.kind() == ErrorKind::NotFound => {
-                        Err(Error::invalid(format!("image `{id}` does not exist (or was deleted)"))
-                            .with_resource(id.clone())
-                            .with_raw_code("ImageNotFound"))
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            other => Err(Error::invalid(format!("unsupported image choice {other:?}"))),
-        }
-    }
-
-    /// Where the server's interface comes from when no subnet is given.
-    async fn default_nics(&self) -> Result<Nics> {
-        match servers::default_nics(self.session.config().network.as_deref()) {
-            DefaultNics::Nics(n) => Ok(n),
-            DefaultNics::Lookup(n) => Ok(Nics::Network(ports::network_id(&self.session, n).await?)),
-        }
-    }
-
-    async fn create(&self, spec: &InstanceSpec) -> Result<Instance> {
-        servers::check_labels(&spec.labels)?;
-        let user_data = spec.user_data.as_deref().map(servers::encode_user_data).transpose()?;
-        let flavors = self.flavors().await?;
-        let flavor = flavors::resolve(&flavors, &spec.size)?.clone();
-        let image = self.resolve_image(&spec.image).await?;
-        if let Some(z) = &spec.zone {
-            let zones = self.zones().await?;
-            if !zones.contains(z) {
-                return Err(
-                    Error::invalid(format!("unknown availability zone `{z}` (zones: {})", zones.join(", ")))
-                        .with_resource(z.clone()),
-                );
-            }
-        }
-        if let Some(existing) = self.live_named(&spec.name).await?.first() {
-            return Err(Error::new(
-                ErrorKind::AlreadyExists,
-                format!("a live server named `{}` exists: {existing}", spec.name),
-            )
-            .with_resource(spec.name.clone()));
-        }
-        let mv = self.microversion().await?;
-        let nics = match &spec.subnet {
-            Some(subnet) => {
-                let network = ports::network_of_subnet(&self.session, subnet).await?;
-                Nics::Port(ports::create_port(&self.session, &network, subnet, &spec.firewalls, &spec.name).await?)
-            }
-            None => self.default_nics().await?,
-        };
-        servers::check_firewalls(&nics, &spec.firewalls)?;
-        let body = servers::create_body(
-            &ServerRequest {
-                name: &spec.name,
-                flavor_id: &flavor.id,
-                image_id: &image,
-                nics: &nics,
-                security_groups: &spec.firewalls,
-                zone: spec.zone.as_deref(),
-                labels: &spec.labels,
-                user_data: user_data.as_deref(),
-                key_name: self.session.config().key_name.as_deref(),
-            },
-            mv,
-        );
-        let created = match self.nova(Method::POST, "/servers", Some(&body)).await {
-            Ok(v) => v,
-            Err(e) => {
-                if let Nics::Port(p) = &nics {
-                    let _ = ports::delete_port(&self.session, p).await;
-                }
-                return Err(explain_create_error(e));
-            }
-        };
-        let id = created
-            .pointer("/server/id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| Error::internal("Nova accepted the server without an id"))?
-            .to_string();
-        let claimed = match &nics {
-            Nics::Port(p) => ports::claim_port(&self.session, p, &id).await,
-            _ => Ok(()),
-        };
-        if let Err(e) = claimed {
-            let _ = self.delete_server(&id).await;
-            if let Nics::Port(p) = &nics {
-                let _ = ports::delete_port(&self.session, p).await;
-            }
-            return Err(e);
-        }
-        match self.placed(&id).await {
-            Ok(server) => Ok(self.instances_of(std::slice::from_ref(&server)).await?.remove(0)),
-            Err(e) => {
-                // Leave nothing behind: the server in ERROR and the port made for it.
-                let _ = self.delete_server(&id).await;
-                Err(e)
-            }
-        }
-    }
-
-    /// Polls a new server until Nova has placed it (or [`PLACEMENT_WAIT`] passed); a server
-    /// that went to `ERROR` is the typed error of its fault.
-    async fn placed(&self, id: &str) -> Result<Value> {
-        let deadline = Instant::now() + PLACEMENT_WAIT;
-        let mut pause = Duration::from_millis(500);
-        loop {
-            let s = match self.server(id).await {
-                Ok(s) => s,
-                // Visible after the 202 on every Nova; a replica lag is retried.
-                Err(e) if e.kind() == ErrorKind::NotFound && Instant::now() < deadline => {
-                    tokio::time::sleep(pause).await;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let status = s.get("status").and_then(Value::as_str).unwrap_or_default();
-            let task = s
-                .get("OS-EXT-STS:task_state")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if status == "ERROR" {
-                return Err(fault_error(id, &s));
-            }
-            let scheduling = status == "BUILD" && matches!(task, "" | "scheduling");
-            if !scheduling || Instant::now() >= deadline {
-                return Ok(s);
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 3 / 2).min(Duration::from_secs(3));
-        }
-    }
-
     /// Deletes a server and the ports Nimbus made for it.
     async fn delete_server(&self, id: &str) -> Result<()> {
         let mine = if self.has_neutron().await? {
@@ -488,61 +292,6 @@ impl NovaCompute {
         zones.dedup();
         Ok(zones)
     }
-}
-
-/// The Glance root of an image endpoint (some catalogs register it with `/v2`).
-fn image_base(endpoint: &str) -> String {
-    let e = endpoint.trim_end_matches('/');
-    e.strip_suffix("/v2").unwrap_or(e).to_string()
-}
-
-/// Escapes a name for Nova's `name` filter, which is a regular expression.
-fn regex_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The typed error of a server that went to `ERROR`: its fault, kind from the message.
-fn fault_error(id: &str, server: &Value) -> Error {
-    let (code, message) = convert::fault_of(server).unwrap_or((500, "no fault recorded".into()));
-    let lower = message.to_ascii_lowercase();
-    let (kind, raw) = if lower.contains("no valid host") {
-        (ErrorKind::CapacityUnavailable, "NoValidHost")
-    } else {
-        match crate::error::kind_for(None, 0, &message) {
-            ErrorKind::QuotaExceeded => (ErrorKind::QuotaExceeded, "QuotaExceeded"),
-            _ if (400..500).contains(&code) => (ErrorKind::InvalidInput, "ServerFault"),
-            _ => (ErrorKind::Internal, "ServerFault"),
-        }
-    };
-    Error::new(
-        kind,
-        format!(
-            "server {id} went to ERROR while Nova placed it (deleted): {}",
-            message.trim()
-        ),
-    )
-    .with_raw_code(raw)
-    .with_resource(id.to_string())
-}
-
-/// Nova's refusals of `POST /servers` that are bad input rather than what their status says.
-fn explain_create_error(e: Error) -> Error {
-    let m = e.message().to_ascii_lowercase();
-    if e.kind() == ErrorKind::Conflict && m.contains("multiple possible networks") {
-        let msg = format!(
-            "{}: the project has several networks; pass a subnet or set `network`",
-            e.message()
-        );
-        return Error::invalid(msg).with_raw_code(e.raw_code().unwrap_or("NetworkAmbiguous").to_string());
-    }
-    e
 }
 
 #[async_trait]
@@ -670,51 +419,5 @@ impl Compute for NovaCompute {
             last.state = InstanceState::new(State::Terminating, format!("{}/deleting", last.state.raw));
         }
         Ok(last)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_escaped_for_novas_regex_filter_and_image_roots_found() {
-        assert_eq!(regex_escape("web-1.a"), "web-1\\.a");
-        assert_eq!(image_base("http://g:9292/v2/"), "http://g:9292");
-        assert_eq!(image_base("http://g:9292"), "http://g:9292");
-    }
-
-    #[test]
-    fn faults_become_typed_errors() {
-        let s = |m: &str, c: u64| json!({"status": "ERROR", "fault": {"code": c, "message": m}});
-        let e = fault_error(
-            "x",
-            &s("No valid host was found. There are not enough hosts available.", 500),
-        );
-        assert_eq!(
-            (e.kind(), e.raw_code()),
-            (ErrorKind::CapacityUnavailable, Some("NoValidHost"))
-        );
-        let e = fault_error(
-            "x",
-            &s(
-                "Quota exceeded for cores: Requested 32, but already used 0 of 20 cores",
-                403,
-            ),
-        );
-        assert_eq!(e.kind(), ErrorKind::QuotaExceeded);
-        assert_eq!(
-            fault_error("x", &s("Image is unacceptable", 400)).kind(),
-            ErrorKind::InvalidInput
-        );
-        assert_eq!(fault_error("x", &s("Build aborted", 500)).kind(), ErrorKind::Internal);
-        let e = explain_create_error(
-            Error::new(
-                ErrorKind::Conflict,
-                "Multiple possible networks found, use a Network ID to be more specific.",
-            )
-            .with_raw_code("conflictingRequest"),
-        );
-        assert_eq!(e.kind(), ErrorKind::InvalidInput);
     }
 }
