@@ -74,7 +74,7 @@ pub const SCHEMA: ProviderSchema = ProviderSchema {
             "network",
             ["os_network"],
             String,
-            "Network (id or name) for servers created without a subnet; else Nova picks (`auto`)."
+            "Network (id or name) for servers created without a subnet; `auto`: Nova picks; unset or `none`: no network interface."
         ),
         key!(
             "max_microversion",
