@@ -47,7 +47,12 @@ impl Bench for RawB {
         Ok(())
     }
     async fn get(&self, key: &str) -> Result<usize> {
-        Ok(self.send(Method::GET, &self.path(key), None).await?.bytes().await?.len())
+        Ok(self
+            .send(Method::GET, &self.path(key), None)
+            .await?
+            .bytes()
+            .await?
+            .len())
     }
     async fn put_stream(&self, key: &str, total: usize) -> Result<()> {
         // One chunked PUT (Swift takes up to 5 GiB in one object).
@@ -98,7 +103,9 @@ fn urlencode(s: &str) -> String {
 /// Nimbus opened the normal way: the provider's storage with the safe defaults (contract,
 /// tracing, retry, timeout), from the `OS_*` variables.
 pub async fn nimbus_store() -> Result<Arc<dyn Storage>> {
-    Ok(nimbus_openstack::PROVIDER.storage_with_defaults(Settings::default()).await?)
+    Ok(nimbus_openstack::PROVIDER
+        .storage_with_defaults(Settings::default())
+        .await?)
 }
 
 /// One implementation, by name.

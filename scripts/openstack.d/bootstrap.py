@@ -82,15 +82,19 @@ def resources():
         if name not in flavors:
             conn.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk,
                                        is_public=True)
-    name = E["OSX_IMAGE_NAME"]
-    img = conn.image.find_image(name)
-    if img is not None and img.status != "active":
-        conn.image.delete_image(img)
-        img = None
-    if img is None:
-        conn.create_image(name, filename=E["OSX_IMAGE_FILE"], disk_format="raw",
-                          container_format="bare", visibility="public", wait=True,
-                          timeout=120, os_distro="ubuntu", os_version="22.04")
+    # One tiny raw image per portable alias the compute adapter declares, with the Glance
+    # properties a cloud's images carry (os_distro, os_version), so every alias resolves.
+    for name, distro, version in ((E["OSX_IMAGE_NAME"], "ubuntu", "22.04"),
+                                  ("nimbus-ubuntu-24.04", "ubuntu", "24.04"),
+                                  ("nimbus-debian-12", "debian", "12")):
+        img = conn.image.find_image(name)
+        if img is not None and img.status != "active":
+            conn.image.delete_image(img)
+            img = None
+        if img is None:
+            conn.create_image(name, filename=E["OSX_IMAGE_FILE"], disk_format="raw",
+                              container_format="bare", visibility="public", wait=True,
+                              timeout=120, os_distro=distro, os_version=version)
 
 
 def tempurl():

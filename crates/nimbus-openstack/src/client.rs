@@ -55,6 +55,9 @@ pub struct Session {
 /// The current token of one configuration, shared by its sessions.
 type TokenSlot = tokio::sync::Mutex<Option<Arc<Token>>>;
 
+/// Every configuration's token slot in this process.
+type TokenSlots = Mutex<Vec<(OpenStackConfig, Arc<TokenSlot>)>>;
+
 struct Inner {
     cfg: OpenStackConfig,
     http: reqwest::Client,
@@ -114,7 +117,7 @@ impl Session {
     /// configuration in this process (one token for storage, compute and network of one
     /// profile). The HTTP client is its own (see the module docs).
     pub fn shared(cfg: &OpenStackConfig) -> Result<Session> {
-        static SLOTS: OnceLock<Mutex<Vec<(OpenStackConfig, Arc<TokenSlot>)>>> = OnceLock::new();
+        static SLOTS: OnceLock<TokenSlots> = OnceLock::new();
         let slot = {
             let mut all = SLOTS
                 .get_or_init(Default::default)

@@ -289,16 +289,32 @@ fn capabilities_grow_from_the_core_api_to_what_info_names() {
         assert!(after.multipart && after.batch_delete, "{after:?}");
         assert_eq!((after.batch_delete_max, after.multipart_max_parts), (10_000, 1000));
         assert_eq!((after.max_key_len, after.list_max_page_size), (1024, 10_000));
-        // This stack's proxy pipeline has no `tempurl`: no presign, the typed error says why.
-        assert!(!after.presign_get && !after.presign_put);
-        let e = s
-            .presign("any", "k", PresignMethod::Get, std::time::Duration::from_secs(60))
-            .await
-            .unwrap_err();
-        assert_eq!(
-            (e.kind(), e.raw_code()),
-            (ErrorKind::Unsupported, Some("NoTempUrlMiddleware"))
+        // The stack's proxy has `tempurl` and the project's account a key
+        // (X-Account-Meta-Temp-URL-Key, set by scripts/openstack): presign is declared, with
+        // the strongest digest /info offers.
+        assert!(after.presign_get && after.presign_put, "{after:?}");
+        assert!(
+            c.tempurl_digests
+                .as_ref()
+                .is_some_and(|d| d.iter().any(|x| x == "sha256")),
+            "{c:?}"
         );
+        let b = bucket(&s, "presign").await;
+        s.put(&b, "k", Bytes::from_static(b"signed"), &PutOptions::default())
+            .await
+            .unwrap();
+        let url = s
+            .presign(&b, "k", PresignMethod::Get, std::time::Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(
+            url.contains("temp_url_sig=") && url.contains("temp_url_expires="),
+            "{url}"
+        );
+        let got = reqwest::get(&url).await.unwrap();
+        assert_eq!(got.status(), 200);
+        assert_eq!(&got.bytes().await.unwrap()[..], b"signed");
+        remove(&s, &b).await;
     })
 }
 
