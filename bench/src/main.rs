@@ -348,7 +348,11 @@ async fn run(a: Args) -> Result<()> {
             "swift" => swift::nimbus_store().await?,
             _ => Arc::new(S3Storage::connect(&cfg).await?),
         };
-        store.create_bucket(&a.bucket, &Default::default()).await?;
+        // A server that keeps state (the OpenStack stack) may hold the bucket of an earlier run.
+        match store.create_bucket(&a.bucket, &Default::default()).await {
+            Err(e) if e.kind() == nimbus_core::ErrorKind::AlreadyExists => {}
+            r => r?,
+        }
         let keys: Vec<String> = (0..10_000).map(|i| format!("listing/{i:05}")).collect();
         futures::stream::iter(keys)
             .map(|k| {

@@ -38,7 +38,17 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let secs = days * 86_400 + hh * 3600 + mm * 60 + ss - offset;
-    let nanos: u32 = format!("{:0<9}", &frac[..frac.len().min(9)]).parse().ok()?;
+    // Up to nine fraction digits, right-padded: `.5` is 500,000,000 ns. No allocation (a
+    // listing of 10,000 objects parses 10,000 times).
+    let digits = &frac.as_bytes()[..frac.len().min(9)];
+    let mut nanos: u32 = 0;
+    for d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        nanos = nanos * 10 + u32::from(d - b'0');
+    }
+    nanos *= 10u32.pow(9 - digits.len() as u32);
     (secs >= 0).then(|| UNIX_EPOCH + Duration::new(secs as u64, nanos))
 }
 
@@ -68,6 +78,11 @@ mod tests {
             UNIX_EPOCH + Duration::from_secs(86_401)
         );
         assert!(parse_rfc3339("yesterday").is_none());
+        assert!(parse_rfc3339("1970-01-02T00:00:01.5x").is_none());
+        assert_eq!(
+            parse_rfc3339("1970-01-02T00:00:01.123456789123").unwrap(),
+            UNIX_EPOCH + Duration::new(86_401, 123_456_789)
+        );
         assert!(parse_rfc3339("1969-12-31T23:59:59Z").is_none());
     }
 }

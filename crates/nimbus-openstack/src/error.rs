@@ -128,14 +128,6 @@ pub fn kind_for(code: Option<&str>, status: u16, message: &str) -> ErrorKind {
     }
 }
 
-/// The typed "not implemented yet" error (kind `Unsupported`, no capability), for calls
-/// not written yet: the suite reports such a service as not implemented.
-pub fn not_implemented(provider: &'static str, op: &'static str) -> Error {
-    Error::not_implemented(format_args!("`{op}`"))
-        .with_provider(provider)
-        .with_operation(op)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

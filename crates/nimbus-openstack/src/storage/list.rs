@@ -12,15 +12,6 @@ use serde_json::Value;
 
 use super::meta::unquote;
 
-/// A `last_modified` of a listing (`2026-12-01T12:40:46.592490`, UTC without a zone).
-fn listing_time(s: &str) -> Option<std::time::SystemTime> {
-    if s.ends_with('Z') || s.contains('+') {
-        nimbus_core::time::parse_rfc3339(s)
-    } else {
-        nimbus_core::time::parse_rfc3339(&format!("{s}Z"))
-    }
-}
-
 /// One page of a container listing. `limit` is what was asked (a full page has a next
 /// token); `marker` is the marker sent: a common prefix equal to it is the one the previous
 /// page ended with (Swift lists it again because its first key sorts after the marker),
@@ -54,7 +45,10 @@ pub fn object_page(v: &Value, limit: usize, marker: Option<&str>) -> ListPage {
             .get("content_type")
             .and_then(Value::as_str)
             .map(|c| c.split(";swift_bytes=").next().unwrap_or(c).to_string());
-        m.last_modified = e.get("last_modified").and_then(Value::as_str).and_then(listing_time);
+        m.last_modified = e
+            .get("last_modified")
+            .and_then(Value::as_str)
+            .and_then(nimbus_core::time::parse_rfc3339);
         page.objects.push(m);
     }
     if entries.len() >= limit {
@@ -70,7 +64,10 @@ pub fn bucket_page(v: &Value, limit: usize, region: Option<&str>) -> (Vec<Bucket
         .iter()
         .filter_map(|e| {
             let mut b = BucketInfo::new(e.get("name").and_then(Value::as_str)?);
-            b.created = e.get("last_modified").and_then(Value::as_str).and_then(listing_time);
+            b.created = e
+                .get("last_modified")
+                .and_then(Value::as_str)
+                .and_then(nimbus_core::time::parse_rfc3339);
             b.region = region.map(str::to_string);
             Some(b)
         })
