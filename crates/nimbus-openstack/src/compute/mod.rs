@@ -63,6 +63,9 @@ use flavors::Flavor;
 use microversion::Microversion;
 
 const PROVIDER: &str = "openstack-nova";
+/// How long terminate waits for Nova to release a server before removing the ports Nimbus
+/// made for it.
+const PORT_RELEASE_WAIT: Duration = Duration::from_secs(120);
 /// How long the flavor list is reused (flavors change when an operator edits them, rarely).
 const FLAVOR_TTL: Duration = Duration::from_secs(300);
 /// Page size of server listings (Nova's default `max_limit` is 1000).
@@ -263,18 +266,58 @@ impl NovaCompute {
         } else {
             Vec::new()
         };
-        match self
-            .nova(Method::DELETE, &format!("/servers/{}", ports::enc(id)), None)
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+        self.request_delete(id).await?;
+        if mine.is_empty() {
+            return Ok(());
+        }
+        // Our ports go only once Nova has let go of the server: a port deleted while the
+        // compute host tears the server down can fail that teardown, and Nova then reverts
+        // the server to `ACTIVE` with no task (seen once in a CI run: the wait for
+        // `terminated` ended on a running server). Bounded; a server still there keeps its
+        // ports, which are named after it, so the next terminate (which succeeds on a gone
+        // server) removes them.
+        let deadline = Instant::now() + PORT_RELEASE_WAIT;
+        let mut pause = Duration::from_millis(250);
+        loop {
+            match self.server(id).await {
+                Err(e) if e.kind() == ErrorKind::NotFound => break,
+                Err(e) => return Err(e),
+                Ok(s) => {
+                    let status = s.get("status").and_then(Value::as_str).unwrap_or_default();
+                    let task = s.get("OS-EXT-STS:task_state").and_then(Value::as_str);
+                    if matches!(status, "DELETED" | "SOFT_DELETED") {
+                        break;
+                    }
+                    if task != Some("deleting") && status != "BUILD" {
+                        // Nova reverted a failed delete: ask again (DELETE is idempotent).
+                        tracing::debug!(server = %id, status, "delete reverted by Nova; deleting again");
+                        self.request_delete(id).await?;
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(server = %id, "the server is still being deleted; its ports are left for the next terminate");
+                return Ok(());
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
         }
         for p in mine {
             ports::delete_port(&self.session, &p).await?;
         }
         Ok(())
+    }
+
+    /// `DELETE /servers/{id}`; a server already gone counts as deleted.
+    async fn request_delete(&self, id: &str) -> Result<()> {
+        match self
+            .nova(Method::DELETE, &format!("/servers/{}", ports::enc(id)), None)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Available zones of the region.
@@ -399,6 +442,8 @@ impl Compute for NovaCompute {
         let mut last = match self.describe(id).await {
             Ok(i) => i,
             Err(e) if e.kind() == ErrorKind::NotFound => {
+                // Gone already; ports an earlier terminate had to leave are removed now.
+                self.delete_server(id).await?;
                 let mut i = Instance::new(id, id, InstanceState::new(State::Terminated, "not found"));
                 i.region = self.region().await.unwrap_or_default();
                 return Ok(i);
