@@ -14,6 +14,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use nimbus_core::config::Settings;
 use nimbus_core::Storage;
+use nimbus_openstack::encode::segment;
 use nimbus_openstack::{OpenStackConfig, Service, Session};
 use reqwest::Method;
 
@@ -77,8 +78,8 @@ impl Bench for RawB {
             let q = format!(
                 "/{}?format=json&limit=10000&prefix={}&marker={}",
                 self.container,
-                urlencode(prefix),
-                urlencode(&marker)
+                segment(prefix),
+                segment(&marker)
             );
             let page: serde_json::Value = self.send(Method::GET, &q, None).await?.json().await?;
             let items = page.as_array().context("listing is not an array")?;
@@ -89,15 +90,6 @@ impl Bench for RawB {
             marker = items[items.len() - 1]["name"].as_str().context("name")?.to_string();
         }
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Nimbus opened the normal way: the provider's storage with the safe defaults (contract,

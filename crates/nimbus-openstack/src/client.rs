@@ -220,10 +220,38 @@ impl Session {
             .endpoint(service.catalog_type(), cfg.interface, cfg.region.as_deref())
     }
 
-    /// Sends one request to `service` (`path` relative to its endpoint, or an absolute URL
-    /// such as a `next` link). `build` adds headers and body; it is called again for the one
-    /// retry after a 401 with a new token, so it must be cheap and repeatable. A non-2xx
-    /// answer is the portable error.
+    /// One attempt with `token` (`path` relative to the service's endpoint, or an absolute
+    /// URL such as a `next` link): the answer whatever its status, or the transport error.
+    async fn attempt(
+        &self,
+        token: &Token,
+        service: Service,
+        method: &Method,
+        path: &str,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response> {
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            let cfg = &self.inner.cfg;
+            let base = token.endpoint(service.catalog_type(), cfg.interface, cfg.region.as_deref())?;
+            format!("{base}{path}")
+        };
+        let req = self
+            .inner
+            .http
+            .request(method.clone(), url)
+            .header("x-auth-token", token.value.expose());
+        build(req)
+            .send()
+            .await
+            .map_err(|e| transport(&format!("{method} {}", short(path)), e))
+    }
+
+    /// Sends one request to `service` (`path` relative to its endpoint, or an absolute URL).
+    /// `build` adds headers and body; it is called again for the one retry after a 401 with
+    /// a new token, so it must be cheap and repeatable. A non-2xx answer is the portable
+    /// error.
     pub async fn send(
         &self,
         service: Service,
@@ -231,40 +259,16 @@ impl Session {
         path: &str,
         build: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response> {
-        let mut retried = false;
-        loop {
-            let token = self.token().await?;
-            let url = if path.starts_with("http://") || path.starts_with("https://") {
-                path.to_string()
-            } else {
-                let base = token.endpoint(
-                    service.catalog_type(),
-                    self.inner.cfg.interface,
-                    self.inner.cfg.region.as_deref(),
-                )?;
-                format!("{base}{path}")
-            };
-            let req = self
-                .inner
-                .http
-                .request(method.clone(), &url)
-                .header("x-auth-token", token.value.expose());
-            let resp = build(req)
-                .send()
-                .await
-                .map_err(|e| transport(&format!("{method} {}", short(path)), e))?;
-            let status = resp.status().as_u16();
-            if status == 401 && !retried {
-                // Revoked or expired early (a Keystone restart with new Fernet keys).
-                self.forget(&token).await;
-                retried = true;
-                continue;
-            }
-            if (200..300).contains(&status) {
-                return Ok(resp);
-            }
-            return Err(fault_of(resp).await);
+        let token = self.token().await?;
+        let resp = self.attempt(&token, service, &method, path, &build).await?;
+        if resp.status().as_u16() != 401 {
+            return success(resp).await;
         }
+        // Revoked or expired early (a Keystone restart with new Fernet keys): once more
+        // with a new token.
+        self.forget(&token).await;
+        let token = self.token().await?;
+        success(self.attempt(&token, service, &method, path, &build).await?).await
     }
 
     /// A request whose body cannot be rebuilt (a stream): no retry on 401, the token is
@@ -277,25 +281,7 @@ impl Session {
         build: impl FnOnce(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response> {
         let token = self.token().await?;
-        let base = token.endpoint(
-            service.catalog_type(),
-            self.inner.cfg.interface,
-            self.inner.cfg.region.as_deref(),
-        )?;
-        let req = self
-            .inner
-            .http
-            .request(method.clone(), format!("{base}{path}"))
-            .header("x-auth-token", token.value.expose());
-        let resp = build(req)
-            .send()
-            .await
-            .map_err(|e| transport(&format!("{method} {}", short(path)), e))?;
-        if resp.status().is_success() {
-            Ok(resp)
-        } else {
-            Err(fault_of(resp).await)
-        }
+        success(self.attempt(&token, service, &method, path, build).await?).await
     }
 
     /// GET as JSON.
@@ -335,6 +321,15 @@ pub async fn json_of(resp: Response) -> Result<Value> {
     serde_json::from_str(&text).map_err(|e| Error::new(ErrorKind::Internal, format!("answer is not JSON: {e}")))
 }
 
+/// The answer when it is a 2xx, else its portable error.
+async fn success(resp: Response) -> Result<Response> {
+    if resp.status().is_success() {
+        Ok(resp)
+    } else {
+        Err(fault_of(resp).await)
+    }
+}
+
 /// The portable error of a non-2xx answer.
 pub async fn fault_of(resp: Response) -> Error {
     let status = resp.status().as_u16();
@@ -353,7 +348,9 @@ pub async fn fault_of(resp: Response) -> Error {
     })
 }
 
-fn request_id(resp: &Response) -> Option<String> {
+/// The request id of an answer (`X-Openstack-Request-Id`, Nova's `X-Compute-Request-Id`,
+/// Swift's `X-Trans-Id`).
+pub(crate) fn request_id(resp: &Response) -> Option<String> {
     ["x-openstack-request-id", "x-compute-request-id", "x-trans-id"]
         .iter()
         .find_map(|h| resp.headers().get(*h).and_then(|v| v.to_str().ok()).map(str::to_string))

@@ -193,3 +193,25 @@ fn shared_sessions_share_the_token_across_runtimes_but_not_connections() {
     let t2 = second.join().unwrap().unwrap();
     assert!(std::sync::Arc::ptr_eq(&t1, &t2), "one token for one configuration");
 }
+
+#[tokio::test]
+async fn a_revoked_token_is_replaced_once_and_the_call_goes_through() {
+    let Some(c) = cfg(&[]) else { return };
+    let s = Session::new(&c).unwrap();
+    let revoked = s.token().await.unwrap();
+    // Revoke it in Keystone before any service has seen (and cached) it.
+    s.http()
+        .delete(format!("{}/auth/tokens", c.auth_url))
+        .header("x-auth-token", revoked.value.expose())
+        .header("x-subject-token", revoked.value.expose())
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    // Glance answers 401 to the revoked token; the session issues a new one and retries.
+    let images = s.get_json(Service::Image, "/v2/images", |r| r).await.unwrap();
+    assert!(images["images"].is_array(), "{images}");
+    let now = s.token().await.unwrap();
+    assert_ne!(now.value.expose(), revoked.value.expose(), "the token was re-issued");
+}

@@ -10,7 +10,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,17 +18,14 @@ use nimbus_core::network::{
     Direction, FirewallRule, FirewallSpec, NetworkService, NetworkSpec, PortRange, Protocol, SubnetSpec,
 };
 use nimbus_core::{ErrorKind, Ipv4Net};
-use nimbus_openstack::{NeutronNetwork, OpenStackConfig, Session};
+use nimbus_openstack::{NeutronNetwork, OpenStackConfig};
 use serde_json::Value;
 
 /// The contract-wrapped adapter, or `None` (with a note) when the stack is not running.
 fn open() -> Option<Contract<NeutronNetwork>> {
     let s = common::settings()?;
     let cfg = OpenStackConfig::from_parts(&s, &BTreeMap::new()).unwrap();
-    // A session per test: each #[tokio::test] has its own runtime, and pooled connections
-    // die with the runtime that opened them.
-    let session = Session::new(&cfg).unwrap();
-    Some(Contract::new(Arc::new(NeutronNetwork::with_session(session))))
+    Some(Contract::new(Arc::new(NeutronNetwork::connect(&cfg).unwrap())))
 }
 
 /// A name unique to this process and call.
@@ -45,19 +41,8 @@ fn net(s: &str) -> Ipv4Net {
 
 /// The `openstack` CLI as the test user (Debian's, not a pyenv python first on PATH).
 fn cli(args: &[&str]) -> std::result::Result<String, String> {
-    let var = |k: &str| common::var(k).unwrap_or_default();
-    let out = Command::new("/usr/bin/openstack")
+    let out = common::os_cli("/usr/bin/openstack")
         .args(args)
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("OS_AUTH_URL", var("AUTH_URL"))
-        .env("OS_IDENTITY_API_VERSION", "3")
-        .env("OS_REGION_NAME", var("REGION"))
-        .env("OS_USERNAME", var("USERNAME"))
-        .env("OS_PASSWORD", var("PASSWORD"))
-        .env("OS_PROJECT_NAME", var("PROJECT_NAME"))
-        .env("OS_USER_DOMAIN_NAME", var("DOMAIN_NAME"))
-        .env("OS_PROJECT_DOMAIN_NAME", var("DOMAIN_NAME"))
-        .env_remove("OS_CLOUD")
         .output()
         .map_err(|e| format!("openstack {args:?}: {e}"))?;
     if out.status.success() {

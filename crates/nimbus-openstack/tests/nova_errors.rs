@@ -26,10 +26,9 @@ fn cfg(overrides: &[(&str, &str)]) -> Option<OpenStackConfig> {
     Some(OpenStackConfig::from_parts(&s, &BTreeMap::new()).unwrap())
 }
 
-/// A client with a session of its own: every test has its own tokio runtime, and pooled
-/// connections of a shared session would outlive the runtime that opened them.
+/// The client as `PROVIDER` opens it (the token shared with every test of this process).
 fn nova(overrides: &[(&str, &str)]) -> Option<NovaCompute> {
-    Some(NovaCompute::with_session(Session::new(&cfg(overrides)?).unwrap()))
+    Some(NovaCompute::connect(&cfg(overrides)?).unwrap())
 }
 
 /// The stack's admin (test-only credentials of a loopback cloud, as in `scripts/openstack`).
@@ -210,21 +209,7 @@ async fn a_server_no_host_can_take_is_capacity_unavailable_and_deleted() {
 
 /// Runs `openstack ARGS -f json` as the test user; `None` when the CLI is not installed.
 fn cli(args: &[&str]) -> Option<Value> {
-    let path = format!("/usr/sbin:/usr/bin:{}", std::env::var("PATH").unwrap_or_default());
-    let v = |k: &str| std::env::var(format!("NIMBUS_TEST_OPENSTACK_{k}")).unwrap();
-    let out = std::process::Command::new("openstack")
-        .args(args)
-        .args(["-f", "json"])
-        .env("PATH", path)
-        .env("OS_AUTH_URL", v("AUTH_URL"))
-        .env("OS_IDENTITY_API_VERSION", "3")
-        .env("OS_REGION_NAME", v("REGION"))
-        .env("OS_USERNAME", v("USERNAME"))
-        .env("OS_PASSWORD", v("PASSWORD"))
-        .env("OS_PROJECT_NAME", v("PROJECT_NAME"))
-        .env("OS_USER_DOMAIN_NAME", v("DOMAIN_NAME"))
-        .env("OS_PROJECT_DOMAIN_NAME", v("DOMAIN_NAME"))
-        .output();
+    let out = common::os_cli("openstack").args(args).args(["-f", "json"]).output();
     match out {
         Ok(o) if o.status.success() => Some(serde_json::from_slice(&o.stdout).unwrap()),
         Ok(o) => panic!("openstack {args:?}: {}", String::from_utf8_lossy(&o.stderr)),
@@ -293,40 +278,31 @@ async fn the_cli_sees_the_server_with_its_labels_old_microversions_read_it_alike
 
 /// Neutron: a network with one subnet and a security group, for the subnet test.
 async fn make_network(s: &Session, tag: &str) -> (String, String, String) {
-    let net = s
-        .send_json(
-            Service::Network,
-            Method::POST,
-            "/v2.0/networks",
-            &json!({"network": {"name": name(tag)}}),
-            |r| r,
-        )
-        .await
-        .unwrap();
-    let net = net["network"]["id"].as_str().unwrap().to_string();
-    let sub = s
-        .send_json(
-            Service::Network,
-            Method::POST,
-            "/v2.0/subnets",
-            &json!({"subnet": {"network_id": net, "ip_version": 4, "cidr": "10.203.7.0/24", "name": name(tag)}}),
-            |r| r,
-        )
-        .await
-        .unwrap();
-    let sub = sub["subnet"]["id"].as_str().unwrap().to_string();
-    let sg = s
-        .send_json(
-            Service::Network,
-            Method::POST,
-            "/v2.0/security-groups",
-            &json!({"security_group": {"name": name(tag)}}),
-            |r| r,
-        )
-        .await
-        .unwrap();
-    let sg = sg["security_group"]["id"].as_str().unwrap().to_string();
+    let net = neutron_create(s, "networks", "network", json!({"name": name(tag)})).await;
+    let sub = neutron_create(
+        s,
+        "subnets",
+        "subnet",
+        json!({"network_id": net, "ip_version": 4, "cidr": "10.203.7.0/24", "name": name(tag)}),
+    )
+    .await;
+    let sg = neutron_create(s, "security-groups", "security_group", json!({"name": name(tag)})).await;
     (net, sub, sg)
+}
+
+/// `POST /v2.0/{collection}` with `{kind: body}`; the new resource's id.
+async fn neutron_create(s: &Session, collection: &str, kind: &str, body: Value) -> String {
+    let v = s
+        .send_json(
+            Service::Network,
+            Method::POST,
+            &format!("/v2.0/{collection}"),
+            &json!({ kind: body }),
+            |r| r,
+        )
+        .await
+        .unwrap();
+    v[kind]["id"].as_str().unwrap().to_string()
 }
 
 async fn ports_of(s: &Session, device: &str) -> Vec<Value> {

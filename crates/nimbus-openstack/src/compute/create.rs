@@ -27,7 +27,10 @@ pub const PLACEMENT_WAIT: Duration = Duration::from_secs(60);
 impl NovaCompute {
     /// Ids of live servers named exactly `name`.
     async fn live_named(&self, name: &str) -> Result<Vec<String>> {
-        let path = format!("/servers?name={}", ports::enc(&format!("^{}$", regex_escape(name))));
+        let path = format!(
+            "/servers?name={}",
+            crate::encode::segment(&format!("^{}$", regex_escape(name)))
+        );
         let v = self.nova(Method::GET, &path, None).await?;
         Ok(v.get("servers")
             .and_then(Value::as_array)

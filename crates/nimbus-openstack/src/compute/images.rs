@@ -16,7 +16,7 @@ use nimbus_core::compute::{Image, ImageChoice};
 use nimbus_core::{Error, ErrorKind, Result};
 use serde_json::Value;
 
-use super::{ports, NovaCompute};
+use super::NovaCompute;
 use crate::client::Service;
 
 /// Aliases Nimbus resolves on OpenStack, in preference order (the first is the suite's
@@ -127,7 +127,7 @@ impl NovaCompute {
             }
             ImageChoice::Id(id) => {
                 let base = image_base(&self.session.endpoint(Service::Image).await?);
-                let url = format!("{base}/v2/images/{}", ports::enc(id));
+                let url = format!("{base}/v2/images/{}", crate::encode::segment(id));
                 match self.session.get_json(Service::Image, &url, |r| r).await {
                     Ok(img) => match img.get("status").and_then(Value::as_str) {
                         Some("active") => Ok(id.clone()),

@@ -102,8 +102,8 @@ impl NovaCompute {
         Ok(Self::with_session(Session::shared(cfg)?))
     }
 
-    /// On a session of the caller's (e.g. one per tokio runtime: a session's pooled
-    /// connections belong to the runtime that opened them).
+    /// On a session of the caller's (e.g. `Session::new` for a token of its own instead of
+    /// the one shared per configuration).
     pub fn with_session(session: Session) -> Self {
         NovaCompute {
             session,
@@ -231,7 +231,7 @@ impl NovaCompute {
 
     async fn server(&self, id: &str) -> Result<Value> {
         let v = self
-            .nova(Method::GET, &format!("/servers/{}", ports::enc(id)), None)
+            .nova(Method::GET, &format!("/servers/{}", crate::encode::segment(id)), None)
             .await?;
         v.get("server")
             .cloned()
@@ -246,7 +246,7 @@ impl NovaCompute {
     async fn action(&self, id: &str, body: Value) -> Result<Instance> {
         self.nova(
             Method::POST,
-            &format!("/servers/{}/action", ports::enc(id)),
+            &format!("/servers/{}/action", crate::encode::segment(id)),
             Some(&body),
         )
         .await?;
@@ -311,7 +311,11 @@ impl NovaCompute {
     /// `DELETE /servers/{id}`; a server already gone counts as deleted.
     async fn request_delete(&self, id: &str) -> Result<()> {
         match self
-            .nova(Method::DELETE, &format!("/servers/{}", ports::enc(id)), None)
+            .nova(
+                Method::DELETE,
+                &format!("/servers/{}", crate::encode::segment(id)),
+                None,
+            )
             .await
         {
             Ok(_) => Ok(()),
@@ -378,7 +382,7 @@ impl Compute for NovaCompute {
         loop {
             let mut path = format!("/servers/detail?limit={PAGE}");
             if let Some(m) = &marker {
-                path.push_str(&format!("&marker={}", ports::enc(m)));
+                path.push_str(&format!("&marker={}", crate::encode::segment(m)));
             }
             let v = self.nova(Method::GET, &path, None).await?;
             let page = v.get("servers").and_then(Value::as_array).cloned().unwrap_or_default();

@@ -37,7 +37,7 @@ pub fn port_name(server: &str) -> String {
 
 /// The network id of `subnet`; an unknown subnet is bad input to create (`InvalidInput`).
 pub async fn network_of_subnet(session: &Session, subnet: &str) -> Result<String> {
-    let path = format!("/v2.0/subnets/{}", enc(subnet));
+    let path = format!("/v2.0/subnets/{}", crate::encode::segment(subnet));
     match session.get_json(Service::Network, &path, |r| r).await {
         Ok(v) => v
             .pointer("/subnet/network_id")
@@ -93,7 +93,7 @@ pub async fn create_port(
 /// Names the port after the server it was made for (see the module docs).
 pub async fn claim_port(session: &Session, port: &str, server: &str) -> Result<()> {
     let body = json!({ "port": { "name": port_name(server) } });
-    let path = format!("/v2.0/ports/{}", enc(port));
+    let path = format!("/v2.0/ports/{}", crate::encode::segment(port));
     session
         .send_json(Service::Network, Method::PUT, &path, &body, |r| r)
         .await?;
@@ -106,7 +106,7 @@ pub async fn delete_port(session: &Session, id: &str) -> Result<()> {
         .send(
             Service::Network,
             Method::DELETE,
-            &format!("/v2.0/ports/{}", enc(id)),
+            &format!("/v2.0/ports/{}", crate::encode::segment(id)),
             |r| r,
         )
         .await
@@ -133,8 +133,13 @@ pub async fn all_ports(session: &Session) -> Result<Vec<Value>> {
 
 /// The ports of one server: bound to it, or made for it and not bound yet.
 pub async fn server_ports(session: &Session, server: &str) -> Result<Vec<Value>> {
-    let mut out = list(session, &format!("&device_id={}", enc(server))).await?;
-    for p in list(session, &format!("&name={}", enc(&port_name(server)))).await? {
+    let mut out = list(session, &format!("&device_id={}", crate::encode::segment(server))).await?;
+    for p in list(
+        session,
+        &format!("&name={}", crate::encode::segment(&port_name(server))),
+    )
+    .await?
+    {
         if !out.iter().any(|o| o.get("id") == p.get("id")) {
             out.push(p);
         }
@@ -188,7 +193,11 @@ pub fn port_info(ports: &[Value], server: &str) -> Option<PortInfo> {
 /// The id of the network the `network` setting names (an id or a unique name).
 pub async fn network_id(session: &Session, name_or_id: &str) -> Result<String> {
     let by_id = session
-        .get_json(Service::Network, &format!("/v2.0/networks/{}", enc(name_or_id)), |r| r)
+        .get_json(
+            Service::Network,
+            &format!("/v2.0/networks/{}", crate::encode::segment(name_or_id)),
+            |r| r,
+        )
         .await;
     match by_id {
         Ok(v) => {
@@ -202,7 +211,7 @@ pub async fn network_id(session: &Session, name_or_id: &str) -> Result<String> {
     let v = session
         .get_json(
             Service::Network,
-            &format!("/v2.0/networks?fields=id&name={}", enc(name_or_id)),
+            &format!("/v2.0/networks?fields=id&name={}", crate::encode::segment(name_or_id)),
             |r| r,
         )
         .await?;
@@ -223,11 +232,6 @@ pub async fn network_id(session: &Session, name_or_id: &str) -> Result<String> {
             many.len()
         ))),
     }
-}
-
-/// Percent-encodes one path segment or query value.
-pub fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[cfg(test)]

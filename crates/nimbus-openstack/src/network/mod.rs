@@ -85,8 +85,8 @@ impl NeutronNetwork {
         })
     }
 
-    /// On a session of the caller's (e.g. one per tokio runtime: a shared session's pooled
-    /// connections belong to the runtime that opened them).
+    /// On a session of the caller's (e.g. `Session::new` for a token of its own instead of
+    /// the one shared per configuration).
     pub fn with_session(session: Session) -> Self {
         NeutronNetwork { session }
     }

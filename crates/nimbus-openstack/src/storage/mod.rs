@@ -59,7 +59,7 @@ use nimbus_core::{Capability, Error, ErrorKind, Result, StorageCapabilities};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::{Method, Response};
 
-use crate::client::{json_of, Service, Session};
+use crate::client::{json_of, request_id, Service, Session};
 use crate::config::OpenStackConfig;
 pub use cluster::Cluster;
 use meta::{from_headers, is_slo, meta_headers, unquote, with_headers};
@@ -219,10 +219,10 @@ impl SwiftStorage {
             let mut q = format!(
                 "{}?format=json&limit={DEFAULT_PAGE}&prefix={}",
                 path::container(container),
-                path::q(prefix)
+                crate::encode::segment(prefix)
             );
             if let Some(m) = &marker {
-                q.push_str(&format!("&marker={}", path::q(m)));
+                q.push_str(&format!("&marker={}", crate::encode::segment(m)));
             }
             let v = match self.session.get_json(OS, &q, |r| r).await {
                 Ok(v) => v,
@@ -266,12 +266,6 @@ impl SwiftStorage {
         }
         Ok(())
     }
-}
-
-fn request_id(resp: &Response) -> Option<String> {
-    ["x-openstack-request-id", "x-trans-id"]
-        .iter()
-        .find_map(|h| resp.headers().get(*h).and_then(|v| v.to_str().ok()).map(str::to_string))
 }
 
 /// A 412 of a create-only write is the portable `AlreadyExists`.
@@ -410,7 +404,7 @@ impl Storage for SwiftStorage {
         loop {
             let mut q = format!("?format=json&limit={limit}");
             if let Some(m) = &marker {
-                q.push_str(&format!("&marker={}", path::q(m)));
+                q.push_str(&format!("&marker={}", crate::encode::segment(m)));
             }
             let v = self.session.get_json(OS, &q, |r| r).await?;
             let (page, next) = list::bucket_page(&v, limit, region.as_deref());
@@ -650,13 +644,13 @@ impl Storage for SwiftStorage {
         };
         let mut q = format!("{}?format=json&limit={limit}", path::container(bucket));
         if let Some(p) = options.prefix.as_deref().filter(|p| !p.is_empty()) {
-            q.push_str(&format!("&prefix={}", path::q(p)));
+            q.push_str(&format!("&prefix={}", crate::encode::segment(p)));
         }
         if let Some(d) = options.delimiter.as_deref().filter(|d| !d.is_empty()) {
-            q.push_str(&format!("&delimiter={}", path::q(d)));
+            q.push_str(&format!("&delimiter={}", crate::encode::segment(d)));
         }
         if let Some(m) = &marker {
-            q.push_str(&format!("&marker={}", path::q(m)));
+            q.push_str(&format!("&marker={}", crate::encode::segment(m)));
         }
         let v = self.session.get_json(OS, &q, |r| r).await?;
         Ok(list::object_page(&v, limit, marker.as_deref()))

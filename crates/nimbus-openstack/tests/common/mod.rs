@@ -36,3 +36,23 @@ pub fn settings() -> Option<Settings> {
     }
     Some(s)
 }
+
+/// `program` (`openstack`, `swift`) as the stack's test user: Debian's Python first on
+/// `PATH` (a pyenv `python3` cannot import Debian's packages), the `OS_*` variables from the
+/// stack's `NIMBUS_TEST_OPENSTACK_*`, and no `OS_CLOUD` that would override them.
+pub fn os_cli(program: &str) -> std::process::Command {
+    let v = |k: &str| var(k).unwrap_or_default();
+    let path = format!("/usr/sbin:/usr/bin:{}", std::env::var("PATH").unwrap_or_default());
+    let mut c = std::process::Command::new(program);
+    c.env("PATH", path)
+        .env_remove("OS_CLOUD")
+        .env("OS_AUTH_URL", v("AUTH_URL"))
+        .env("OS_IDENTITY_API_VERSION", "3")
+        .env("OS_REGION_NAME", v("REGION"))
+        .env("OS_USERNAME", v("USERNAME"))
+        .env("OS_PASSWORD", v("PASSWORD"))
+        .env("OS_PROJECT_NAME", v("PROJECT_NAME"))
+        .env("OS_USER_DOMAIN_NAME", v("DOMAIN_NAME"))
+        .env("OS_PROJECT_DOMAIN_NAME", v("DOMAIN_NAME"));
+    c
+}
