@@ -17,7 +17,7 @@ use nimbus_core::{Capability, ErrorKind, Ipv4Net, Scope};
 use super::instances::{base_spec, launch, launch_running, missing_id, wait_gone, LABEL};
 use super::networks::*;
 use super::{case, Case};
-use crate::ctx::{ctx_err as e, expect_kind, gated, portable_or_differs, CaseResult, Observed};
+use crate::ctx::{ctx_err as e, expect_kind, gated, portable_or_differs, undeclared, CaseResult, Observed};
 use crate::{ensure, Ctx};
 
 type R = CaseResult;
@@ -303,6 +303,20 @@ async fn check_rules(c: &Ctx, fw: &Firewall, want: &[FirewallRule]) -> Result<()
     rules_match(want, &fw.rules).map_err(|m| format!("returned firewall: {m}"))?;
     let got = c.network().get_firewall(&fw.id).await.map_err(e("get firewall"))?;
     rules_match(want, &got.rules).map_err(|m| format!("get_firewall: {m}"))
+}
+
+/// The outcome of a firewall case on a target that declares no firewalls: creating one must
+/// be the typed unsupported error naming `network.firewalls` (checked before any network is
+/// looked up). `None` where firewalls are declared: the case runs.
+async fn without_firewalls(c: &Ctx) -> Option<R> {
+    if c.network().capabilities().firewalls {
+        return None;
+    }
+    let spec = FirewallSpec::new("nc-any-network", c.name(), vec![ssh_rule()]);
+    Some(undeclared(
+        Capability::Firewalls,
+        c.network().create_firewall(&spec).await,
+    ))
 }
 
 fn needs_compute(c: &Ctx) -> Option<Observed> {
@@ -610,8 +624,19 @@ async fn subnet_overlap_rejected(c: Ctx) -> R {
         )
         .await?;
     }
-    // A sibling that does not overlap is fine.
-    make_subnet(&c, &n.id, sub_cidr(&c, ncidr, 1)?).await?;
+    // A sibling that does not overlap is fine, where a network holds several subnets.
+    let sibling = sub_cidr(&c, ncidr, 1)?;
+    match create_subnet_result(&c, &SubnetSpec::new(n.id.clone(), c.name(), sibling)).await {
+        Ok(_) => {}
+        Err(err) if err.kind() == ErrorKind::Conflict => {
+            return portable_or_differs(
+                false,
+                "one-subnet-per-network",
+                format!("a second subnet {sibling} that overlaps nothing was refused: {err}"),
+            )
+        }
+        Err(err) => return Err(format!("create sibling subnet {sibling}: {err}")),
+    }
     let listed = c
         .network()
         .list_subnets(Some(n.id.clone()))
@@ -741,6 +766,9 @@ async fn children_of_missing_network_not_found(c: Ctx) -> R {
         ErrorKind::NotFound,
     )
     .await?;
+    if !c.network().capabilities().firewalls {
+        return Ok(Observed::Pass);
+    }
     let fw = create_firewall_result(&c, &missing, vec![ssh_rule()]).await;
     if let Ok(f) = &fw {
         return portable_or_differs(
@@ -784,6 +812,9 @@ async fn delete_network_with_subnet_is_conflict(c: Ctx) -> R {
 }
 
 async fn delete_network_with_firewall_is_conflict(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let (n, _) = make_network(&c, 0).await?;
     let f = make_firewall(&c, &n.id, vec![ssh_rule()]).await?;
     let r = c.network().delete_network(&n.id).await;
@@ -851,6 +882,9 @@ async fn list_subnets_filters_by_network(c: Ctx) -> R {
 // Firewalls.
 
 async fn firewall_allow_rules_round_trip(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let (n, _) = make_network(&c, 0).await?;
     let rules = vec![
         ssh_rule(),
@@ -887,6 +921,9 @@ async fn firewall_allow_rules_round_trip(c: Ctx) -> R {
 }
 
 async fn firewall_deny_rule(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let declared = c.network().capabilities().firewall_deny_rules;
     let (n, _) = make_network(&c, 0).await?;
     let rules = vec![
@@ -923,6 +960,9 @@ async fn firewall_deny_rule(c: Ctx) -> R {
 }
 
 async fn firewall_priorities(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let caps = c.network().capabilities();
     let (n, _) = make_network(&c, 0).await?;
     let (p1, p2) = match caps.firewall_priority_range {
@@ -974,6 +1014,9 @@ async fn firewall_priorities(c: Ctx) -> R {
 }
 
 async fn firewall_egress(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let declared = c.network().capabilities().firewall_egress_rules;
     let (n, _) = make_network(&c, 0).await?;
     let rules = vec![
@@ -1002,6 +1045,9 @@ async fn firewall_egress(c: Ctx) -> R {
 }
 
 async fn firewall_bad_port_range_rejected(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let (n, _) = make_network(&c, 0).await?;
     let existing = make_firewall(&c, &n.id, vec![ssh_rule()]).await?;
     let reversed = ssh_rule().ports(Some(PortRange { from: 100, to: 99 }));
@@ -1012,6 +1058,9 @@ async fn firewall_bad_port_range_rejected(c: Ctx) -> R {
 }
 
 async fn firewall_ports_on_icmp_rejected(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let (n, _) = make_network(&c, 0).await?;
     let existing = make_firewall(&c, &n.id, vec![ssh_rule()]).await?;
     for p in [Protocol::Icmp, Protocol::All] {
@@ -1029,6 +1078,9 @@ async fn firewall_ports_on_icmp_rejected(c: Ctx) -> R {
 }
 
 async fn firewall_peer_host_bits_rejected(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let (n, _) = make_network(&c, 0).await?;
     let existing = make_firewall(&c, &n.id, vec![ssh_rule()]).await?;
     let peer = Ipv4Net::new(Ipv4Addr::new(10, 0, 0, 1), 8).map_err(|err| err.to_string())?;
@@ -1044,6 +1096,9 @@ async fn firewall_peer_host_bits_rejected(c: Ctx) -> R {
 }
 
 async fn firewall_set_rules_replaces(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let (n, _) = make_network(&c, 0).await?;
     let f = make_firewall(&c, &n.id, vec![ssh_rule()]).await?;
     check_rules(&c, &f, &[ssh_rule()]).await?;
@@ -1074,6 +1129,9 @@ async fn firewall_set_rules_replaces(c: Ctx) -> R {
 }
 
 async fn list_firewalls_filters_by_network(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     let (n1, _) = make_network(&c, 0).await?;
     let (n2, _) = make_network(&c, 1).await?;
     let f1 = make_firewall(&c, &n1.id, vec![ssh_rule()]).await?;
@@ -1115,7 +1173,6 @@ async fn list_firewalls_filters_by_network(c: Ctx) -> R {
 async fn get_missing_is_not_found(c: Ctx) -> R {
     let (n, ncidr) = make_network(&c, 0).await?;
     let s = make_subnet(&c, &n.id, sub_cidr(&c, ncidr, 0)?).await?;
-    let f = make_firewall(&c, &n.id, vec![ssh_rule()]).await?;
     expect_kind(
         "get missing network",
         c.network().get_network(&missing_id(&n.id)).await,
@@ -1126,6 +1183,10 @@ async fn get_missing_is_not_found(c: Ctx) -> R {
         c.network().get_subnet(&missing_id(&s.id)).await,
         ErrorKind::NotFound,
     )?;
+    if !c.network().capabilities().firewalls {
+        return Ok(Observed::Pass);
+    }
+    let f = make_firewall(&c, &n.id, vec![ssh_rule()]).await?;
     expect_kind(
         "get missing firewall",
         c.network().get_firewall(&missing_id(&f.id)).await,
@@ -1140,6 +1201,9 @@ async fn get_missing_is_not_found(c: Ctx) -> R {
 }
 
 async fn firewall_attach_and_delete_attached_is_conflict(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     if let Some(o) = needs_compute(&c) {
         return Ok(o);
     }
@@ -1194,6 +1258,9 @@ async fn firewall_attach_and_delete_attached_is_conflict(c: Ctx) -> R {
 }
 
 async fn firewall_in_instance_spec(c: Ctx) -> R {
+    if let Some(r) = without_firewalls(&c).await {
+        return r;
+    }
     if let Some(o) = needs_compute(&c) {
         return Ok(o);
     }

@@ -232,3 +232,22 @@ fn the_openstack_profile_example_validates_and_typos_get_a_suggestion() {
     assert!(o.contains("`maybe`: expected"), "{o}");
     assert!(!o.contains("planted-os-password-7788"), "{o}");
 }
+
+#[test]
+fn the_libvirt_profile_example_validates_and_bad_uris_are_named() {
+    let home = tempfile::tempdir().unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/profiles/libvirt.toml");
+    let out = nimbus(home.path(), &["config", "check", example], None);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let f = home.path().join("nimbus.toml");
+    std::fs::write(
+        &f,
+        "[profiles.c]\nprovider = 'libvirt'\n[profiles.c.compute]\nuir = 'qemu:///system'\nshutdown_timeout = 'soon'\n",
+    )
+    .unwrap();
+    let out = nimbus(home.path(), &["config", "check", f.to_str().unwrap()], None);
+    assert!(!out.status.success());
+    let o = text(&out.stdout);
+    assert!(o.contains("did you mean `uri`"), "{o}");
+    assert!(o.contains("`soon`: expected"), "{o}");
+}

@@ -51,6 +51,8 @@ pub enum Capability {
     InstanceReboot,
     /// User data / startup scripts.
     UserData,
+    /// Firewalls at all (libvirt's test driver has none).
+    Firewalls,
     /// Firewall rules that deny.
     FirewallDenyRules,
     /// Firewall rules with explicit priorities.
@@ -80,6 +82,7 @@ impl Capability {
         Capability::InstanceDeallocate,
         Capability::InstanceReboot,
         Capability::UserData,
+        Capability::Firewalls,
         Capability::FirewallDenyRules,
         Capability::FirewallPriorities,
         Capability::FirewallEgressRules,
@@ -106,6 +109,7 @@ impl Capability {
             Capability::InstanceDeallocate => "compute.deallocate",
             Capability::InstanceReboot => "compute.reboot",
             Capability::UserData => "compute.user_data",
+            Capability::Firewalls => "network.firewalls",
             Capability::FirewallDenyRules => "network.firewall_deny_rules",
             Capability::FirewallPriorities => "network.firewall_priorities",
             Capability::FirewallEgressRules => "network.firewall_egress_rules",
@@ -333,6 +337,10 @@ impl ComputeCapabilities {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct NetworkCapabilities {
+    /// Firewalls (create, rules, attach). Every cloud has them; a host without packet
+    /// filtering (libvirt's test driver) does not, and every firewall call is then the typed
+    /// unsupported error.
+    pub firewalls: bool,
     /// Scope of a network.
     pub network_scope: Scope,
     /// Scope of a subnet.
@@ -358,6 +366,7 @@ impl NetworkCapabilities {
     /// the fields that differ.
     pub fn none() -> Self {
         NetworkCapabilities {
+            firewalls: true,
             network_scope: Scope::Regional,
             subnet_scope: Scope::Regional,
             firewall_deny_rules: false,
@@ -373,6 +382,7 @@ impl NetworkCapabilities {
     /// Whether the flag behind `cap` is declared.
     pub fn supports(&self, cap: Capability) -> bool {
         match cap {
+            Capability::Firewalls => self.firewalls,
             Capability::FirewallDenyRules => self.firewall_deny_rules,
             Capability::FirewallPriorities => self.firewall_priorities,
             Capability::FirewallEgressRules => self.firewall_egress_rules,

@@ -49,6 +49,11 @@ pub use nimbus_gcp as gcp;
 #[cfg(feature = "openstack")]
 pub use nimbus_openstack as openstack;
 
+/// The libvirt adapter (domains, networks, nwfilter firewalls), when the `libvirt` feature
+/// is on.
+#[cfg(feature = "libvirt")]
+pub use nimbus_libvirt as libvirt;
+
 /// The template adapter, when the `template` feature is on.
 #[cfg(feature = "template")]
 pub use nimbus_template as template;

@@ -27,6 +27,8 @@ fn compiled_in() -> Vec<Provider> {
     v.push(nimbus_gcp::PROVIDER);
     #[cfg(feature = "openstack")]
     v.push(nimbus_openstack::PROVIDER);
+    #[cfg(feature = "libvirt")]
+    v.push(nimbus_libvirt::PROVIDER);
     #[cfg(feature = "template")]
     v.push(nimbus_template::PROVIDER);
     v

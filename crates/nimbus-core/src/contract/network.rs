@@ -8,7 +8,17 @@ use async_trait::async_trait;
 use super::{check_id, ctx, Contract};
 use crate::network::validate::{check_prefix, validate_name, validate_rules};
 use crate::network::*;
-use crate::{NetworkCapabilities, Result};
+use crate::{Capability, Error, NetworkCapabilities, Result};
+
+/// Every firewall call needs firewalls at all: the typed unsupported error otherwise, before
+/// any round trip.
+fn firewalls(caps: &NetworkCapabilities) -> Result<()> {
+    if caps.firewalls {
+        Ok(())
+    } else {
+        Err(Error::unsupported(Capability::Firewalls))
+    }
+}
 
 #[async_trait]
 impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
@@ -95,6 +105,7 @@ impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
 
     async fn create_firewall(&self, spec: &FirewallSpec) -> Result<Firewall> {
         let r = async {
+            firewalls(&self.capabilities())?;
             check_id("network", &spec.network)?;
             validate_name("firewall", &spec.name)?;
             validate_rules(&spec.rules, &self.capabilities())?;
@@ -105,6 +116,7 @@ impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
 
     async fn get_firewall(&self, id: &str) -> Result<Firewall> {
         let r = async {
+            firewalls(&self.capabilities())?;
             check_id("firewall", id)?;
             self.inner.get_firewall(id).await
         };
@@ -114,6 +126,7 @@ impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
     async fn list_firewalls(&self, network: Option<String>) -> Result<Vec<Firewall>> {
         let res = network.clone().unwrap_or_default();
         let r = async {
+            firewalls(&self.capabilities())?;
             if let Some(n) = &network {
                 check_id("network", n)?;
             }
@@ -124,6 +137,7 @@ impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
 
     async fn set_firewall_rules(&self, id: &str, rules: &[FirewallRule]) -> Result<Firewall> {
         let r = async {
+            firewalls(&self.capabilities())?;
             check_id("firewall", id)?;
             validate_rules(rules, &self.capabilities())?;
             self.inner.set_firewall_rules(id, rules).await
@@ -133,6 +147,7 @@ impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
 
     async fn delete_firewall(&self, id: &str) -> Result<()> {
         let r = async {
+            firewalls(&self.capabilities())?;
             check_id("firewall", id)?;
             self.inner.delete_firewall(id).await
         };
@@ -141,6 +156,7 @@ impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
 
     async fn attach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         let r = async {
+            firewalls(&self.capabilities())?;
             check_id("firewall", firewall)?;
             check_id("instance", instance)?;
             self.inner.attach_firewall(firewall, instance).await
@@ -155,6 +171,7 @@ impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
 
     async fn detach_firewall(&self, firewall: &str, instance: &str) -> Result<()> {
         let r = async {
+            firewalls(&self.capabilities())?;
             check_id("firewall", firewall)?;
             check_id("instance", instance)?;
             self.inner.detach_firewall(firewall, instance).await

@@ -1,0 +1,65 @@
+//! The conformance suite on the libvirt adapter, every case a named test
+//! (`cargo nextest list -p nimbus-libvirt` shows `test-driver::compute.create_and_wait_running`, …):
+//! - `test-driver`: libvirt's built-in `test:///default` driver, in this process, every run
+//!   (needs only `libvirt0`); the emulator's settings seed one image volume in its pool;
+//! - `qemu-tcg`: the real `libvirtd` with QEMU guests under TCG that `scripts/libvirt start`
+//!   runs in a network namespace (its `NIMBUS_TEST_LIBVIRT_*` variables select it);
+//!   skipped without them, as the other adapters' emulator targets are.
+
+use std::collections::BTreeMap;
+
+use nimbus_conformance::{open_target, TargetSpec, Trials};
+use nimbus_core::config::Settings;
+
+fn settings(pairs: &[(&str, String)]) -> BTreeMap<String, Settings> {
+    let mut s = Settings::default();
+    for (k, v) in pairs {
+        s.set(*k, v.clone(), "test");
+    }
+    ["compute", "network"]
+        .into_iter()
+        .map(|svc| (svc.to_string(), s.clone()))
+        .collect()
+}
+
+fn main() {
+    Trials::new()
+        .target("test-driver", || async {
+            // The emulator's settings point at test:///default and seed one image volume.
+            match open_target(TargetSpec {
+                provider: &nimbus_libvirt::PROVIDER,
+                emulator: Some("test-driver".into()),
+                services: Vec::new(),
+                settings: Default::default(),
+            })
+            .await
+            {
+                Ok(opened) => Some(opened.target),
+                Err(e) if std::env::var("NIMBUS_REQUIRE_EMULATORS").as_deref() != Ok("1") => {
+                    eprintln!("libvirt test driver not available ({e}); skipping (install libvirt0)");
+                    None
+                }
+                Err(e) => panic!("libvirt test driver: {e}"),
+            }
+        })
+        .target("qemu-tcg", || async {
+            let uri = std::env::var("NIMBUS_TEST_LIBVIRT_URI").ok()?;
+            let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+            let opened = open_target(TargetSpec {
+                provider: &nimbus_libvirt::PROVIDER,
+                emulator: Some("qemu-tcg".into()),
+                services: Vec::new(),
+                settings: settings(&[
+                    ("uri", uri),
+                    ("pool", var("NIMBUS_TEST_LIBVIRT_POOL", "nimbus")),
+                    ("accelerator", var("NIMBUS_TEST_LIBVIRT_ACCEL", "tcg")),
+                    ("network", "none".into()),
+                    ("shutdown_timeout", "60s".into()),
+                ]),
+            })
+            .await
+            .unwrap();
+            Some(opened.target)
+        })
+        .main()
+}
