@@ -54,7 +54,7 @@ fn main() {
                     ("pool", var("NIMBUS_TEST_LIBVIRT_POOL", "nimbus")),
                     ("accelerator", var("NIMBUS_TEST_LIBVIRT_ACCEL", "tcg")),
                     ("network", "none".into()),
-                    ("shutdown_timeout", "60s".into()),
+                    ("shutdown_timeout", "15s".into()),
                 ]),
             })
             .await

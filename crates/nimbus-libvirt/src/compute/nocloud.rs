@@ -57,10 +57,7 @@ impl fmt::Display for SeedError {
             SeedError::InvalidName(n) => write!(f, "invalid seed file name {n:?}"),
             SeedError::DuplicateName(n) => write!(f, "seed file name {n:?} clashes with another file"),
             SeedError::FileTooLarge { name, size } => {
-                write!(
-                    f,
-                    "seed file {name:?} is {size} bytes, more than the {MAX_FILE_SIZE} allowed"
-                )
+                write!(f, "seed file {name:?} is {size} bytes (limit {MAX_FILE_SIZE})")
             }
             SeedError::TooManyFiles(n) => write!(f, "{n} seed files do not fit in the root directory"),
         }
@@ -85,10 +82,8 @@ pub fn seed_iso(files: &[(&str, &[u8])]) -> Result<Vec<u8>, SeedError> {
             return Err(SeedError::InvalidName(name.to_string()));
         }
         if data.len() > MAX_FILE_SIZE {
-            return Err(SeedError::FileTooLarge {
-                name: name.to_string(),
-                size: data.len(),
-            });
+            let (name, size) = (name.to_string(), data.len());
+            return Err(SeedError::FileTooLarge { name, size });
         }
         let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
         let (stem, ext) = (d_chars(stem, 8), d_chars(ext, 3));
@@ -116,14 +111,8 @@ pub fn seed_iso(files: &[(&str, &[u8])]) -> Result<Vec<u8>, SeedError> {
         su.extend_from_slice(name.as_bytes());
         su.extend_from_slice(&posix_attrs(0o100444, 1));
         let lba = if data.is_empty() { 0 } else { next_lba };
-        dir_record(
-            &mut dir,
-            lba,
-            data.len() as u32,
-            0,
-            format!("{stem}.{ext};1").as_bytes(),
-            &su,
-        );
+        let id = format!("{stem}.{ext};1");
+        dir_record(&mut dir, lba, data.len() as u32, 0, id.as_bytes(), &su);
         extents.push(lba as usize * SECTOR);
         next_lba += data.len().div_ceil(SECTOR) as u32;
     }
@@ -137,7 +126,7 @@ pub fn seed_iso(files: &[(&str, &[u8])]) -> Result<Vec<u8>, SeedError> {
     let pvd = &mut img[16 * SECTOR..17 * SECTOR];
     pvd[..7].copy_from_slice(b"\x01CD001\x01");
     pvd[8..40].fill(b' '); // system identifier
-    pvd[40..72].copy_from_slice(&padded(VOLUME_ID, 32));
+    pvd[40..72].copy_from_slice(format!("{VOLUME_ID:<32}").as_bytes());
     pvd[80..88].copy_from_slice(&both32(next_lba)); // volume space size
     pvd[120..124].copy_from_slice(&both16(1)); // volume set size
     pvd[124..128].copy_from_slice(&both16(1)); // volume sequence number
@@ -146,29 +135,17 @@ pub fn seed_iso(files: &[(&str, &[u8])]) -> Result<Vec<u8>, SeedError> {
     pvd[140..144].copy_from_slice(&18u32.to_le_bytes());
     pvd[148..152].copy_from_slice(&19u32.to_be_bytes());
     pvd[156..190].copy_from_slice(&root_record);
-    pvd[190..813].fill(b' '); // volume set, publisher, preparer, application, copyright/abstract/biblio ids
-    for (i, date) in [
-        b"1970010100000000",
-        b"1970010100000000",
-        b"0000000000000000",
-        b"0000000000000000",
-    ]
-    .iter()
-    .enumerate()
-    {
-        pvd[813 + 17 * i..829 + 17 * i].copy_from_slice(*date); // 17th byte: UTC offset 0
-    }
+    // Volume set, publisher, preparer, application, copyright/abstract/bibliographic file ids: blank.
+    pvd[190..813].fill(b' ');
+    // Creation and modification 1970-01-01 00:00:00.00 UTC; expiration and effective "not specified".
+    pvd[813..847].copy_from_slice(&b"1970010100000000\0".repeat(2));
+    pvd[847..881].copy_from_slice(&b"0000000000000000\0".repeat(2));
     pvd[881] = 1; // file structure version
     img[17 * SECTOR..17 * SECTOR + 7].copy_from_slice(b"\xFFCD001\x01");
-    for (lba, root) in [(18, ROOT_LBA.to_le_bytes()), (19, ROOT_LBA.to_be_bytes())] {
-        let parent = if lba == 18 {
-            1u16.to_le_bytes()
-        } else {
-            1u16.to_be_bytes()
-        };
-        let entry = [&[1u8, 0][..], &root, &parent, &[0, 0]].concat();
-        img[lba * SECTOR..lba * SECTOR + 10].copy_from_slice(&entry);
-    }
+    // One-entry path tables (the root, its own parent), little-endian L at sector 18, big-endian M at 19.
+    let r = ROOT_LBA.to_le_bytes();
+    img[18 * SECTOR..][..10].copy_from_slice(&[1, 0, r[0], r[1], r[2], r[3], 1, 0, 0, 0]);
+    img[19 * SECTOR..][..10].copy_from_slice(&[1, 0, r[3], r[2], r[1], r[0], 0, 1, 0, 0]);
     img[ROOT_LBA as usize * SECTOR..][..dir.len()].copy_from_slice(&dir);
     for ((.., data), start) in entries.iter().zip(extents) {
         img[start..start + data.len()].copy_from_slice(data);
@@ -178,46 +155,28 @@ pub fn seed_iso(files: &[(&str, &[u8])]) -> Result<Vec<u8>, SeedError> {
 
 /// Upper-cases and maps everything outside `A-Z 0-9 _` to `_`, keeping at most `max` characters.
 fn d_chars(s: &str, max: usize) -> String {
-    let map = |c: char| {
-        if c.is_ascii_alphanumeric() {
-            c.to_ascii_uppercase()
-        } else {
-            '_'
-        }
-    };
-    s.chars().take(max).map(map).collect()
+    let d_char = |c: char| if c.is_ascii_alphanumeric() { c } else { '_' };
+    s.to_ascii_uppercase().chars().take(max).map(d_char).collect()
 }
 
-fn padded(s: &str, len: usize) -> Vec<u8> {
-    let mut v = s.as_bytes().to_vec();
-    v.resize(len, b' ');
-    v
-}
-
+/// ISO 9660 "both-byte order" fields: little-endian copy, then big-endian copy.
 fn both16(v: u16) -> [u8; 4] {
-    let (l, b) = (v.to_le_bytes(), v.to_be_bytes());
-    [l[0], l[1], b[0], b[1]]
+    let [a, b] = v.to_le_bytes();
+    [a, b, b, a]
 }
 
 fn both32(v: u32) -> [u8; 8] {
-    let mut out = [0u8; 8];
-    out[..4].copy_from_slice(&v.to_le_bytes());
-    out[4..].copy_from_slice(&v.to_be_bytes());
-    out
+    let [a, b, c, d] = v.to_le_bytes();
+    [a, b, c, d, d, c, b, a]
 }
 
 /// Rock Ridge `PX` entry (RRIP 1.10 form): mode, link count, uid 0, gid 0.
 fn posix_attrs(mode: u32, links: u32) -> Vec<u8> {
-    [
-        &[b'P', b'X', 36, 1][..],
-        &both32(mode),
-        &both32(links),
-        &both32(0),
-        &both32(0),
-    ]
-    .concat()
+    let fields = [mode, links, 0, 0].map(both32);
+    [&[b'P', b'X', 36, 1][..], &fields.concat()].concat()
 }
 
+/// Appends one directory record; `su` is its System Use area (the SUSP/Rock Ridge entries).
 fn dir_record(out: &mut Vec<u8>, lba: u32, size: u32, flags: u8, id: &[u8], su: &[u8]) {
     let id_pad = usize::from(id.len().is_multiple_of(2));
     let len = (33 + id.len() + id_pad + su.len()).next_multiple_of(2);
@@ -239,25 +198,29 @@ fn dir_record(out: &mut Vec<u8>, lba: u32, size: u32, flags: u8, id: &[u8], su: 
 mod tests {
     use super::*;
 
+    const FILES: [(&str, &[u8]); 3] = [
+        ("user-data", b"#cloud-config\n"),
+        ("meta-data", b"instance-id: i-1\n"),
+        ("network-config", b"version: 2\n"),
+    ];
+
     fn le32(b: &[u8], off: usize) -> usize {
         u32::from_le_bytes(b[off..off + 4].try_into().unwrap()) as usize
     }
 
-    /// Walks the root directory: (ISO identifier, Rock Ridge NM name, extent byte offset, size).
+    /// Walks the root directory found through the PVD: (ISO identifier, Rock Ridge NM name, byte offset, size).
     fn root_entries(img: &[u8]) -> Vec<(String, String, usize, usize)> {
         let root = &img[16 * SECTOR + 156..];
-        let (dir_lba, dir_len) = (le32(root, 2), le32(root, 10));
-        let dir = &img[dir_lba * SECTOR..dir_lba * SECTOR + dir_len];
+        let dir = &img[le32(root, 2) * SECTOR..][..le32(root, 10)];
         let (mut out, mut pos) = (Vec::new(), 0);
         while pos < dir.len() && dir[pos] != 0 {
             let rec = &dir[pos..pos + dir[pos] as usize];
-            let id_len = rec[32] as usize;
-            assert_eq!(
-                rec[2..6].iter().rev().collect::<Vec<_>>(),
-                rec[6..10].iter().collect::<Vec<_>>()
+            assert!(
+                rec[2..6].iter().rev().eq(&rec[6..10]) && rec.len().is_multiple_of(2),
+                "record at {pos}"
             );
-            let mut su = &rec[33 + id_len + usize::from(id_len.is_multiple_of(2))..];
-            let mut nm = String::new();
+            let id_len = rec[32] as usize;
+            let (mut su, mut nm) = (&rec[33 + id_len + (1 - id_len % 2)..], String::new());
             while su.len() >= 4 && su[2] >= 4 {
                 if &su[..2] == b"NM" {
                     nm = String::from_utf8(su[5..su[2] as usize].to_vec()).unwrap();
@@ -271,88 +234,63 @@ mod tests {
         out
     }
 
-    const NET: &[u8] = b"version: 2\nethernets: {}\n";
-
-    fn sample() -> Vec<u8> {
-        seed_iso(&[
-            ("user-data", b"#cloud-config\n".as_slice()),
-            ("meta-data", b"instance-id: i-1\n"),
-            ("network-config", NET),
-        ])
-        .unwrap()
-    }
-
     #[test]
-    fn primary_volume_descriptor_parses_back() {
-        let img = sample();
+    fn primary_volume_descriptor_and_path_tables_parse_back() {
+        let img = seed_iso(&FILES).unwrap();
         let pvd = &img[16 * SECTOR..17 * SECTOR];
         assert_eq!((pvd[0], &pvd[1..6], pvd[6]), (1, b"CD001".as_slice(), 1));
-        assert_eq!(&pvd[40..72], format!("{:<32}", "cidata").as_bytes());
-        assert_eq!(img.len() % SECTOR, 0);
-        assert_eq!(le32(pvd, 80), img.len() / SECTOR);
-        assert_eq!(
-            u32::from_be_bytes(pvd[84..88].try_into().unwrap()) as usize,
-            img.len() / SECTOR
+        assert_eq!(&pvd[40..72], b"cidata                          ");
+        assert_eq!((img.len() % SECTOR, le32(pvd, 80)), (0, img.len() / SECTOR));
+        assert!(
+            pvd[80..84].iter().rev().eq(&pvd[84..88]),
+            "both-endian volume space size"
         );
         assert_eq!(le32(pvd, 128) & 0xFFFF, SECTOR);
         assert_eq!(&img[17 * SECTOR..17 * SECTOR + 6], b"\xFFCD001");
         assert!(img[..16 * SECTOR].iter().all(|&b| b == 0));
-        // L and M path tables both point at the root directory extent.
-        assert_eq!((le32(&img, 18 * SECTOR + 2), img[18 * SECTOR]), (ROOT_LBA as usize, 1));
-        assert_eq!(&img[19 * SECTOR + 2..19 * SECTOR + 6], &ROOT_LBA.to_be_bytes());
+        assert_eq!((img[18 * SECTOR], le32(&img, 18 * SECTOR + 2)), (1, ROOT_LBA as usize));
+        assert_eq!(img[19 * SECTOR + 2..19 * SECTOR + 6], ROOT_LBA.to_be_bytes());
     }
 
     #[test]
-    fn root_directory_points_at_file_contents() {
-        let img = sample();
+    fn root_directory_records_point_at_file_contents() {
+        let img = seed_iso(&FILES).unwrap();
         let entries = root_entries(&img);
-        let ids: Vec<_> = entries.iter().map(|e| (e.0.as_str(), e.1.as_str())).collect();
-        let expected = [
-            ("\0", ""),
-            ("\u{1}", ""),
+        let names: Vec<_> = entries.iter().map(|e| (e.0.as_str(), e.1.as_str())).collect();
+        let files = [
             ("META_DAT.;1", "meta-data"),
             ("NETWORK_.;1", "network-config"),
+            ("USER_DAT.;1", "user-data"),
         ];
-        assert_eq!(ids[..4], expected);
-        assert_eq!(ids[4], ("USER_DAT.;1", "user-data"));
-        let root = 20 * SECTOR;
+        assert_eq!(names, [[("\0", ""), ("\u{1}", "")].as_slice(), &files].concat());
         assert_eq!(
-            &img[root + 34..root + 41],
+            &img[20 * SECTOR + 34..][..7],
             b"SP\x07\x01\xBE\xEF\x00",
-            "SP must open the root's SUSP area"
+            "SP opens the root's SUSP area"
         );
-        let want: [(&str, &[u8]); 3] = [
-            ("meta-data", b"instance-id: i-1\n"),
-            ("network-config", NET),
-            ("user-data", b"#cloud-config\n"),
-        ];
-        for (e, (name, data)) in entries[2..].iter().zip(want) {
-            assert_eq!((e.1.as_str(), &img[e.2..e.2 + e.3]), (name, data));
-            assert_eq!(e.2 % SECTOR, 0);
+        for (_, name, start, len) in &entries[2..] {
+            let data = FILES.iter().find(|f| f.0 == name).unwrap().1;
+            assert_eq!((&img[*start..start + len], start % SECTOR), (data, 0), "{name}");
         }
     }
 
     #[test]
     fn output_is_deterministic_and_order_independent() {
-        assert_eq!(sample(), sample());
-        let a = nocloud_seed(b"u", b"m").unwrap();
+        assert_eq!(seed_iso(&FILES), seed_iso(&FILES));
+        let img = nocloud_seed(b"u", b"m").unwrap();
         assert_eq!(
-            a,
+            img,
             seed_iso(&[("meta-data", b"m".as_slice()), ("user-data", b"u")]).unwrap()
         );
-        assert_ne!(a, nocloud_seed(b"u", b"M").unwrap());
-    }
-
-    #[test]
-    fn empty_file_has_no_extent() {
-        let img = nocloud_seed(b"", b"m").unwrap();
-        let user = root_entries(&img).into_iter().find(|e| e.1 == "user-data").unwrap();
-        assert_eq!((user.2, user.3), (0, 0));
-        assert_eq!(img.len(), 22 * SECTOR);
+        assert_ne!(img, nocloud_seed(b"u", b"M").unwrap());
+        let empty = nocloud_seed(b"", b"m").unwrap();
+        assert_eq!(empty.len(), 22 * SECTOR, "an empty file takes no sector");
+        assert_eq!(root_entries(&empty)[3].3, 0);
     }
 
     #[test]
     fn rejects_bad_input() {
+        let too_long = "x".repeat(MAX_NAME_LEN + 1);
         for bad in [
             "",
             ".hidden",
@@ -361,19 +299,14 @@ mod tests {
             "../user-data",
             "with space",
             "ünï",
-            &"x".repeat(65),
+            &too_long,
         ] {
             assert_eq!(seed_iso(&[(bad, b"")]), Err(SeedError::InvalidName(bad.to_string())));
         }
         let big = vec![0u8; MAX_FILE_SIZE + 1];
         let err = nocloud_seed(&big, b"").unwrap_err();
-        assert_eq!(
-            err,
-            SeedError::FileTooLarge {
-                name: "user-data".into(),
-                size: MAX_FILE_SIZE + 1
-            }
-        );
+        let (name, size) = ("user-data".to_string(), MAX_FILE_SIZE + 1);
+        assert_eq!(err, SeedError::FileTooLarge { name, size });
         assert!(err.to_string().contains("user-data"));
         assert!(seed_iso(&[("x", &big[..MAX_FILE_SIZE])]).is_ok());
         let dup = seed_iso(&[("a-b", b"".as_slice()), ("A_B", b"")]);
@@ -381,13 +314,5 @@ mod tests {
         let long: Vec<String> = (0..20).map(|i| format!("{}.{i:03}", "n".repeat(60))).collect();
         let many: Vec<(&str, &[u8])> = long.iter().map(|n| (n.as_str(), b"".as_slice())).collect();
         assert_eq!(seed_iso(&many), Err(SeedError::TooManyFiles(20)));
-    }
-
-    /// Writes an example image for checking with blkid/isoinfo/mount: `cargo test -- --ignored`.
-    #[test]
-    #[ignore]
-    fn write_example_image() {
-        let path = std::env::var("NOCLOUD_ISO").unwrap_or_else(|_| "/tmp/nocloud-seed.iso".into());
-        std::fs::write(&path, sample()).unwrap();
     }
 }

@@ -1,6 +1,7 @@
 //! Images and instance disks as volumes of one storage pool.
 //!
-//! An image is a volume the operator put in the pool (any name not made by Nimbus); an
+//! An image is a volume the operator put in the pool (not made by Nimbus, not itself an
+//! overlay); an
 //! instance's disk is a qcow2 overlay whose backing store is the image, so the image is
 //! never written and many instances share it. Nimbus names what it creates after the
 //! instance's UUID (`<uuid>.nimbus-disk.qcow2`, `<uuid>.nimbus-seed.iso`), which is how a
@@ -57,6 +58,11 @@ pub fn list_images(conn: &Conn, pool_name: &str) -> Result<Vec<Image>> {
     for v in conn.volumes(&p).map_err(|e| map(e, PROVIDER, "list_images"))? {
         let name = conn.volume_name(&v).map_err(|e| map(e, PROVIDER, "list_images"))?;
         if name.ends_with(DISK_SUFFIX) || name.ends_with(SEED_SUFFIX) || name.ends_with(".iso") {
+            continue;
+        }
+        // An overlay (a volume with a backing store) is some machine's disk, not an image.
+        let vx = conn.volume_xml(&v).map_err(|e| map(e, PROVIDER, "list_images"))?;
+        if xml::find(xml::parse(&vx)?.root_element(), "backingStore").is_some_and(|b| xml::child(b, "path").is_some()) {
             continue;
         }
         out.push(Image::new(name.clone(), name.clone(), vec![alias_of(&name)]));
