@@ -16,6 +16,7 @@
 
 mod cases;
 pub mod ctx;
+mod guest;
 mod http;
 pub mod matrix;
 pub mod mock_http;
@@ -27,6 +28,7 @@ mod trials;
 
 pub use cases::{all_cases, Case, Service};
 pub use ctx::{Ctx, Observed};
+pub use guest::{GuestAccess, Reach};
 pub use http::HttpPresign;
 pub use open::{open_target, OpenedTarget, TargetSpec};
 pub use report::{CaseResult, Outcome, Report, Summary};

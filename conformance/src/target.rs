@@ -63,6 +63,8 @@ pub struct Target {
     pub wait_timeout: Duration,
     /// First poll interval of waits.
     pub poll_interval: Duration,
+    /// How the suite reaches guests' TCP services (firewall enforcement); `None`: it cannot.
+    pub guest_access: Option<crate::GuestAccess>,
 }
 
 impl std::fmt::Debug for Target {
@@ -90,6 +92,7 @@ impl Target {
             proof: BTreeMap::new(),
             wait_timeout: Duration::from_secs(300),
             poll_interval: Duration::from_millis(200),
+            guest_access: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The cases, by service.
 
 mod compute;
+mod enforcement;
 mod instances;
 mod network;
 mod networks;
@@ -80,5 +81,6 @@ pub fn all_cases() -> Vec<Case> {
     let mut v = storage::cases();
     v.extend(compute::cases());
     v.extend(network::cases());
+    v.extend(enforcement::cases());
     v
 }

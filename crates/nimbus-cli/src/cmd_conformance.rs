@@ -43,6 +43,15 @@ pub struct ConformanceArgs {
     /// provider has. Compute and network cases create real instances on a live account.
     #[arg(long, value_delimiter = ',')]
     services: Vec<String>,
+    /// Two TCP ports the default image serves once booted (e.g. `8080,8081`): turns on the
+    /// case that proves firewall rules by connecting to a guest
+    /// (`network.firewall_rules_enforced`).
+    #[arg(long, value_delimiter = ',', num_args = 2)]
+    guest_ports: Vec<u16>,
+    /// Network namespace the guests are reachable from (`/run/netns/NAME`; needs root), for
+    /// `--guest-ports`. Without it, this process's own network.
+    #[arg(long, requires = "guest_ports")]
+    guest_netns: Option<String>,
 }
 
 pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
@@ -84,7 +93,14 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
         settings,
     })
     .await?;
-    let target = &opened.target;
+    let mut target = opened.target.clone();
+    if let [p1, p2] = a.guest_ports[..] {
+        target.guest_access = Some(nimbus_conformance::GuestAccess {
+            netns: a.guest_netns.clone(),
+            ports: [p1, p2],
+        });
+    }
+    let target = &target;
     let report = nimbus_conformance::run(target, a.filter.as_deref()).await;
     if let Some(dir) = &a.out_dir {
         std::fs::create_dir_all(dir)?;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use nimbus_conformance::{open_target, TargetSpec, Trials};
+use nimbus_conformance::{open_target, GuestAccess, TargetSpec, Trials};
 use nimbus_core::config::Settings;
 
 fn settings(pairs: &[(&str, String)]) -> BTreeMap<String, Settings> {
@@ -59,7 +59,13 @@ fn main() {
             })
             .await
             .unwrap();
-            Some(opened.target)
+            let mut t = opened.target;
+            // The test image serves 8080 and 8081; its guests are reachable from the namespace.
+            t.guest_access = Some(GuestAccess {
+                netns: std::env::var("NIMBUS_TEST_LIBVIRT_NETNS").ok(),
+                ports: [8080, 8081],
+            });
+            Some(t)
         })
         .main()
 }
