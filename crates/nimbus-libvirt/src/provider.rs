@@ -55,7 +55,14 @@ pub const PROVIDER: Provider = Provider {
             services: &["compute", "network"],
             differences: &["libvirt"],
             report_as: "libvirt",
-            settings: &[],
+            // The URI comes from LIBVIRT_DEFAULT_URI (scripts/libvirt: qemu:///system); the
+            // pool is the one scripts/libvirt fills; instances without a subnet get no NIC.
+            settings: &[
+                ("pool", "nimbus"),
+                ("accelerator", "tcg"),
+                ("network", "none"),
+                ("shutdown_timeout", "15s"),
+            ],
             poll_ms: 500,
         },
     ],

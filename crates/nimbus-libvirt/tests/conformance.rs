@@ -44,18 +44,12 @@ fn main() {
         })
         .target("qemu-tcg", || async {
             let uri = std::env::var("NIMBUS_TEST_LIBVIRT_URI").ok()?;
-            let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
             let opened = open_target(TargetSpec {
                 provider: &nimbus_libvirt::PROVIDER,
                 emulator: Some("qemu-tcg".into()),
                 services: Vec::new(),
-                settings: settings(&[
-                    ("uri", uri),
-                    ("pool", var("NIMBUS_TEST_LIBVIRT_POOL", "nimbus")),
-                    ("accelerator", var("NIMBUS_TEST_LIBVIRT_ACCEL", "tcg")),
-                    ("network", "none".into()),
-                    ("shutdown_timeout", "15s".into()),
-                ]),
+                // The emulator's settings add the pool, TCG and the shutdown deadline.
+                settings: settings(&[("uri", uri)]),
             })
             .await
             .unwrap();
