@@ -46,7 +46,7 @@ pub struct ConformanceArgs {
     /// Two TCP ports the default image serves once booted (e.g. `8080,8081`): turns on the
     /// case that proves firewall rules by connecting to a guest
     /// (`network.firewall_rules_enforced`).
-    #[arg(long, value_delimiter = ',', num_args = 2)]
+    #[arg(long, value_delimiter = ',')]
     guest_ports: Vec<u16>,
     /// Network namespace the guests are reachable from (`/run/netns/NAME`; needs root), for
     /// `--guest-ports`. Without it, this process's own network.
@@ -94,6 +94,12 @@ pub async fn run(a: ConformanceArgs, profile_name: Option<&str>) -> Result<()> {
     })
     .await?;
     let mut target = opened.target.clone();
+    if !a.guest_ports.is_empty() && a.guest_ports.len() != 2 {
+        bail!(
+            "--guest-ports takes two ports, e.g. 8080,8081 (got {:?})",
+            a.guest_ports
+        );
+    }
     if let [p1, p2] = a.guest_ports[..] {
         target.guest_access = Some(nimbus_conformance::GuestAccess {
             netns: a.guest_netns.clone(),

@@ -78,7 +78,7 @@ fn shared_conn(uri: &str) -> LvResult<Arc<Conn>> {
 impl Host {
     /// Connects (blocking; call from the blocking pool) and reads the host's facts.
     pub fn open_blocking(cfg: &LibvirtConfig, provider: &'static str) -> Result<Host> {
-        let conn = shared_conn(&cfg.uri).map_err(|e| map(e, provider, "connect"))?;
+        let conn = shared_conn(&cfg.uri).map_err(|e| connect_error(e, &cfg.uri, provider))?;
         let facts = read_facts(&conn, cfg).map_err(|e| map(e, provider, "connect"))?;
         Ok(Host {
             cfg: cfg.clone(),
@@ -134,6 +134,23 @@ impl Host {
         .await
         .map_err(|e| Error::internal(format!("libvirt task: {e}")))?
     }
+}
+
+/// A failed connect: the host could not be reached (refused, no route, no daemon, SSH
+/// failure: libvirt reports these as system or RPC errors) is `Unavailable`; refused
+/// credentials stay `Unauthenticated`/`PermissionDenied`. The message names the URI.
+fn connect_error(e: crate::conn::LvError, uri: &str, provider: &'static str) -> Error {
+    let mut err = map(e, provider, "connect");
+    if !matches!(err.kind(), ErrorKind::Unauthenticated | ErrorKind::PermissionDenied) {
+        err = Error::new(
+            ErrorKind::Unavailable,
+            format!("cannot connect to libvirt at `{uri}`: {}", err.message()),
+        )
+        .with_provider(provider)
+        .with_operation("connect")
+        .with_raw_code(err.raw_code().unwrap_or_default().to_string());
+    }
+    err
 }
 
 fn read_facts(conn: &Conn, cfg: &LibvirtConfig) -> LvResult<Facts> {
