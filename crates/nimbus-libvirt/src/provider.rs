@@ -41,7 +41,7 @@ pub const PROVIDER: Provider = Provider {
             name: "test-driver",
             proof: "libvirt 9.0 built-in test driver (test:///default, in process: definitions only, no nwfilter, no uploads, no DHCP leases)",
             services: &["compute", "network"],
-            differences: &["libvirt"],
+            differences: &["libvirt-test-driver"],
             report_as: "libvirt-test",
             settings: &[
                 ("uri", "test:///default"),
