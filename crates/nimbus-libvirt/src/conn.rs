@@ -236,51 +236,48 @@ impl Conn {
 
     /// Looks an object up by UUID string; `None` when it does not exist.
     pub fn by_uuid(&self, kind: Kind, uuid: &str) -> LvResult<Option<Handle>> {
-        let c = cstring(uuid)?;
-        let (p, free, missing) = unsafe {
-            match kind {
-                Kind::Domain => (
-                    (self.api.domain_lookup_by_uuid_string)(self.ptr, c.as_ptr()),
-                    self.api.domain_free,
-                    sys::code::NO_DOMAIN,
-                ),
-                Kind::Network => (
-                    (self.api.network_lookup_by_uuid_string)(self.ptr, c.as_ptr()),
-                    self.api.network_free,
-                    sys::code::NO_NETWORK,
-                ),
-                Kind::Filter => (
-                    (self.api.nwfilter_lookup_by_uuid_string)(self.ptr, c.as_ptr()),
-                    self.api.nwfilter_free,
-                    sys::code::NO_NWFILTER,
-                ),
-            }
-        };
-        Self::found(self.handle(p, free, "lookup"), missing)
+        self.lookup(kind, uuid, true)
     }
 
     /// Looks an object up by name; `None` when it does not exist.
     pub fn by_name(&self, kind: Kind, name: &str) -> LvResult<Option<Handle>> {
-        let c = cstring(name)?;
-        let (p, free, missing) = unsafe {
-            match kind {
-                Kind::Domain => (
-                    (self.api.domain_lookup_by_name)(self.ptr, c.as_ptr()),
-                    self.api.domain_free,
-                    sys::code::NO_DOMAIN,
-                ),
-                Kind::Network => (
-                    (self.api.network_lookup_by_name)(self.ptr, c.as_ptr()),
-                    self.api.network_free,
-                    sys::code::NO_NETWORK,
-                ),
-                Kind::Filter => (
-                    (self.api.nwfilter_lookup_by_name)(self.ptr, c.as_ptr()),
-                    self.api.nwfilter_free,
-                    sys::code::NO_NWFILTER,
-                ),
-            }
+        self.lookup(kind, name, false)
+    }
+
+    fn lookup(&self, kind: Kind, key: &str, by_uuid: bool) -> LvResult<Option<Handle>> {
+        let c = cstring(key)?;
+        let a = self.api;
+        let (find, free, missing) = match kind {
+            Kind::Domain => (
+                if by_uuid {
+                    a.domain_lookup_by_uuid_string
+                } else {
+                    a.domain_lookup_by_name
+                },
+                a.domain_free,
+                sys::code::NO_DOMAIN,
+            ),
+            Kind::Network => (
+                if by_uuid {
+                    a.network_lookup_by_uuid_string
+                } else {
+                    a.network_lookup_by_name
+                },
+                a.network_free,
+                sys::code::NO_NETWORK,
+            ),
+            Kind::Filter => (
+                if by_uuid {
+                    a.nwfilter_lookup_by_uuid_string
+                } else {
+                    a.nwfilter_lookup_by_name
+                },
+                a.nwfilter_free,
+                sys::code::NO_NWFILTER,
+            ),
         };
+        // SAFETY: live connection and C string.
+        let p = unsafe { find(self.ptr, c.as_ptr()) };
         Self::found(self.handle(p, free, "lookup"), missing)
     }
 
