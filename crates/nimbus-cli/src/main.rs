@@ -3,6 +3,7 @@
 mod cmd_compute;
 mod cmd_config;
 mod cmd_conformance;
+mod cmd_doctor;
 mod cmd_matrix;
 mod cmd_network;
 mod cmd_storage;
@@ -42,6 +43,9 @@ enum Cmd {
     /// Validate and show configuration.
     #[command(subcommand)]
     Config(cmd_config::ConfigCmd),
+    /// Diagnose a profile from the outside: layered checks with fixes (exit 0 pass, 1 error,
+    /// 2 configuration, 3 fail, 4 warnings).
+    Doctor(cmd_doctor::DoctorArgs),
 }
 
 fn main() {
@@ -65,6 +69,11 @@ fn main() {
             Cmd::Conformance(a) => cmd_conformance::run(a, profile.as_deref()).await,
             Cmd::Config(c) => cmd_config::run(c, profile.as_deref()),
             Cmd::Matrix(a) => cmd_matrix::run(a),
+            Cmd::Doctor(a) => match cmd_doctor::run(a, profile.as_deref()) {
+                // Its own exit codes; an error before any check ran is 1 like every command.
+                Ok(code) => std::process::exit(code),
+                Err(e) => Err(e),
+            },
         }
     });
     if let Err(e) = result {

@@ -19,6 +19,17 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+    /// What diagnostics may show: `****` and the last four characters, so that an operator
+    /// can tell which key is configured without seeing it; only `****` for values shorter
+    /// than 12 characters, where four would give too much away.
+    pub fn hint(&self) -> String {
+        let n = self.0.chars().count();
+        if n < 12 {
+            return "****".into();
+        }
+        let tail: String = self.0.chars().skip(n - 4).collect();
+        format!("****{tail}")
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -56,5 +67,7 @@ mod tests {
         assert_eq!(format!("{s}"), "***");
         assert_eq!(format!("{:?}", Some(&s)), "Some(Secret(***))");
         assert_eq!(s.expose(), "AKIA-very-secret");
+        assert_eq!(s.hint(), "****cret");
+        assert_eq!(Secret::new("short-pass").hint(), "****");
     }
 }

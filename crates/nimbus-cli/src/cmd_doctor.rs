@@ -1,0 +1,74 @@
+//! `nimbus doctor`: diagnose a profile from the outside (library: `nimbus-doctor`).
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use nimbus::config::{default_config_path, ConfigFile};
+use nimbus_doctor::{diagnose, Inputs, Report};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Warnings fail (exit 3).
+    #[arg(long)]
+    strict: bool,
+    /// Every profile of the file, one row each.
+    #[arg(long)]
+    all_profiles: bool,
+    /// Profile file (default: NIMBUS_CONFIG or ./nimbus.toml).
+    #[arg(long)]
+    file: Option<std::path::PathBuf>,
+    /// Show each check's evidence.
+    #[arg(long)]
+    evidence: bool,
+}
+
+/// Runs the checks and returns the exit code: 0 pass, 1 a check could not run, 2
+/// configuration problem, 3 a check failed, 4 warnings only (`--strict`: 3).
+pub fn run(a: DoctorArgs, profile: Option<&str>) -> Result<i32> {
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let file = match a.file.clone().or_else(|| default_config_path(&env)) {
+        Some(p) => Some(ConfigFile::load(&p)?),
+        None => None,
+    };
+    let inputs = |p: Option<String>| Inputs {
+        schemas: nimbus::schemas(),
+        file: file.clone(),
+        env: env.clone(),
+        profile: p,
+    };
+    if a.all_profiles {
+        let names = file.as_ref().map(|f| f.profiles()).unwrap_or_default();
+        let reports: Vec<Report> = names.into_iter().map(|n| diagnose(&inputs(Some(n)))).collect();
+        match a.format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+            Format::Text => {
+                println!("{:<24} {:<6} first problem", "profile", "exit");
+                for r in &reports {
+                    let first = r
+                        .results
+                        .iter()
+                        .find(|c| !matches!(c.status, nimbus_doctor::Status::Pass | nimbus_doctor::Status::Skip))
+                        .map_or("—".to_string(), |c| {
+                            format!("{} ({}): {}", c.id, c.status.as_str(), c.message)
+                        });
+                    println!("{:<24} {:<6} {first}", r.profile, r.exit_code(a.strict));
+                }
+            }
+        }
+        return Ok(reports.iter().map(|r| r.exit_code(a.strict)).max().unwrap_or(0));
+    }
+    let report = diagnose(&inputs(profile.map(str::to_string)));
+    match a.format {
+        Format::Json => println!("{}", report.to_json()),
+        Format::Text => print!("{}", report.render_text(a.evidence)),
+    }
+    Ok(report.exit_code(a.strict))
+}

@@ -1,0 +1,152 @@
+//! Layer 1, configuration: does the profile validate, and what are its effective settings
+//! and where did each come from (the file, a `NIMBUS_*` variable, an explicit value), as
+//! `aws configure list` shows value, type and location. Secrets are shown only as
+//! [`Secret::hint`] (the last four characters), so a customer can paste the output into a
+//! ticket.
+//!
+//! Keys a profile does not set are not listed: the adapter then reads the provider's own
+//! variables or defaults (`AWS_REGION`, `OS_*`, `LIBVIRT_DEFAULT_URI`, …); showing those with
+//! their source needs each adapter's resolution and is the next slice.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use nimbus_core::config::{is_secret_key, KeyKind, ProfileResolver, Secret, SERVICES};
+use serde_json::json;
+
+use crate::report::{CheckResult, Layer, Status};
+use crate::Inputs;
+
+const DOCS: &str = "docs/operability.md#configuration";
+
+fn resolver(inputs: &Inputs) -> ProfileResolver {
+    let nimbus_env: BTreeMap<String, String> = inputs
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("NIMBUS_"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut r = ProfileResolver::new(inputs.schemas.clone()).env(nimbus_env);
+    if let Some(f) = &inputs.file {
+        r = r.file(f.clone());
+    }
+    r
+}
+
+/// The name of the profile the inputs select.
+pub fn profile_name(inputs: &Inputs) -> String {
+    resolver(inputs).profile_name(inputs.profile.as_deref())
+}
+
+fn result(
+    id: String,
+    status: Status,
+    message: String,
+    fix: Option<String>,
+    evidence: serde_json::Value,
+    t: Instant,
+) -> CheckResult {
+    CheckResult {
+        id,
+        layer: Layer::Configuration,
+        status,
+        message,
+        fix,
+        docs: DOCS.into(),
+        evidence,
+        duration_ms: t.elapsed().as_millis() as u64,
+    }
+}
+
+/// The configuration checks.
+pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
+    let t = Instant::now();
+    let r = resolver(inputs);
+    let name = r.profile_name(inputs.profile.as_deref());
+    let origin = inputs
+        .file
+        .as_ref()
+        .map_or("no file".to_string(), |f| f.origin().to_string());
+    let issues: Vec<String> = r
+        .check()
+        .into_iter()
+        .filter(|i| i.profile.as_deref().is_none_or(|p| p == name))
+        .map(|i| i.to_string())
+        .collect();
+    let resolved = if issues.is_empty() {
+        r.resolve(Some(&name)).map_err(|e| e.to_string())
+    } else {
+        Err(String::new())
+    };
+    let mut out = Vec::new();
+    let profile = match resolved {
+        Ok(p) => {
+            out.push(result(
+                "config.profile".into(),
+                Status::Pass,
+                format!("profile `{name}` validates ({origin})"),
+                None,
+                json!({"file": origin}),
+                t,
+            ));
+            Some(p)
+        }
+        Err(why) => {
+            let problems = if issues.is_empty() { vec![why] } else { issues };
+            out.push(result(
+                "config.profile".into(),
+                Status::Fail,
+                format!("profile `{name}` has {} problem(s) ({origin})", problems.len()),
+                Some(problems.join("\n")),
+                json!({"file": origin, "problems": problems}),
+                t,
+            ));
+            None
+        }
+    };
+    for svc in SERVICES {
+        let t = Instant::now();
+        let id = format!("config.settings.{svc}");
+        let Some(p) = &profile else {
+            out.push(result(
+                id,
+                Status::Skip,
+                "skipped: config.profile failed".into(),
+                None,
+                serde_json::Value::Null,
+                t,
+            ));
+            continue;
+        };
+        let sc = p.service(svc);
+        let secret_keys: Vec<String> = inputs
+            .schemas
+            .iter()
+            .filter(|s| s.provider == sc.provider)
+            .flat_map(|s| s.keys(svc))
+            .filter(|k| k.kind == KeyKind::Secret)
+            .map(|k| k.name.to_string())
+            .collect();
+        let rows: Vec<serde_json::Value> = sc
+            .settings
+            .describe()
+            .into_iter()
+            .map(|(k, shown, source)| {
+                let value = match sc.settings.get(&k) {
+                    Some(v) if secret_keys.contains(&k) || is_secret_key(&k) => Secret::new(v).hint(),
+                    _ => shown,
+                };
+                json!({"key": k, "value": value, "source": source})
+            })
+            .collect();
+        out.push(result(
+            id,
+            Status::Pass,
+            format!("provider `{}`, {} setting(s) from the profile", sc.provider, rows.len()),
+            None,
+            json!({"provider": sc.provider, "settings": rows}),
+            t,
+        ));
+    }
+    out
+}
