@@ -8,10 +8,9 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use nimbus_core::network::{FirewallRule, FirewallSpec};
-use nimbus_core::Ipv4Net;
 
 use super::instances::{base_spec, launch_running};
-use super::networks::{make_network, make_subnet, sub_cidr};
+use super::networks::{any_v4, make_network, make_subnet, sub_cidr};
 use super::{case, Case};
 use crate::ctx::{ctx_err as e, CaseResult, Observed};
 use crate::{Ctx, GuestAccess, Reach};
@@ -35,8 +34,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 fn allow(port: u16) -> Vec<FirewallRule> {
-    let any: Ipv4Net = "0.0.0.0/0".parse().expect("literal");
-    vec![FirewallRule::allow_tcp_in(port, any)]
+    vec![FirewallRule::allow_tcp_in(port, any_v4())]
 }
 
 /// Polls until `want` holds for every (port, reachable?) pair, or the deadline passes.

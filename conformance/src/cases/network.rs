@@ -261,10 +261,6 @@ async fn expect_rules_err(
         .map_err(|m| format!("a refused set_firewall_rules changed the rules: {m}"))
 }
 
-fn any_v4() -> Ipv4Net {
-    Ipv4Net::new(Ipv4Addr::UNSPECIFIED, 0).expect("/0 is valid")
-}
-
 fn cidr(a: u8, b: u8, prefix: u8) -> Ipv4Net {
     Ipv4Net::new(Ipv4Addr::new(a, b, 0, 0), prefix)
         .expect("static range")

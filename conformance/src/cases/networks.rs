@@ -94,3 +94,8 @@ pub(super) fn seed(run: &str) -> u8 {
         .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
     (h % 200) as u8 + 20
 }
+
+/// Every IPv4 address, `0.0.0.0/0`.
+pub(super) fn any_v4() -> Ipv4Net {
+    Ipv4Net::new(Ipv4Addr::UNSPECIFIED, 0).expect("/0 is valid")
+}

@@ -73,10 +73,12 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
         .filter(|i| i.profile.as_deref().is_none_or(|p| p == name))
         .map(|i| i.to_string())
         .collect();
+    // Every problem of the file at once; only a clean file is resolved (which can still fail,
+    // e.g. for a profile that does not exist).
     let resolved = if issues.is_empty() {
-        r.resolve(Some(&name)).map_err(|e| e.to_string())
+        r.resolve(Some(&name)).map_err(|e| vec![e.to_string()])
     } else {
-        Err(String::new())
+        Err(issues)
     };
     let mut out = Vec::new();
     let profile = match resolved {
@@ -91,8 +93,7 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
             ));
             Some(p)
         }
-        Err(why) => {
-            let problems = if issues.is_empty() { vec![why] } else { issues };
+        Err(problems) => {
             out.push(result(
                 "config.profile".into(),
                 Status::Fail,

@@ -28,7 +28,7 @@ use nimbus_core::{Capability, ComputeCapabilities, Error, ErrorKind, Result};
 
 use crate::config::LibvirtConfig;
 use crate::conn::{Conn, Handle, Kind};
-use crate::error::map;
+use crate::error::{kind_for, map};
 use crate::host::{fail, Host};
 use crate::network::netxml::{free_address, parse_network};
 use crate::network::{self, filters::instance_filter_name};
@@ -199,7 +199,7 @@ impl LibvirtCompute {
                         match conn.destroy(Kind::Domain, &h) {
                             Ok(()) => {}
                             // It shut off between the two calls.
-                            Err(e) if map(e.clone(), PROVIDER, op).kind() == ErrorKind::Conflict => {}
+                            Err(e) if kind_for(e.code) == ErrorKind::Conflict => {}
                             Err(e) => return Err(m(op)(e)),
                         }
                         return Ok((Some(read(host, conn, &h, op)?), true));

@@ -32,9 +32,17 @@ pub fn split_firewall_name(filter: &str) -> Option<(&str, &str)> {
     filter.strip_prefix(FW_PREFIX)?.split_once('.')
 }
 
+/// Prefix of instance filter names.
+const INSTANCE_PREFIX: &str = "nimbus-i-";
+
 /// The filter name of an instance.
 pub fn instance_filter_name(instance_uuid: &str) -> String {
-    format!("nimbus-i-{instance_uuid}")
+    format!("{INSTANCE_PREFIX}{instance_uuid}")
+}
+
+/// The instance UUID of an instance filter name.
+pub fn split_instance_name(filter: &str) -> Option<&str> {
+    filter.strip_prefix(INSTANCE_PREFIX)
 }
 
 /// nwfilter's default rule priority; rules written without one read back as `None`.
@@ -222,6 +230,7 @@ mod tests {
         let x = instance_xml("nimbus-i-1", None, &["nimbus-fw.n.a".into()]);
         let f = parse_filter(&x).unwrap();
         assert_eq!(f.includes, vec!["nimbus-fw.n.a".to_string()]);
+        assert_eq!(split_instance_name(&f.name), Some("1"));
         assert!(x.contains("<all/>") && x.contains("dstportstart=\"67\""));
         assert!(!instance_xml("nimbus-i-1", None, &[]).contains("rule"));
     }

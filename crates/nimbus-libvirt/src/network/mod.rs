@@ -30,6 +30,7 @@ use crate::error::map;
 use crate::host::Host;
 use filters::{
     firewall_filter_name, firewall_xml, instance_filter_name, instance_xml, parse_filter, split_firewall_name,
+    split_instance_name,
 };
 use netxml::{parse_network, NetDef, NetInfo};
 
@@ -97,6 +98,16 @@ pub(crate) fn all_domains(conn: &Conn, op: &'static str) -> Result<Vec<DomainInf
     let mut out = Vec::new();
     for h in conn.list_all(Kind::Domain).map_err(m(op))? {
         out.push(parse_domain(&conn.xml(Kind::Domain, &h, 0).map_err(m(op))?)?);
+    }
+    Ok(out)
+}
+
+/// Every network filter with its parsed XML (one listing; the firewall and instance
+/// filters are told apart by name).
+pub(crate) fn all_filters(conn: &Conn, op: &'static str) -> Result<Vec<filters::FilterInfo>> {
+    let mut out = Vec::new();
+    for h in conn.list_all(Kind::Filter).map_err(m(op))? {
+        out.push(parse_filter(&conn.xml(Kind::Filter, &h, 0).map_err(m(op))?)?);
     }
     Ok(out)
 }
@@ -334,8 +345,7 @@ impl NetworkService for LibvirtNetwork {
                     return conflict(format!("is used by instance `{}`", d.uuid));
                 }
                 if host.facts().nwfilter {
-                    for f in conn.list_all(Kind::Filter).map_err(m(op))? {
-                        let fi = parse_filter(&conn.xml(Kind::Filter, &f, 0).map_err(m(op))?)?;
+                    for fi in all_filters(conn, op)? {
                         if split_firewall_name(&fi.name).is_some_and(|(n, _)| n == info.uuid) {
                             return conflict(format!("still has firewall `{}`; delete it first", fi.uuid));
                         }
@@ -497,15 +507,13 @@ impl NetworkService for LibvirtNetwork {
             if let Some(n) = &net {
                 network(conn, n, op)?;
             }
-            let mut out = Vec::new();
-            for h in conn.list_all(Kind::Filter).map_err(m(op))? {
-                let f = parse_filter(&conn.xml(Kind::Filter, &h, 0).map_err(m(op))?)?;
-                match split_firewall_name(&f.name) {
-                    Some((fw_net, _)) if net.as_deref().is_none_or(|n| n == fw_net) => out.push(to_firewall(&f)),
-                    _ => {}
-                }
-            }
-            Ok(out)
+            Ok(all_filters(conn, op)?
+                .iter()
+                .filter(|f| {
+                    split_firewall_name(&f.name).is_some_and(|(fw_net, _)| net.as_deref().is_none_or(|n| n == fw_net))
+                })
+                .map(to_firewall)
+                .collect())
         })
         .await
     }
@@ -532,13 +540,16 @@ impl NetworkService for LibvirtNetwork {
             let op = "delete_firewall";
             let _w = host.write_lock();
             let (h, f) = firewall(conn, &id, op)?;
-            for d in all_domains(conn, op)? {
-                if instance_firewalls(conn, &instance_filter_name(&d.uuid), op)?.contains(&f.uuid) {
-                    return Err(Error::new(
-                        ErrorKind::Conflict,
-                        format!("firewall `{id}` is attached to instance `{}`", d.uuid),
-                    ));
-                }
+            // Attached = included by some instance's filter: one listing of the filters.
+            if let Some(inst) = all_filters(conn, op)?
+                .iter()
+                .find(|i| i.includes.contains(&f.name))
+                .and_then(|i| split_instance_name(&i.name).map(str::to_string))
+            {
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!("firewall `{id}` is attached to instance `{inst}`"),
+                ));
             }
             conn.undefine(Kind::Filter, &h).map_err(m(op))
         })
