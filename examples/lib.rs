@@ -15,3 +15,28 @@ pub async fn archive_report(storage: &dyn Storage, bucket: &str, name: &str, bod
         Err(e) => Err(e),
     }
 }
+
+/// An installer's preflight policy over `nimbus doctor`'s checks (run through the library,
+/// `examples/preflight.rs`): refuse to install on a configuration problem, a failed check or a
+/// check that could not run; install with warnings, listing them.
+pub async fn preflight(inputs: &nimbus_doctor::Inputs) -> std::result::Result<Vec<String>, String> {
+    let report = nimbus_doctor::diagnose(inputs).await;
+    let problems = |statuses: &[nimbus_doctor::Status]| -> Vec<String> {
+        report
+            .results
+            .iter()
+            .filter(|r| statuses.contains(&r.status))
+            .map(|r| match &r.fix {
+                Some(f) => format!("{}: {} (fix: {f})", r.id, r.message),
+                None => format!("{}: {}", r.id, r.message),
+            })
+            .collect()
+    };
+    match report.exit_code(false) {
+        0 | 4 => Ok(problems(&[nimbus_doctor::Status::Warn])),
+        code => Err(format!(
+            "preflight failed (exit {code}):\n{}",
+            problems(&[nimbus_doctor::Status::Fail, nimbus_doctor::Status::Error]).join("\n")
+        )),
+    }
+}

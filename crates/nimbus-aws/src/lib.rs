@@ -19,6 +19,7 @@ mod capabilities;
 #[cfg(feature = "compute")]
 pub mod compute;
 pub mod config;
+pub mod diag;
 #[cfg(feature = "compute")]
 mod ec2;
 mod error;

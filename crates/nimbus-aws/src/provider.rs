@@ -82,4 +82,5 @@ pub const PROVIDER: Provider = Provider {
     live_differences_apply,
     default_emulator: None,
     presign_client: None,
+    diag: Some(&crate::diag::DIAG),
 };

@@ -18,6 +18,7 @@ pub mod arm;
 #[cfg(feature = "compute")]
 pub mod compute;
 pub mod config;
+pub mod diag;
 pub mod error;
 #[cfg(feature = "identity")]
 pub mod identity;

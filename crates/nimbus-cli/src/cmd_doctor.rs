@@ -28,11 +28,17 @@ pub struct DoctorArgs {
     /// Show each check's evidence.
     #[arg(long)]
     evidence: bool,
+    /// Services to diagnose (default: all).
+    #[arg(long, value_delimiter = ',', value_parser = ["storage", "compute", "network"])]
+    services: Vec<String>,
+    /// Configuration and environment only: no connection is made.
+    #[arg(long)]
+    offline: bool,
 }
 
 /// Runs the checks and returns the exit code: 0 pass, 1 a check could not run, 2
 /// configuration problem, 3 a check failed, 4 warnings only (`--strict`: 3).
-pub fn run(a: DoctorArgs, profile: Option<&str>) -> Result<i32> {
+pub async fn run(a: DoctorArgs, profile: Option<&str>) -> Result<i32> {
     let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
     let file = match a.file.clone().or_else(|| default_config_path(&env)) {
         Some(p) => Some(ConfigFile::load(&p)?),
@@ -40,13 +46,19 @@ pub fn run(a: DoctorArgs, profile: Option<&str>) -> Result<i32> {
     };
     let inputs = |p: Option<String>| Inputs {
         schemas: nimbus::schemas(),
+        providers: nimbus::registry().all().to_vec(),
         file: file.clone(),
         env: env.clone(),
         profile: p,
+        services: a.services.clone(),
+        offline: a.offline,
     };
     if a.all_profiles {
         let names = file.as_ref().map(|f| f.profiles()).unwrap_or_default();
-        let reports: Vec<Report> = names.into_iter().map(|n| diagnose(&inputs(Some(n)))).collect();
+        let mut reports: Vec<Report> = Vec::new();
+        for n in names {
+            reports.push(diagnose(&inputs(Some(n))).await);
+        }
         match a.format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
             Format::Text => {
@@ -65,7 +77,7 @@ pub fn run(a: DoctorArgs, profile: Option<&str>) -> Result<i32> {
         }
         return Ok(reports.iter().map(|r| r.exit_code(a.strict)).max().unwrap_or(0));
     }
-    let report = diagnose(&inputs(profile.map(str::to_string)));
+    let report = diagnose(&inputs(profile.map(str::to_string))).await;
     match a.format {
         Format::Json => println!("{}", report.to_json()),
         Format::Text => print!("{}", report.render_text(a.evidence)),

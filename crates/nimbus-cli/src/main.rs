@@ -69,7 +69,7 @@ fn main() {
             Cmd::Conformance(a) => cmd_conformance::run(a, profile.as_deref()).await,
             Cmd::Config(c) => cmd_config::run(c, profile.as_deref()),
             Cmd::Matrix(a) => cmd_matrix::run(a),
-            Cmd::Doctor(a) => match cmd_doctor::run(a, profile.as_deref()) {
+            Cmd::Doctor(a) => match cmd_doctor::run(a, profile.as_deref()).await {
                 // Its own exit codes; an error before any check ran is 1 like every command.
                 Ok(code) => std::process::exit(code),
                 Err(e) => Err(e),

@@ -1,6 +1,8 @@
 //! `nimbus doctor` end to end: exit codes, fixes, sources, and planted secrets that must not
 //! appear in any output.
 
+mod support;
+
 use std::process::{Command, Output};
 
 fn doctor(dir: &std::path::Path, args: &[&str]) -> Output {
@@ -9,6 +11,14 @@ fn doctor(dir: &std::path::Path, args: &[&str]) -> Output {
         .args(args)
         .env_remove("NIMBUS_PROFILE")
         .env_remove("NIMBUS_CONFIG")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_S3")
         .env("NIMBUS_HOME", dir)
         .current_dir(dir)
         .output()
@@ -41,7 +51,8 @@ fn a_valid_profile_passes_with_sources_and_secrets_only_hinted() {
         ),
     );
     for format in ["text", "json"] {
-        let o = doctor(d.path(), &["--file", &f, "--evidence", "--format", format]);
+        // Offline: the profile names the public S3 endpoint, which tests never contact.
+        let o = doctor(d.path(), &["--file", &f, "--offline", "--evidence", "--format", format]);
         let out = text(&o);
         assert_eq!(o.status.code(), Some(0), "{out}");
         assert!(!out.contains(PLANTED), "secret printed: {out}");
@@ -49,7 +60,7 @@ fn a_valid_profile_passes_with_sources_and_secrets_only_hinted() {
         assert!(out.contains("****5566"), "{out}");
         assert!(out.contains("eu-west-1") && out.contains(&format!("file {f}")), "{out}");
     }
-    let o = doctor(d.path(), &["--file", &f, "--format", "json"]);
+    let o = doctor(d.path(), &["--file", &f, "--offline", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["schema"], "nimbus.doctor/v1");
     assert_eq!(v["profile"], "acme");
@@ -98,4 +109,109 @@ fn all_profiles_gives_one_row_each_and_the_worst_exit() {
         good.contains(" 0 ") && bad.contains(" 2 ") && bad.contains("config.profile"),
         "{out}"
     );
+}
+
+/// An HTTP server on loopback whose `Date` is `offset` seconds off.
+fn http_server(offset: i64) -> u16 {
+    support::serve(move |_| {
+        let now = std::time::SystemTime::now();
+        let date = if offset >= 0 {
+            now + std::time::Duration::from_secs(offset as u64)
+        } else {
+            now - std::time::Duration::from_secs(offset.unsigned_abs())
+        };
+        format!(
+            "HTTP/1.1 403 Forbidden\r\nDate: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            httpdate::fmt_http_date(date)
+        )
+        .into_bytes()
+    })
+}
+
+fn aws_profile(dir: &std::path::Path, endpoint: &str) -> String {
+    write(
+        dir,
+        &format!(
+            "[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\nendpoint = '{endpoint}'\nregion = 'us-east-1'\naccess_key_id = 'AKIDPLANTED0001'\nsecret_access_key = '{PLANTED}'\n"
+        ),
+    )
+}
+
+#[test]
+fn a_dead_endpoint_fails_the_network_layer_with_exit_3_and_skips_the_clock() {
+    let d = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let f = aws_profile(d.path(), &format!("http://127.0.0.1:{port}"));
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("[pass ] config.endpoints.storage") && out.contains("setting `endpoint`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[fail ] net.s3.tcp") && out.contains("connection refused"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[skip ] net.s3.http") && out.contains("[skip ] clock.s3"),
+        "{out}"
+    );
+    assert!(out.contains("Network (1/2 passed)"), "{out}");
+    assert!(!out.contains(PLANTED), "{out}");
+}
+
+#[test]
+fn a_server_clock_20_minutes_ahead_is_named_with_the_s3_limit() {
+    let d = tempfile::tempdir().unwrap();
+    let port = http_server(1200);
+    let f = aws_profile(d.path(), &format!("http://127.0.0.1:{port}"));
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let clock = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "clock.s3")
+        .unwrap();
+    assert_eq!(clock["status"], "fail", "{clock}");
+    assert!(clock["evidence"]["skew_s"].as_f64().unwrap() > 1190.0, "{clock}");
+    assert!(clock["message"].as_str().unwrap().contains("ahead of"), "{clock}");
+    assert!(clock["fix"].as_str().unwrap().contains("15 minutes"), "{clock}");
+    assert!(!text(&o).contains(PLANTED));
+}
+
+/// Healthy profiles on the emulators the test command starts: every check passes or is
+/// skipped with a reason (exit 0).
+#[test]
+fn healthy_profiles_on_the_emulators_pass() {
+    let profiles = [
+        ("NIMBUS_TEST_MOTO_ENDPOINT", "provider = 'aws'\n[profiles.default.storage]\nendpoint = '{E}'\nregion = 'us-east-1'\naccess_key_id = 'testing'\nsecret_access_key = 'testing'\n"),
+        ("NIMBUS_TEST_S3S_ENDPOINT", "provider = 'aws'\n[profiles.default.storage]\nendpoint = '{E}'\nregion = 'us-east-1'\naccess_key_id = 'testing'\nsecret_access_key = 'testing'\n"),
+        ("NIMBUS_TEST_AZURITE_ENDPOINT", "provider = 'azure'\n[profiles.default.storage]\nendpoint = '{E}/devstoreaccount1'\naccount = 'devstoreaccount1'\naccount_key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='\n"),
+        ("NIMBUS_TEST_GCS_ENDPOINT", "provider = 'gcp'\n[profiles.default.storage]\nendpoint = '{E}'\nanonymous = true\nproject = 'test'\n"),
+    ];
+    let mut ran = 0;
+    for (var, body) in profiles {
+        let Ok(e) = std::env::var(var) else {
+            assert!(std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(), "{var} is not set");
+            continue;
+        };
+        let d = tempfile::tempdir().unwrap();
+        let f = write(d.path(), &format!("[profiles.default]\n{}", body.replace("{E}", &e)));
+        let o = doctor(d.path(), &["--file", &f, "--services", "storage"]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{var}: {out}");
+        assert!(
+            out.contains("Network (") && out.contains("[pass ] clock."),
+            "{var}: {out}"
+        );
+        ran += 1;
+    }
+    eprintln!("{ran} emulator profile(s) diagnosed");
 }

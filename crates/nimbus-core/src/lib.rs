@@ -14,6 +14,7 @@ pub mod capability;
 pub mod compute;
 pub mod config;
 pub mod contract;
+pub mod diag;
 mod error;
 pub mod layers;
 pub mod network;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 
 use crate::config::{suggest, KeyDef, ProviderSchema, Settings, StorageUrl};
+use crate::diag::Diag;
 use crate::layers::ServiceDefaults;
 use crate::{Compute, Error, NetworkService, Result, Storage};
 
@@ -106,6 +107,9 @@ pub struct Provider {
     pub default_emulator: Option<&'static str>,
     /// A client for this provider's presigned URLs, when they are not plain HTTP(S).
     pub presign_client: Option<PresignClientFor>,
+    /// What `nimbus doctor` probes: the endpoints a profile implies and the HTTP stack's
+    /// treatment of proxy and CA variables; `None`: doctor checks configuration only.
+    pub diag: Option<&'static Diag>,
 }
 
 /// For [`Provider::live_differences_apply`]: every live run shows them.

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use nimbus_core::config::{is_secret_key, KeyKind, ProfileResolver, Secret, SERVICES};
+use nimbus_core::config::{is_secret_key, KeyKind, Profile, ProfileResolver, Secret, SERVICES};
 use serde_json::json;
 
 use crate::report::{CheckResult, Layer, Status};
@@ -58,8 +58,8 @@ fn result(
     }
 }
 
-/// The configuration checks.
-pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
+/// The configuration checks, and the profile when it resolves.
+pub fn run(inputs: &Inputs) -> (Vec<CheckResult>, Option<Profile>) {
     let t = Instant::now();
     let r = resolver(inputs);
     let name = r.profile_name(inputs.profile.as_deref());
@@ -105,7 +105,7 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
             None
         }
     };
-    for svc in SERVICES {
+    for svc in SERVICES.into_iter().filter(|s| inputs.wants(s)) {
         let t = Instant::now();
         let id = format!("config.settings.{svc}");
         let Some(p) = &profile else {
@@ -149,5 +149,5 @@ pub fn run(inputs: &Inputs) -> Vec<CheckResult> {
             t,
         ));
     }
-    out
+    (out, profile)
 }

@@ -7,14 +7,26 @@
 //! it"): every check has a stable id, a status, a one-line message, a fix, a docs anchor,
 //! its evidence and its duration.
 //!
-//! Checks run in layers; a check whose precondition failed is `skip` with the reason, never
-//! attempted. This first slice has the **configuration** layer (the profile validates; every
-//! effective setting with where it came from, secrets shown only by their last four
-//! characters). The environment, network, clock, identity, permission and data-plane layers
-//! and the support bundle are planned in `handoff/issue-16-research.md`.
+//! Checks run in layers, and a check whose precondition failed is `skip` with the reason,
+//! never attempted:
+//! 1. **configuration** ([`config_layer`], [`endpoints`]): the profile validates; every
+//!    effective setting with where it came from, secrets shown only by their last four
+//!    characters; the endpoints each service contacts, from the provider's own resolution;
+//! 2. **environment** ([`env_layer`]): proxy and CA variables, whether the providers' HTTP
+//!    stacks honour them, and the route to each endpoint;
+//! 3. **network** ([`net`]): DNS, TCP, proxy tunnel, TLS (classified failures), HTTP;
+//! 4. **clock** ([`clock`]): skew from each server's `Date`.
+//!
+//! Identity, permissions, the data plane and the support bundle are planned in
+//! `handoff/issue-16-research.md` (status: `handoff/issue-16-status.md`).
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod config_layer;
+pub mod endpoints;
+pub mod env_layer;
+pub mod net;
+pub mod proxy;
 pub mod report;
 
 pub use report::{CheckResult, Layer, Report, Status};
@@ -22,24 +34,63 @@ pub use report::{CheckResult, Layer, Report, Status};
 use std::collections::BTreeMap;
 
 use nimbus_core::config::{ConfigFile, ProviderSchema};
+use nimbus_core::provider::Provider;
 
-/// What a diagnosis starts from: the provider schemas compiled in, the profile file, the
+/// What a diagnosis starts from: the providers compiled in, the profile file, the
 /// environment, and the profile asked for.
 #[derive(Debug, Clone)]
 pub struct Inputs {
     /// Schemas of the providers in this build (`nimbus::schemas()`).
     pub schemas: Vec<ProviderSchema>,
+    /// The providers of this build (`nimbus::registry().all()`), for their diagnosis hooks.
+    pub providers: Vec<Provider>,
     /// The profile file, if there is one.
     pub file: Option<ConfigFile>,
-    /// The process environment (all of it: `NIMBUS_*` are read as settings).
+    /// The environment (all of it: `NIMBUS_*` are read as settings, the proxy and CA
+    /// variables by the environment and network layers).
     pub env: BTreeMap<String, String>,
     /// The profile asked for (`None`: `NIMBUS_PROFILE`, the file's default, `default`).
     pub profile: Option<String>,
+    /// Services to diagnose (empty: all three).
+    pub services: Vec<String>,
+    /// Stop after the environment layer (no connection is made).
+    pub offline: bool,
+}
+
+impl Inputs {
+    /// Whether `service` is diagnosed.
+    pub fn wants(&self, service: &str) -> bool {
+        self.services.is_empty() || self.services.iter().any(|s| s == service)
+    }
 }
 
 /// Runs every layer of this build against one profile.
-pub fn diagnose(inputs: &Inputs) -> Report {
+pub async fn diagnose(inputs: &Inputs) -> Report {
     let mut report = Report::new(config_layer::profile_name(inputs));
-    report.results.extend(config_layer::run(inputs));
+    let (checks, profile) = config_layer::run(inputs);
+    report.results.extend(checks);
+    let Some(profile) = profile else {
+        for (layer, id) in [
+            (Layer::Environment, "env"),
+            (Layer::Network, "net"),
+            (Layer::Clock, "clock"),
+        ] {
+            report
+                .results
+                .push(CheckResult::skipped(layer, id, "config.profile failed"));
+        }
+        return report;
+    };
+    let (checks, targets) = endpoints::resolve(inputs, &profile);
+    report.results.extend(checks);
+    report.results.extend(env_layer::run(&inputs.env, &targets));
+    if inputs.offline {
+        return report;
+    }
+    let probes = futures::future::join_all(targets.iter().map(|t| net::probe(&inputs.env, t))).await;
+    for p in &probes {
+        report.results.extend(p.results.iter().cloned());
+    }
+    report.results.extend(clock::run(&probes));
     report
 }

@@ -43,6 +43,12 @@ impl Status {
 pub enum Layer {
     /// The profile validates; effective settings and their sources.
     Configuration,
+    /// Proxy and CA variables, and the route to each endpoint.
+    Environment,
+    /// DNS, TCP, TLS and HTTP per endpoint.
+    Network,
+    /// Skew from each server's `Date`.
+    Clock,
 }
 
 impl Layer {
@@ -50,6 +56,19 @@ impl Layer {
     pub fn title(self) -> &'static str {
         match self {
             Layer::Configuration => "Configuration",
+            Layer::Environment => "Environment",
+            Layer::Network => "Network",
+            Layer::Clock => "Clock",
+        }
+    }
+
+    /// Where `docs/operability.md` explains the layer's checks.
+    pub fn docs(self) -> &'static str {
+        match self {
+            Layer::Configuration => "docs/operability.md#configuration",
+            Layer::Environment => "docs/operability.md#environment",
+            Layer::Network => "docs/operability.md#network",
+            Layer::Clock => "docs/operability.md#clock",
         }
     }
 }
@@ -73,6 +92,45 @@ pub struct CheckResult {
     pub evidence: serde_json::Value,
     /// How long it took.
     pub duration_ms: u64,
+}
+
+impl CheckResult {
+    /// A result of `layer` with its docs anchor, no fix, no evidence, no duration.
+    pub fn new(layer: Layer, id: impl Into<String>, status: Status, message: impl Into<String>) -> Self {
+        CheckResult {
+            id: id.into(),
+            layer,
+            status,
+            message: message.into(),
+            fix: None,
+            docs: layer.docs().into(),
+            evidence: serde_json::Value::Null,
+            duration_ms: 0,
+        }
+    }
+
+    /// `skip`, saying which precondition failed.
+    pub fn skipped(layer: Layer, id: impl Into<String>, because: &str) -> Self {
+        Self::new(layer, id, Status::Skip, format!("skipped: {because}"))
+    }
+
+    /// With the fix.
+    pub fn fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// With the evidence.
+    pub fn evidence(mut self, evidence: serde_json::Value) -> Self {
+        self.evidence = evidence;
+        self
+    }
+
+    /// With the duration since `t`.
+    pub fn since(mut self, t: std::time::Instant) -> Self {
+        self.duration_ms = t.elapsed().as_millis() as u64;
+        self
+    }
 }
 
 /// Every result of one profile.

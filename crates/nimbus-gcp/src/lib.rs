@@ -14,6 +14,7 @@
 #[cfg(feature = "compute")]
 pub mod compute;
 pub mod config;
+pub mod diag;
 #[cfg(any(feature = "storage", feature = "compute"))]
 pub mod error;
 #[cfg(feature = "compute")]

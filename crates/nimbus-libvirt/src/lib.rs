@@ -22,6 +22,7 @@
 pub mod compute;
 pub mod config;
 pub mod conn;
+pub mod diag;
 pub mod error;
 pub mod host;
 pub mod network;

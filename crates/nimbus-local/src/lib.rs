@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod diag;
 pub mod provider;
 pub mod sim;
 pub mod storage;

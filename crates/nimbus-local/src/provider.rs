@@ -97,6 +97,7 @@ pub const PROVIDER: Provider = Provider {
     live_differences_apply,
     default_emulator: Some("fs"),
     presign_client: Some(presign_client),
+    diag: Some(&crate::diag::DIAG),
 };
 
 fn open_url(u: &StorageUrl) -> Result<OpenedUrl> {

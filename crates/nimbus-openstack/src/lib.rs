@@ -20,6 +20,7 @@ pub mod client;
 pub mod clouds;
 pub mod compute;
 pub mod config;
+pub mod diag;
 pub mod encode;
 pub mod error;
 pub mod identity;

@@ -55,4 +55,5 @@ pub const PROVIDER: Provider = Provider {
     live_differences_apply: always,
     default_emulator: None,
     presign_client: None,
+    diag: Some(&crate::diag::DIAG),
 };

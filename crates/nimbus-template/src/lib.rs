@@ -16,6 +16,7 @@
 
 pub mod compute;
 pub mod config;
+pub mod diag;
 pub mod error;
 pub mod network;
 mod provider;

@@ -1,0 +1,88 @@
+//! What a provider tells `nimbus doctor` about itself: the endpoints a profile makes it
+//! contact, and how its HTTP stack treats the proxy and CA variables.
+//!
+//! Why a hook on the [`Provider`](crate::provider::Provider) descriptor and not a list of
+//! URLs inside the doctor: only the adapter knows its resolution (the `endpoint` setting,
+//! then `AWS_ENDPOINT_URL_S3`, then a preset, then the region's default; an Azure connection
+//! string's `BlobEndpoint`; `clouds.yaml`). The hook calls that same code, so doctor probes
+//! exactly the host the adapter would, and adding a cloud adds its hook in its own crate.
+//! Only data lives here; the probing (DNS, TCP, TLS, HTTP, clock) is in `nimbus-doctor`.
+
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::Result;
+
+/// One endpoint a service contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Short stable name used in check ids (`s3`, `ec2`, `blob`, `keystone`, `libvirtd`).
+    pub label: String,
+    /// `http(s)://host[:port]/…`, `tcp://host:port` (a non-HTTP daemon) or `unix:///path`.
+    pub url: String,
+    /// Where the adapter got it (`setting endpoint`, `env AWS_ENDPOINT_URL_S3`, `default for
+    /// region eu-west-1`).
+    pub from: String,
+    /// The largest clock difference the service accepts on signed requests, with the vendor
+    /// source that documents it; `None` when none is documented.
+    pub clock_tolerance: Option<(Duration, &'static str)>,
+    /// A CA file the adapter adds to the system roots for this endpoint (OpenStack `cacert`).
+    pub ca_file: Option<String>,
+}
+
+impl Endpoint {
+    /// An endpoint with no tolerance and no extra CA.
+    pub fn new(label: impl Into<String>, url: impl Into<String>, from: impl Into<String>) -> Self {
+        Endpoint {
+            label: label.into(),
+            url: url.into(),
+            from: from.into(),
+            clock_tolerance: None,
+            ca_file: None,
+        }
+    }
+
+    /// With the documented clock tolerance.
+    pub fn tolerance(mut self, limit: Duration, source: &'static str) -> Self {
+        self.clock_tolerance = Some((limit, source));
+        self
+    }
+}
+
+/// How a provider's HTTP stack treats the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpStack {
+    /// A hyper-based stack (reqwest 0.13, the AWS SDK's default client): `HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` honoured with hyper-util's matcher (upper case
+    /// first; `REQUEST_METHOD` set disables them); roots from the system store, which
+    /// `SSL_CERT_FILE` / `SSL_CERT_DIR` replace.
+    Hyper {
+        /// The profile key that adds a CA file, if the adapter has one (`cacert`).
+        ca_setting: Option<&'static str>,
+        /// The test that proves the proxy claim by traffic.
+        proven_by: &'static str,
+    },
+    /// Not HTTP (libvirt's RPC, a local directory): proxy and CA variables do not apply.
+    NotHttp,
+}
+
+/// A provider's diagnosis hooks.
+#[derive(Debug, Clone, Copy)]
+pub struct Diag {
+    /// The endpoints `service` contacts with these settings (the adapter's own resolution).
+    pub endpoints: fn(service: &str, settings: &Settings) -> Result<Vec<Endpoint>>,
+    /// The HTTP stack's treatment of proxy and CA variables.
+    pub stack: HttpStack,
+}
+
+/// S3's documented limit on request time skew.
+pub const S3_SKEW: (Duration, &str) = (
+    Duration::from_secs(15 * 60),
+    "S3: \"Authorization will fail if this timestamp is more than 15 minutes away from the clock on Amazon S3 servers\" (docs.amazonwebservices.com/AmazonS3/latest/dev/SOAPAuthentication.html; S3 error RequestTimeTooSkewed carries MaxAllowedSkewMilliseconds 900000)",
+);
+
+/// Azure Storage's documented limit on request age.
+pub const AZURE_STORAGE_SKEW: (Duration, &str) = (
+    Duration::from_secs(15 * 60),
+    "Azure Storage: \"The storage services ensure that a request is no older than 15 minutes by the time it reaches the service\" (learn.microsoft.com/rest/api/storageservices/authorize-with-shared-key)",
+);

@@ -1,0 +1,27 @@
+//! What `nimbus doctor` probes for a profile on this provider: the endpoints its services
+//! contact, resolved by the same config code the adapter uses (so doctor probes exactly the
+//! host the adapter would), and how its HTTP stack treats proxy and CA variables. Replace
+//! the example with the cloud's endpoints (one per API host, each with a short label used in
+//! check ids) and give the documented clock tolerance of signed requests where there is one.
+
+use nimbus_core::config::Settings;
+use nimbus_core::diag::{Diag, Endpoint, HttpStack};
+use nimbus_core::Result;
+
+use crate::TemplateConfig;
+
+fn endpoints(_service: &str, s: &Settings) -> Result<Vec<Endpoint>> {
+    let c = TemplateConfig::from_settings(s)?;
+    Ok(c.endpoint
+        .map(|url| Endpoint::new("api", url, "setting `endpoint`"))
+        .into_iter()
+        .collect())
+}
+
+/// The hooks.
+pub static DIAG: Diag = Diag {
+    endpoints,
+    // A hyper-based client (reqwest 0.13, the AWS SDK) honours the proxy variables; say so
+    // only once a test has proven it by traffic, and name that test.
+    stack: HttpStack::NotHttp,
+};
