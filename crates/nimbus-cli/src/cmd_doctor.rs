@@ -36,22 +36,38 @@ pub struct DoctorArgs {
     offline: bool,
 }
 
-/// Runs the checks and returns the exit code: 0 pass, 1 a check could not run, 2
-/// configuration problem, 3 a check failed, 4 warnings only (`--strict`: 3).
-pub async fn run(a: DoctorArgs, profile: Option<&str>) -> Result<i32> {
+/// The inputs of a diagnosis from this process: its environment, the profile file (`file`,
+/// else NIMBUS_CONFIG or ./nimbus.toml) and the providers of this build.
+pub fn inputs(
+    file: Option<std::path::PathBuf>,
+    profile: Option<&str>,
+    services: Vec<String>,
+    offline: bool,
+) -> Result<Inputs> {
     let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
-    let file = match a.file.clone().or_else(|| default_config_path(&env)) {
+    let file = match file.or_else(|| default_config_path(&env)) {
         Some(p) => Some(ConfigFile::load(&p)?),
         None => None,
     };
-    let inputs = |p: Option<String>| Inputs {
+    Ok(Inputs {
         schemas: nimbus::schemas(),
         providers: nimbus::registry().all().to_vec(),
-        file: file.clone(),
-        env: env.clone(),
+        file,
+        env,
+        profile: profile.map(str::to_string),
+        services,
+        offline,
+    })
+}
+
+/// Runs the checks and returns the exit code: 0 pass, 1 a check could not run, 2
+/// configuration problem, 3 a check failed, 4 warnings only (`--strict`: 3).
+pub async fn run(a: DoctorArgs, profile: Option<&str>) -> Result<i32> {
+    let base = inputs(a.file.clone(), None, a.services.clone(), a.offline)?;
+    let file = base.file.clone();
+    let inputs = |p: Option<String>| Inputs {
         profile: p,
-        services: a.services.clone(),
-        offline: a.offline,
+        ..base.clone()
     };
     if a.all_profiles {
         let names = file.as_ref().map(|f| f.profiles()).unwrap_or_default();

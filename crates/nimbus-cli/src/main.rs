@@ -1,5 +1,6 @@
 //! The `nimbus` command.
 
+mod cmd_bundle;
 mod cmd_compute;
 mod cmd_config;
 mod cmd_conformance;
@@ -46,6 +47,10 @@ enum Cmd {
     /// Diagnose a profile from the outside: layered checks with fixes (exit 0 pass, 1 error,
     /// 2 configuration, 3 fail, 4 warnings).
     Doctor(cmd_doctor::DoctorArgs),
+    /// Support bundles: `create` a redacted tar.gz with doctor's results, configuration
+    /// sources, environment audit, network evidence and logs; `analyze` one offline.
+    #[command(subcommand)]
+    Bundle(cmd_bundle::BundleCmd),
 }
 
 fn main() {
@@ -69,6 +74,10 @@ fn main() {
             Cmd::Conformance(a) => cmd_conformance::run(a, profile.as_deref()).await,
             Cmd::Config(c) => cmd_config::run(c, profile.as_deref()),
             Cmd::Matrix(a) => cmd_matrix::run(a),
+            Cmd::Bundle(c) => match cmd_bundle::run(c, profile.as_deref()).await {
+                Ok(code) => std::process::exit(code),
+                Err(e) => Err(e),
+            },
             Cmd::Doctor(a) => match cmd_doctor::run(a, profile.as_deref()).await {
                 // Its own exit codes; an error before any check ran is 1 like every command.
                 Ok(code) => std::process::exit(code),

@@ -6,17 +6,12 @@ mod support;
 use std::process::{Command, Output};
 
 fn doctor(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nimbus"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nimbus"));
+    support::without_proxy_env(&mut c)
         .arg("doctor")
         .args(args)
         .env_remove("NIMBUS_PROFILE")
         .env_remove("NIMBUS_CONFIG")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .env_remove("ALL_PROXY")
-        .env_remove("all_proxy")
         .env_remove("AWS_ENDPOINT_URL")
         .env_remove("AWS_ENDPOINT_URL_S3")
         .env("NIMBUS_HOME", dir)

@@ -40,18 +40,7 @@ fn ls_through(provider: &str, no_proxy: bool) -> (Vec<String>, u16, String) {
     std::fs::write(&f, profile(provider, dead)).unwrap();
     let (port, seen) = recording_proxy();
     let mut c = Command::new(env!("CARGO_BIN_EXE_nimbus"));
-    for v in [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-        "NO_PROXY",
-        "no_proxy",
-        "REQUEST_METHOD",
-    ] {
-        c.env_remove(v);
-    }
+    support::without_proxy_env(&mut c);
     c.env("NIMBUS_CONFIG", &f)
         .env_remove("NIMBUS_PROFILE")
         .env("HTTP_PROXY", format!("http://127.0.0.1:{port}"))

@@ -17,10 +17,12 @@
 //! 3. **network** ([`net`]): DNS, TCP, proxy tunnel, TLS (classified failures), HTTP;
 //! 4. **clock** ([`clock`]): skew from each server's `Date`.
 //!
-//! Identity, permissions, the data plane and the support bundle are planned in
+//! [`bundle`] assembles a redacted support bundle around a doctor run. Identity,
+//! permissions and the data plane are planned in
 //! `handoff/issue-16-research.md` (status: `handoff/issue-16-status.md`).
 #![deny(missing_docs)]
 
+pub mod bundle;
 pub mod clock;
 pub mod config_layer;
 pub mod endpoints;

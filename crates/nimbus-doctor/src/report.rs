@@ -6,10 +6,10 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Fine.
@@ -38,7 +38,7 @@ impl Status {
 }
 
 /// The layers, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     /// The profile validates; effective settings and their sources.
@@ -74,7 +74,7 @@ impl Layer {
 }
 
 /// One check's result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     /// Stable dotted id (`config.profile`, `config.settings.storage`).
     pub id: String,
@@ -152,6 +152,19 @@ impl Report {
             profile: profile.into(),
             results: Vec::new(),
         }
+    }
+
+    /// A report read back from its JSON ([`Report::to_json`]), e.g. from a support bundle.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if v["schema"] != "nimbus.doctor/v1" {
+            return Err(format!("schema {} is not nimbus.doctor/v1", v["schema"]));
+        }
+        Ok(Report {
+            schema: "nimbus.doctor/v1",
+            profile: v["profile"].as_str().unwrap_or("").to_string(),
+            results: serde_json::from_value(v["results"].clone()).map_err(|e| e.to_string())?,
+        })
     }
 
     /// The exit code (module docs).

@@ -1,8 +1,11 @@
-//! Loopback servers shared by the CLI's integration tests: each accepts connections on
-//! 127.0.0.1, reads one request head and answers with what the test gives it.
+//! Helpers shared by the CLI's integration tests: loopback servers that accept connections on
+//! 127.0.0.1, read one request head and answer what the test gives them, and a clean proxy
+//! environment. Not every test file uses every helper.
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::process::Command;
 
 /// Serves on a free loopback port: `answer` gets each request head and returns the bytes to
 /// write back. Returns the port.
@@ -21,4 +24,23 @@ pub fn serve(answer: impl Fn(&str) -> Vec<u8> + Send + 'static) -> u16 {
         }
     });
     port
+}
+
+/// Removes every proxy variable (and `REQUEST_METHOD`) the test machine may have set, so a
+/// test decides the proxy environment itself.
+pub fn without_proxy_env(c: &mut Command) -> &mut Command {
+    for v in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "REQUEST_METHOD",
+    ] {
+        c.env_remove(v);
+    }
+    c
 }

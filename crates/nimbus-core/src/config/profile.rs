@@ -106,6 +106,32 @@ impl ConfigFile {
             .unwrap_or_default()
     }
 
+    /// Every string value of the file with the name of its key, at any depth (what a support
+    /// bundle must never contain when the key names a secret).
+    pub fn string_values(&self) -> Vec<(String, String)> {
+        fn walk(t: &toml::Table, out: &mut Vec<(String, String)>) {
+            for (k, v) in t {
+                match v {
+                    toml::Value::String(s) => out.push((k.clone(), s.clone())),
+                    toml::Value::Table(t) => walk(t, out),
+                    toml::Value::Array(a) => {
+                        for v in a {
+                            match v {
+                                toml::Value::String(s) => out.push((k.clone(), s.clone())),
+                                toml::Value::Table(t) => walk(t, out),
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.doc, &mut out);
+        out
+    }
+
     /// The `default_profile` the file names.
     pub fn default_profile(&self) -> Option<&str> {
         self.doc.get("default_profile").and_then(|v| v.as_str())

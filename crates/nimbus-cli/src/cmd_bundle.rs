@@ -1,0 +1,111 @@
+//! `nimbus bundle`: a redacted support bundle around a doctor run, and its offline analysis
+//! (library: `nimbus_doctor::bundle`).
+
+use anyhow::{bail, Result};
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum BundleCmd {
+    /// Run doctor and the collectors; write a redacted tar.gz (secrets never written).
+    Create {
+        /// Output file (default: nimbus-bundle-PROFILE-UTC.tar.gz).
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+        /// Log files to include, redacted (their last --log-limit bytes).
+        #[arg(long)]
+        logs: Vec<std::path::PathBuf>,
+        /// Bytes kept from the end of each log.
+        #[arg(long, default_value_t = 1 << 20)]
+        log_limit: u64,
+        /// Profile file (default: NIMBUS_CONFIG or ./nimbus.toml).
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        /// Services to diagnose (default: all).
+        #[arg(long, value_delimiter = ',', value_parser = ["storage", "compute", "network"])]
+        services: Vec<String>,
+        /// Configuration and environment only: no connection is made.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Check a bundle's hashes against its manifest and show its doctor run (exit: the
+    /// run's code; 1 when the bundle was altered).
+    Analyze {
+        /// The bundle.
+        bundle: std::path::PathBuf,
+    },
+}
+
+fn stamp() -> String {
+    // 20261201T190512Z from the HTTP date's fields, without a date library.
+    let d = httpdate::fmt_http_date(std::time::SystemTime::now()); // Tue, 01 Dec 2026 19:05:12 GMT
+    let p: Vec<&str> = d.split([' ', ':']).collect();
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == p[2])
+    .map_or(0, |i| i + 1);
+    format!("{}{month:02}{}T{}{}{}Z", p[3], p[1], p[4], p[5], p[6])
+}
+
+pub async fn run(cmd: BundleCmd, profile: Option<&str>) -> Result<i32> {
+    match cmd {
+        BundleCmd::Create {
+            output,
+            logs,
+            log_limit,
+            file,
+            services,
+            offline,
+        } => {
+            let inputs = crate::cmd_doctor::inputs(file, profile, services, offline)?;
+            let opts = nimbus_doctor::bundle::Options {
+                logs,
+                log_limit: Some(log_limit),
+                args: std::env::args().collect(),
+            };
+            let b = match nimbus_doctor::bundle::create(&inputs, &opts).await {
+                Ok(b) => b,
+                Err(e) => bail!(e),
+            };
+            let out = output.unwrap_or_else(|| format!("nimbus-bundle-{}-{}.tar.gz", b.report.profile, stamp()).into());
+            std::fs::write(&out, &b.archive)?;
+            let redacted: usize = b.redactions.iter().map(|r| r.2).sum();
+            println!("wrote {} ({} bytes)", out.display(), b.archive.len());
+            for c in b.manifest["collectors"].as_array().into_iter().flatten() {
+                println!(
+                    "  collector {:<8} {:<5} {} ms{}",
+                    c["name"].as_str().unwrap_or(""),
+                    c["status"].as_str().unwrap_or(""),
+                    c["duration_ms"],
+                    c["error"].as_str().map(|e| format!(": {e}")).unwrap_or_default()
+                );
+            }
+            println!("  {redacted} value(s) redacted (redaction-report.json says where, never what)");
+            println!(
+                "  doctor: exit {} (nimbus bundle analyze {} shows it)",
+                b.report.exit_code(false),
+                out.display()
+            );
+            Ok(0)
+        }
+        BundleCmd::Analyze { bundle } => {
+            let data = std::fs::read(&bundle)?;
+            let a = match nimbus_doctor::bundle::analyze(&data) {
+                Ok(a) => a,
+                Err(e) => bail!(e),
+            };
+            print!("{}", a.report.render_text(false));
+            if a.integrity.is_empty() {
+                println!("\nbundle integrity: every file matches the manifest's sha256");
+                Ok(a.report.exit_code(false))
+            } else {
+                println!("\nbundle integrity: {} problem(s)", a.integrity.len());
+                for p in &a.integrity {
+                    println!("  {p}");
+                }
+                Ok(1)
+            }
+        }
+    }
+}
