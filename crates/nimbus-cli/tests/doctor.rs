@@ -187,7 +187,7 @@ fn a_server_clock_20_minutes_ahead_is_named_with_the_s3_limit() {
 fn healthy_profiles_on_the_emulators_pass() {
     let profiles = [
         ("NIMBUS_TEST_MOTO_ENDPOINT", "provider = 'aws'\n[profiles.default.storage]\nendpoint = '{E}'\nregion = 'us-east-1'\naccess_key_id = 'testing'\nsecret_access_key = 'testing'\n"),
-        ("NIMBUS_TEST_S3S_ENDPOINT", "provider = 'aws'\n[profiles.default.storage]\nendpoint = '{E}'\nregion = 'us-east-1'\naccess_key_id = 'testing'\nsecret_access_key = 'testing'\n"),
+        ("NIMBUS_TEST_S3S_ENDPOINT", "provider = 'aws'\n[profiles.default.storage]\nendpoint = '{E}'\nregion = 'us-east-1'\naccess_key_id = 'AKNIMBUSTEST'\nsecret_access_key = 'SKNIMBUSTEST'\n"),
         ("NIMBUS_TEST_AZURITE_ENDPOINT", "provider = 'azure'\n[profiles.default.storage]\nendpoint = '{E}/devstoreaccount1'\naccount = 'devstoreaccount1'\naccount_key = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='\n"),
         ("NIMBUS_TEST_GCS_ENDPOINT", "provider = 'gcp'\n[profiles.default.storage]\nendpoint = '{E}'\nanonymous = true\nproject = 'test'\n"),
     ];
@@ -209,4 +209,48 @@ fn healthy_profiles_on_the_emulators_pass() {
         ran += 1;
     }
     eprintln!("{ran} emulator profile(s) diagnosed");
+}
+
+/// Wrong credentials: s3s-fs (SigV4-strict) with a wrong secret is rejected and doctor names
+/// the settings that hold it; Azurite with a wrong key answers 403 AuthorizationFailure, which
+/// doctor reports as a refusal that may be a wrong key.
+#[test]
+fn wrong_credentials_are_named_with_the_settings_that_hold_them() {
+    let (Ok(s3s), Ok(azurite)) = (
+        std::env::var("NIMBUS_TEST_S3S_ENDPOINT"),
+        std::env::var("NIMBUS_TEST_AZURITE_ENDPOINT"),
+    ) else {
+        assert!(
+            std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(),
+            "emulators not started"
+        );
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        &format!("[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\nendpoint = '{s3s}'\nregion = 'us-east-1'\naccess_key_id = 'AKNIMBUSTEST'\nsecret_access_key = '{PLANTED}'\n"),
+    );
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("[fail ] auth.storage") && out.contains("credentials rejected"),
+        "{out}"
+    );
+    assert!(out.contains("`secret_access_key` (file "), "{out}");
+    assert!(!out.contains(PLANTED), "{out}");
+
+    let f = write(
+        d.path(),
+        &format!("[profiles.default]\nprovider = 'azure'\n[profiles.default.storage]\nendpoint = '{azurite}/devstoreaccount1'\naccount = 'devstoreaccount1'\naccount_key = 'cGxhbnRlZCB3cm9uZyBrZXkgZm9yIGF6dXJpdGUgdGVzdHM='\n"),
+    );
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(
+        out.contains("[warn ] auth.storage") && out.contains("refused this read") && out.contains("`account_key`"),
+        "{out}"
+    );
+    assert!(!out.contains("cGxhbnRlZCB3cm9uZ"), "{out}");
 }

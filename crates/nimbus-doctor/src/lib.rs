@@ -15,13 +15,16 @@
 //! 2. **environment** ([`env_layer`]): proxy and CA variables, whether the providers' HTTP
 //!    stacks honour them, and the route to each endpoint;
 //! 3. **network** ([`net`]): DNS, TCP, proxy tunnel, TLS (classified failures), HTTP;
-//! 4. **clock** ([`clock`]): skew from each server's `Date`.
+//! 4. **clock** ([`clock`]): skew from each server's `Date`;
+//! 5. **access** ([`access_layer`]): one harmless authenticated read per service, through the
+//!    provider's registered opener: credentials accepted, rejected or not allowed.
 //!
-//! [`bundle`] assembles a redacted support bundle around a doctor run. Identity,
-//! permissions and the data plane are planned in
+//! [`bundle`] assembles a redacted support bundle around a doctor run. Who the credentials
+//! belong to, permissions per capability and the data plane are planned in
 //! `handoff/issue-16-research.md` (status: `handoff/issue-16-status.md`).
 #![deny(missing_docs)]
 
+pub mod access_layer;
 pub mod bundle;
 pub mod clock;
 pub mod config_layer;
@@ -94,5 +97,7 @@ pub async fn diagnose(inputs: &Inputs) -> Report {
         report.results.extend(p.results.iter().cloned());
     }
     report.results.extend(clock::run(&probes));
+    let access = access_layer::run(inputs, &profile, &targets, &report.results).await;
+    report.results.extend(access);
     report
 }

@@ -49,6 +49,8 @@ pub enum Layer {
     Network,
     /// Skew from each server's `Date`.
     Clock,
+    /// Whether the credentials are accepted.
+    Access,
 }
 
 impl Layer {
@@ -59,6 +61,7 @@ impl Layer {
             Layer::Environment => "Environment",
             Layer::Network => "Network",
             Layer::Clock => "Clock",
+            Layer::Access => "Access",
         }
     }
 
@@ -69,6 +72,7 @@ impl Layer {
             Layer::Environment => "docs/operability.md#environment",
             Layer::Network => "docs/operability.md#network",
             Layer::Clock => "docs/operability.md#clock",
+            Layer::Access => "docs/operability.md#access",
         }
     }
 }

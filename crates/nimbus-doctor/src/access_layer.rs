@@ -1,0 +1,169 @@
+//! Layer 5, access: do the credentials work? Each wanted service is opened the way the
+//! facade opens it (the provider's registered opener, with the profile's settings) and makes
+//! one harmless authenticated read: list buckets, list instances, list networks. The portable
+//! error kinds the adapters already map (design record 0014) say what happened, so this layer
+//! is written once for every provider:
+//!
+//! - answered: the credentials are accepted;
+//! - `Unauthenticated`: rejected (wrong key, secret, password or token), with the settings
+//!   that hold them and, when the clock layer found a skew over the limit, that first;
+//! - `PermissionDenied`: refused (usually credentials without this permission, common for
+//!   roles scoped to one bucket; some stores, Azurite among them, also answer so for a wrong
+//!   key): a warning, since the product's own calls may still be allowed;
+//! - `Unsupported`: the provider does not offer the read: skip.
+//!
+//! Who the credentials belong to (STS caller identity, the Keystone token's user and roles,
+//! token claims) needs per-provider hooks and is the next slice.
+
+use std::time::{Duration, Instant};
+
+use nimbus_core::config::Profile;
+use nimbus_core::ErrorKind;
+use serde_json::json;
+
+use crate::endpoints::Target;
+use crate::report::{CheckResult, Layer, Status};
+use crate::Inputs;
+
+/// Deadline of one service's open and read.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+async fn read(
+    p: &nimbus_core::provider::Provider,
+    svc: &str,
+    s: nimbus_core::config::Settings,
+) -> nimbus_core::Result<String> {
+    match svc {
+        "storage" => {
+            let st = p.open_storage(s).await?;
+            st.list_buckets()
+                .await
+                .map(|b| format!("list buckets answered ({} bucket(s))", b.len()))
+        }
+        "compute" => {
+            let c = p.open_compute(s).await?;
+            c.list_instances(&Default::default())
+                .await
+                .map(|i| format!("list instances answered ({} instance(s))", i.len()))
+        }
+        _ => {
+            let n = p.open_network(s).await?;
+            n.list_networks()
+                .await
+                .map(|v| format!("list networks answered ({} network(s))", v.len()))
+        }
+    }
+}
+
+/// The access checks. `results` are the earlier layers' (a service whose endpoint failed the
+/// network layer is skipped, naming the check).
+pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results: &[CheckResult]) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    for svc in nimbus_core::config::SERVICES.into_iter().filter(|s| inputs.wants(s)) {
+        let id = format!("auth.{svc}");
+        let sc = profile.service(svc);
+        let Some(p) = inputs.providers.iter().find(|p| p.name == sc.provider) else {
+            continue;
+        };
+        let labels: Vec<&str> = targets
+            .iter()
+            .filter(|t| t.services.iter().any(|s| s == svc))
+            .map(|t| t.endpoint.label.as_str())
+            .collect();
+        let blocked = results.iter().find(|r| {
+            (r.status == Status::Fail || r.status == Status::Error)
+                && (r.id == format!("config.endpoints.{svc}")
+                    || labels.iter().any(|l| r.id.starts_with(&format!("net.{l}."))))
+        });
+        if let Some(b) = blocked {
+            out.push(CheckResult::skipped(Layer::Access, id, &format!("{} failed", b.id)));
+            continue;
+        }
+        if labels.is_empty() {
+            // The embedded store, libvirt's test driver: no remote end, no credentials (and
+            // opening them could create state on this machine).
+            out.push(CheckResult::skipped(
+                Layer::Access,
+                id,
+                "no remote endpoint, no credentials",
+            ));
+            continue;
+        }
+        let skew = results
+            .iter()
+            .find(|r| r.status == Status::Fail && labels.iter().any(|l| r.id == format!("clock.{l}")));
+        let t = Instant::now();
+        let outcome = match tokio::time::timeout(DEADLINE, read(p, svc, sc.settings.clone())).await {
+            Ok(r) => r,
+            Err(_) => Err(nimbus_core::Error::new(
+                ErrorKind::Timeout,
+                format!("no answer in {} s", DEADLINE.as_secs()),
+            )),
+        };
+        let secrets: Vec<String> = sc
+            .settings
+            .describe()
+            .into_iter()
+            .filter(|(k, _, _)| nimbus_core::config::is_secret_key(k))
+            .map(|(k, _, src)| format!("`{k}` ({src})"))
+            .collect();
+        let holders = if secrets.is_empty() {
+            format!(
+                "the credentials provider `{}` finds in its own variables and files",
+                p.name
+            )
+        } else {
+            secrets.join(", ")
+        };
+        let r = match outcome {
+            Ok(msg) => CheckResult::new(Layer::Access, id, Status::Pass, format!("credentials accepted: {msg}")),
+            Err(e) => {
+                let ev = json!({"kind": format!("{:?}", e.kind()), "error": e.to_string()});
+                match e.kind() {
+                    ErrorKind::Unauthenticated => {
+                        let mut fix = format!("check {holders}");
+                        if let Some(c) = skew {
+                            fix = format!("first fix the clock ({}: {}); then {fix}", c.id, c.message);
+                        }
+                        CheckResult::new(Layer::Access, id, Status::Fail, format!("credentials rejected by `{}`: {e}", p.name))
+                            .fix(fix)
+                            .evidence(ev)
+                    }
+                    // Usually the credentials work and lack this permission (a role scoped to one
+                    // bucket); but some stores answer 403 for a bad signature too (Azurite's
+                    // AuthorizationFailure where Azure says AuthenticationFailed), so the message
+                    // does not claim the credentials were accepted.
+                    ErrorKind::PermissionDenied => CheckResult::new(
+                        Layer::Access,
+                        id,
+                        Status::Warn,
+                        format!("`{}` refused this read (permission denied): {e}", p.name),
+                    )
+                    .fix(format!(
+                        "if the credentials are right, grant the listing permission (a role scoped to one bucket or project is fine when the product uses only that); some stores and emulators (Azurite) also answer so for a wrong key: check {holders}"
+                    ))
+                    .evidence(ev),
+                    ErrorKind::Unsupported => CheckResult::new(
+                        Layer::Access,
+                        id,
+                        Status::Skip,
+                        format!("skipped: `{}` does not offer this read ({e})", p.name),
+                    ),
+                    ErrorKind::InvalidInput => CheckResult::new(
+                        Layer::Access,
+                        id,
+                        Status::Fail,
+                        format!("`{}` cannot open {svc} with this profile: {e}", p.name),
+                    )
+                    .fix("set the setting the message names (nimbus config show lists the effective ones)")
+                    .evidence(ev),
+                    _ => CheckResult::new(Layer::Access, id, Status::Fail, format!("the read failed: {e}"))
+                        .fix("run with --evidence and see the network checks of this service's endpoints")
+                        .evidence(ev),
+                }
+            }
+        };
+        out.push(r.since(t));
+    }
+    out
+}
