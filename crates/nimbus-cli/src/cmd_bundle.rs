@@ -27,6 +27,18 @@ pub enum BundleCmd {
         #[arg(long)]
         offline: bool,
     },
+    /// Redact a bundle again, e.g. with secrets Nimbus could not know (one per line in
+    /// --literals); the manifest's hashes are rewritten.
+    Redact {
+        /// The bundle.
+        bundle: std::path::PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// A file of secrets to remove, one per line (`#` comments).
+        #[arg(long)]
+        literals: Option<std::path::PathBuf>,
+    },
     /// Check a bundle's hashes against its manifest and show its doctor run (exit: the
     /// run's code; 1 when the bundle was altered).
     Analyze {
@@ -86,6 +98,31 @@ pub async fn run(cmd: BundleCmd, profile: Option<&str>) -> Result<i32> {
                 "  doctor: exit {} (nimbus bundle analyze {} shows it)",
                 b.report.exit_code(false),
                 out.display()
+            );
+            Ok(0)
+        }
+        BundleCmd::Redact {
+            bundle,
+            output,
+            literals,
+        } => {
+            let lits = match &literals {
+                Some(p) => {
+                    nimbus_doctor::bundle::literals_from_lines(&std::fs::read_to_string(p)?, &p.display().to_string())
+                }
+                None => Vec::new(),
+            };
+            let b = match nimbus_doctor::bundle::redact_bundle(&std::fs::read(&bundle)?, lits) {
+                Ok(b) => b,
+                Err(e) => bail!(e),
+            };
+            std::fs::write(&output, &b.archive)?;
+            let n: usize = b.redactions.iter().map(|r| r.2).sum();
+            println!(
+                "wrote {} ({} bytes): {n} more value(s) redacted, hashes rewritten (round {})",
+                output.display(),
+                b.archive.len(),
+                b.manifest["redaction"]["rounds"]
             );
             Ok(0)
         }

@@ -222,3 +222,80 @@ fn a_bundle_holds_no_planted_secret_and_its_manifest_matches() {
     assert_eq!(a.status.code(), Some(1), "{a_out}");
     assert!(a_out.contains("logs/00-app.log: sha256 differs"), "{a_out}");
 }
+
+#[test]
+fn redact_removes_what_nimbus_could_not_know_and_is_a_fixed_point() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("nimbus.toml"),
+        "[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\nendpoint = 'http://127.0.0.1:9'\nregion = 'us-east-1'\n",
+    )
+    .unwrap();
+    let log = d.path().join("app.log");
+    std::fs::write(
+        &log,
+        "connected to vault.customer-internal.example as svc-planted-name\n",
+    )
+    .unwrap();
+    let o = nimbus(
+        d.path(),
+        &[
+            "bundle",
+            "create",
+            "-o",
+            "b.tar.gz",
+            "--logs",
+            log.to_str().unwrap(),
+            "--offline",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let raw = |name: &str| {
+        let mut v = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::read(d.path().join(name)).unwrap().as_slice())
+            .read_to_end(&mut v)
+            .unwrap();
+        String::from_utf8_lossy(&v).into_owned()
+    };
+    assert!(
+        raw("b.tar.gz").contains("vault.customer-internal.example"),
+        "not a known secret: kept by create"
+    );
+
+    std::fs::write(
+        d.path().join("lits.txt"),
+        "# internal names\nvault.customer-internal.example\nsvc-planted-name\n",
+    )
+    .unwrap();
+    for (src, dst) in [("b.tar.gz", "c.tar.gz"), ("c.tar.gz", "e.tar.gz")] {
+        let o = nimbus(
+            d.path(),
+            &["bundle", "redact", src, "-o", dst, "--literals", "lits.txt"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let a = nimbus(d.path(), &["bundle", "analyze", dst]);
+        assert!(
+            String::from_utf8_lossy(&a.stdout).contains("every file matches"),
+            "{dst}"
+        );
+    }
+    let c = raw("c.tar.gz");
+    assert!(!c.contains("customer-internal") && !c.contains("svc-planted"), "{c}");
+    let log_of = |name: &str| {
+        members(&std::fs::read(d.path().join(name)).unwrap())
+            .into_iter()
+            .find(|(p, _)| p.ends_with("logs/00-app.log"))
+            .unwrap()
+            .1
+    };
+    assert_eq!(
+        log_of("c.tar.gz"),
+        log_of("e.tar.gz"),
+        "a second redaction changes nothing"
+    );
+    let manifest = |name: &str| -> serde_json::Value {
+        let m = members(&std::fs::read(d.path().join(name)).unwrap());
+        serde_json::from_slice(&m.iter().find(|(p, _)| p.ends_with("manifest.json")).unwrap().1).unwrap()
+    };
+    assert_eq!(manifest("e.tar.gz")["redaction"]["rounds"], 3);
+}

@@ -334,7 +334,7 @@ pub async fn create(inputs: &Inputs, opts: &Options) -> Result<Bundle, String> {
         "effective_config_sha256": config_hash,
         "collectors": b.collectors,
         "files": files,
-        "redaction": {"rules_version": redact::RULES_VERSION, "anonymized": false},
+        "redaction": {"rules_version": redact::RULES_VERSION, "anonymized": false, "rounds": 1},
     });
     let manifest_text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     b.add("manifest.json", &manifest_text);
@@ -397,6 +397,99 @@ pub fn read(archive: &[u8]) -> std::io::Result<Vec<(String, Vec<u8>)>> {
         out.push((path.strip_prefix("nimbus-bundle/").unwrap_or(&path).to_string(), data));
     }
     Ok(out)
+}
+
+/// Re-redacts a bundle (`nimbus bundle redact`): every member but the manifest passes through
+/// a fresh [`Redactor`] holding `literals` (secrets Nimbus could not know: an internal host
+/// name, a password in a product's own log), the manifest's file list and hashes are
+/// rewritten, the new counts are appended to the redaction report, and the final scan runs
+/// again. Redacting a redacted bundle with the same literals changes no member but the
+/// manifest's round counter (tokens are not secrets).
+pub fn redact_bundle(archive: &[u8], literals: Vec<Literal>) -> Result<Bundle, String> {
+    let members = read(archive).map_err(|e| format!("not a Nimbus bundle (tar.gz): {e}"))?;
+    let mut manifest: serde_json::Value = members
+        .iter()
+        .find(|(p, _)| p == "manifest.json")
+        .and_then(|(_, d)| serde_json::from_slice(d).ok())
+        .ok_or("the bundle has no readable manifest.json")?;
+    if manifest["schema"] != SCHEMA {
+        return Err(format!("manifest schema {} is not {SCHEMA}", manifest["schema"]));
+    }
+    let mut b = Builder {
+        redactor: Redactor::new(literals),
+        members: Vec::new(),
+        redactions: Vec::new(),
+        collectors: Vec::new(),
+    };
+    let mut dropped = Vec::new();
+    let mut old_report = serde_json::Value::Null;
+    for (path, data) in &members {
+        match (path.as_str(), std::str::from_utf8(data)) {
+            ("manifest.json", _) => {}
+            ("redaction-report.json", Ok(t)) => old_report = serde_json::from_str(t).unwrap_or_default(),
+            (_, Ok(t)) => b.add(path, t),
+            (_, Err(_)) => dropped.push(path.clone()),
+        }
+    }
+    let round = manifest["redaction"]["rounds"].as_u64().unwrap_or(1) + 1;
+    let mut rows = old_report["redactions"].as_array().cloned().unwrap_or_default();
+    rows.extend(
+        b.redactions
+            .iter()
+            .map(|(f, r, n)| json!({"file": f, "rule": r, "count": n, "round": round})),
+    );
+    let report = json!({
+        "rules_version": redact::RULES_VERSION,
+        "redactions": rows,
+        "too_short_to_search": old_report["too_short_to_search"],
+        "dropped_not_utf8": dropped,
+    });
+    b.add(
+        "redaction-report.json",
+        &serde_json::to_string_pretty(&report).unwrap_or_default(),
+    );
+    let files: Vec<FileEntry> = b
+        .members
+        .iter()
+        .map(|(p, data)| FileEntry {
+            path: p.clone(),
+            bytes: data.len(),
+            sha256: hex(&Sha256::digest(data)),
+        })
+        .collect();
+    manifest["files"] = json!(files);
+    manifest["redaction"]["rounds"] = json!(round);
+    b.members.push((
+        "manifest.json".into(),
+        serde_json::to_string_pretty(&manifest).unwrap_or_default().into_bytes(),
+    ));
+    no_leaks(&b.redactor, &b.members)?;
+    let doctor = b
+        .members
+        .iter()
+        .find(|(p, _)| p == "doctor/results.json")
+        .ok_or("the bundle has no doctor/results.json")?;
+    let report = Report::from_json(&doctor.1).map_err(|e| format!("doctor/results.json: {e}"))?;
+    let archive = write_archive(&b.members, SystemTime::now()).map_err(|e| format!("cannot write the archive: {e}"))?;
+    Ok(Bundle {
+        archive,
+        manifest,
+        report,
+        redactions: b.redactions,
+    })
+}
+
+/// Secrets given one per line (a `--literals` file of `bundle redact`); blank lines and lines
+/// starting with `#` are skipped.
+pub fn literals_from_lines(text: &str, origin: &str) -> Vec<Literal> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, l)| Literal {
+            source: format!("{origin} line {}", i + 1),
+            value: l.trim().to_string(),
+        })
+        .collect()
 }
 
 /// What `bundle analyze` finds: members whose hash differs from the manifest (or that the
