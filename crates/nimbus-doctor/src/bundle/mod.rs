@@ -107,6 +107,18 @@ pub struct Bundle {
     pub redactions: Vec<(String, String, usize)>,
 }
 
+/// The manifest's entry of each member.
+fn file_entries(members: &[(String, Vec<u8>)]) -> Vec<FileEntry> {
+    members
+        .iter()
+        .map(|(p, data)| FileEntry {
+            path: p.clone(),
+            bytes: data.len(),
+            sha256: hex(&Sha256::digest(data)),
+        })
+        .collect()
+}
+
 fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -310,15 +322,7 @@ pub async fn create(inputs: &Inputs, opts: &Options) -> Result<Bundle, String> {
             .unwrap_or_default(),
     );
 
-    let files: Vec<FileEntry> = b
-        .members
-        .iter()
-        .map(|(p, data)| FileEntry {
-            path: p.clone(),
-            bytes: data.len(),
-            sha256: hex(&Sha256::digest(data)),
-        })
-        .collect();
+    let files = file_entries(&b.members);
     let config_hash = files
         .iter()
         .find(|f| f.path == "config/effective.json")
@@ -448,15 +452,7 @@ pub fn redact_bundle(archive: &[u8], literals: Vec<Literal>) -> Result<Bundle, S
         "redaction-report.json",
         &serde_json::to_string_pretty(&report).unwrap_or_default(),
     );
-    let files: Vec<FileEntry> = b
-        .members
-        .iter()
-        .map(|(p, data)| FileEntry {
-            path: p.clone(),
-            bytes: data.len(),
-            sha256: hex(&Sha256::digest(data)),
-        })
-        .collect();
+    let files = file_entries(&b.members);
     manifest["files"] = json!(files);
     manifest["redaction"]["rounds"] = json!(round);
     b.members.push((
