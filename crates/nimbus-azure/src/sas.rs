@@ -9,7 +9,7 @@
 //! for Azurite) are what many customers and every emulator use, so an account key becomes a
 //! short-lived account SAS for the client, and presigned URLs are per-blob service SAS.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -41,24 +41,7 @@ fn sign(key: &Secret, string_to_sign: &str) -> Result<String> {
 
 /// `YYYY-MM-DDThh:mm:ssZ` in UTC, the form SAS times take.
 pub fn iso8601(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    nimbus_core::time::format_rfc3339(t)
 }
 
 /// The expiry `ttl` after `now`; a `ttl` past what a time can hold is `InvalidInput`, not a
@@ -130,6 +113,7 @@ pub fn blob_sas(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn times_are_utc_iso8601() {

@@ -47,17 +47,9 @@ pub enum BundleCmd {
     },
 }
 
+/// `20261201T190512Z`: the UTC time in a file name.
 fn stamp() -> String {
-    // 20261201T190512Z from the HTTP date's fields, without a date library.
-    let d = httpdate::fmt_http_date(std::time::SystemTime::now()); // Tue, 01 Dec 2026 19:05:12 GMT
-    let p: Vec<&str> = d.split([' ', ':']).collect();
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == p[2])
-    .map_or(0, |i| i + 1);
-    format!("{}{month:02}{}T{}{}{}Z", p[3], p[1], p[4], p[5], p[6])
+    nimbus::time::format_rfc3339(std::time::SystemTime::now()).replace(['-', ':'], "")
 }
 
 pub async fn run(cmd: BundleCmd, profile: Option<&str>) -> Result<i32> {

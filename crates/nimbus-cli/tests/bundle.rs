@@ -34,6 +34,13 @@ fn nimbus(dir: &std::path::Path, args: &[&str]) -> Output {
         .expect("run nimbus")
 }
 
+/// `nimbus bundle create -o b.tar.gz --logs LOG ARGS…` in `dir`.
+fn create(dir: &std::path::Path, log: &std::path::Path, args: &[&str]) -> Output {
+    let mut all = vec!["bundle", "create", "-o", "b.tar.gz", "--logs", log.to_str().unwrap()];
+    all.extend_from_slice(args);
+    nimbus(dir, &all)
+}
+
 fn forms(secret: &str) -> Vec<String> {
     let json = serde_json::to_string(secret).unwrap();
     vec![
@@ -88,19 +95,7 @@ fn a_bundle_holds_no_planted_secret_and_its_manifest_matches() {
         ),
     )
     .unwrap();
-    let o = nimbus(
-        d.path(),
-        &[
-            "bundle",
-            "create",
-            "-o",
-            "b.tar.gz",
-            "--logs",
-            log.to_str().unwrap(),
-            "--services",
-            "storage",
-        ],
-    );
+    let o = create(d.path(), &log, &["--services", "storage"]);
     let out = format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -237,18 +232,7 @@ fn redact_removes_what_nimbus_could_not_know_and_is_a_fixed_point() {
         "connected to vault.customer-internal.example as svc-planted-name\n",
     )
     .unwrap();
-    let o = nimbus(
-        d.path(),
-        &[
-            "bundle",
-            "create",
-            "-o",
-            "b.tar.gz",
-            "--logs",
-            log.to_str().unwrap(),
-            "--offline",
-        ],
-    );
+    let o = create(d.path(), &log, &["--offline"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let raw = |name: &str| {
         let mut v = Vec::new();

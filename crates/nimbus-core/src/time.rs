@@ -52,6 +52,29 @@ pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     (secs >= 0).then(|| UNIX_EPOCH + Duration::new(secs as u64, nanos))
 }
 
+/// Time → `YYYY-MM-DDThh:mm:ssZ` (UTC, whole seconds): the form SAS times take and the one
+/// file names and reports use. Times before 1970 are written as 1970-01-01T00:00:00Z.
+pub fn format_rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +107,17 @@ mod tests {
             UNIX_EPOCH + Duration::new(86_401, 123_456_789)
         );
         assert!(parse_rfc3339("1969-12-31T23:59:59Z").is_none());
+    }
+
+    #[test]
+    fn formatted_times_parse_back() {
+        for secs in [0u64, 951_782_400, 1_795_551_088] {
+            let t = UNIX_EPOCH + Duration::from_secs(secs);
+            assert_eq!(parse_rfc3339(&format_rfc3339(t)), Some(t));
+        }
+        assert_eq!(
+            format_rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
     }
 }

@@ -18,6 +18,7 @@ use nimbus_core::diag::HttpStack;
 use serde_json::json;
 
 use crate::endpoints::Target;
+use crate::net::tls::Roots;
 use crate::proxy::{self, Route, PAIRS};
 use crate::report::{CheckResult, Layer, Status};
 
@@ -36,8 +37,8 @@ fn http_targets(targets: &[Target]) -> impl Iterator<Item = &Target> {
 }
 
 /// The environment checks.
-pub fn run(env: &BTreeMap<String, String>, targets: &[Target]) -> Vec<CheckResult> {
-    let mut out = vec![proxy_vars(env, targets), ca_vars(env, targets)];
+pub fn run(env: &BTreeMap<String, String>, roots: &Roots, targets: &[Target]) -> Vec<CheckResult> {
+    let mut out = vec![proxy_vars(env, targets), ca_vars(env, roots, targets)];
     out.extend(routes(env, targets));
     out
 }
@@ -109,28 +110,24 @@ fn proxy_vars(env: &BTreeMap<String, String>, targets: &[Target]) -> CheckResult
     r.evidence(ev).since(t)
 }
 
-fn ca_vars(env: &BTreeMap<String, String>, targets: &[Target]) -> CheckResult {
+fn ca_vars(env: &BTreeMap<String, String>, roots: &Roots, targets: &[Target]) -> CheckResult {
     let t = Instant::now();
     let id = "env.ca";
     let mut problems = Vec::new();
     let mut fixes = Vec::new();
     let mut fail = false;
     let mut ev = serde_json::Map::new();
-    let file = env.get("SSL_CERT_FILE").filter(|v| !v.is_empty());
-    let dir = env.get("SSL_CERT_DIR").filter(|v| !v.is_empty());
-    if file.is_some() || dir.is_some() {
-        let res = rustls_native_certs::load_certs_from_paths(file.map(Path::new), dir.map(Path::new));
-        let n = res.certs.len();
-        ev.insert("SSL_CERT_FILE".into(), json!(file));
-        ev.insert("SSL_CERT_DIR".into(), json!(dir));
+    if roots.from_env {
+        let n = roots.certs.len();
+        ev.insert("SSL_CERT_FILE".into(), json!(env.get("SSL_CERT_FILE")));
+        ev.insert("SSL_CERT_DIR".into(), json!(env.get("SSL_CERT_DIR")));
         ev.insert("certificates".into(), json!(n));
-        let errors: Vec<String> = res.errors.iter().map(|e| e.to_string()).collect();
-        ev.insert("errors".into(), json!(errors));
+        ev.insert("errors".into(), json!(roots.errors));
         if n == 0 {
             fail = true;
             problems.push(format!(
                 "SSL_CERT_FILE/SSL_CERT_DIR replace the system roots but hold no certificate{}: every TLS connection will fail",
-                errors.first().map(|e| format!(" ({e})")).unwrap_or_default()
+                roots.errors.first().map(|e| format!(" ({e})")).unwrap_or_default()
             ));
             fixes.push("point SSL_CERT_FILE at a PEM bundle (the system roots, e.g. /etc/ssl/certs/ca-certificates.crt, plus your company CA), or unset it".into());
         } else if n < 20 {
@@ -143,14 +140,7 @@ fn ca_vars(env: &BTreeMap<String, String>, targets: &[Target]) -> CheckResult {
     // A variable of another tool matters only when it holds a CA the stacks do not trust
     // (it often points at the system bundle itself).
     let set: Vec<&str> = IGNORED_CA.iter().copied().filter(|n| env.contains_key(*n)).collect();
-    let trusted: std::collections::HashSet<Vec<u8>> = if set.is_empty() {
-        Default::default()
-    } else {
-        crate::net::tls::system_roots(env)
-            .iter()
-            .map(|c| c.as_ref().to_vec())
-            .collect()
-    };
+    let trusted: std::collections::HashSet<&[u8]> = roots.certs.iter().map(|c| c.as_ref()).collect();
     let mut ignored = Vec::new();
     for n in &set {
         let path = Path::new(&env[*n]);

@@ -88,11 +88,13 @@ pub async fn diagnose(inputs: &Inputs) -> Report {
     };
     let (checks, targets) = endpoints::resolve(inputs, &profile);
     report.results.extend(checks);
-    report.results.extend(env_layer::run(&inputs.env, &targets));
+    // The trusted roots, read once: the environment layer counts them, every TLS probe uses them.
+    let roots = net::tls::Roots::load(&inputs.env);
+    report.results.extend(env_layer::run(&inputs.env, &roots, &targets));
     if inputs.offline {
         return report;
     }
-    let probes = futures::future::join_all(targets.iter().map(|t| net::probe(&inputs.env, t))).await;
+    let probes = futures::future::join_all(targets.iter().map(|t| net::probe(&inputs.env, &roots, t))).await;
     for p in &probes {
         report.results.extend(p.results.iter().cloned());
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use nimbus_core::diag::{Endpoint, HttpStack, S3_SKEW};
 use nimbus_doctor::endpoints::Target;
+use nimbus_doctor::net::tls::Roots;
 use nimbus_doctor::{clock, env_layer, net, CheckResult, Status};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -182,7 +183,7 @@ fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
 }
 
 async fn probe(env: &BTreeMap<String, String>, t: &Target) -> Vec<CheckResult> {
-    let p = net::probe(env, t).await;
+    let p = net::probe(env, &Roots::load(env), t).await;
     let mut out = p.results.clone();
     out.extend(clock::run(&[p]));
     out
@@ -368,7 +369,7 @@ async fn proxy_and_ca_variables_set_but_ignored_are_warned_about() {
         ("AWS_CA_BUNDLE", &pem_file(&dir, "company.pem", &ca("Company CA").pem)),
         ("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem"),
     ]);
-    let rs = env_layer::run(&e, &targets);
+    let rs = env_layer::run(&e, &Roots::load(&e), &targets);
     let p = get(&rs, "env.proxy");
     assert_eq!(p.status, Status::Warn);
     assert!(p.message.contains("HTTPS_PROXY is set but empty"), "{p:#?}");
@@ -384,7 +385,7 @@ async fn proxy_and_ca_variables_set_but_ignored_are_warned_about() {
         ("HTTP_PROXY", "http://user:pw-planted@proxy.example:3128"),
         ("SSL_CERT_FILE", &pem_file(&dir, "empty.pem", "")),
     ]);
-    let rs = env_layer::run(&e, &targets);
+    let rs = env_layer::run(&e, &Roots::load(&e), &targets);
     let p = get(&rs, "env.proxy");
     assert!(
         p.status == Status::Warn && p.message.contains("only HTTP_PROXY"),

@@ -119,6 +119,12 @@ fn file_entries(members: &[(String, Vec<u8>)]) -> Vec<FileEntry> {
         .collect()
 }
 
+/// A variable whose value is a secret: its name says so, or it is a connection string.
+fn is_secret_var(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    nimbus_core::config::is_secret_key(&lower) || lower.contains("connection_string")
+}
+
 fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -148,7 +154,7 @@ pub fn known_secrets(inputs: &Inputs) -> Vec<Literal> {
     }
     for (k, v) in &inputs.env {
         let lower = k.to_ascii_lowercase();
-        if nimbus_core::config::is_secret_key(&lower) || lower.contains("connection_string") {
+        if is_secret_var(k) {
             out.push(Literal {
                 source: format!("env {k}"),
                 value: v.clone(),
@@ -252,8 +258,7 @@ pub async fn create(inputs: &Inputs, opts: &Options) -> Result<Bundle, String> {
     for (k, v) in &inputs.env {
         let proxy_var = crate::proxy::PAIRS.iter().flatten().any(|n| n == k);
         if ENV_PREFIXES.iter().any(|p| k.starts_with(p)) || ENV_NAMES.contains(&k.as_str()) || proxy_var {
-            let lower = k.to_ascii_lowercase();
-            let shown = if nimbus_core::config::is_secret_key(&lower) || lower.contains("connection_string") {
+            let shown = if is_secret_var(k) {
                 b.redactor.token("env-secret", v)
             } else {
                 crate::proxy::shown(v)
@@ -333,7 +338,8 @@ pub async fn create(inputs: &Inputs, opts: &Options) -> Result<Bundle, String> {
         "providers": inputs.providers.iter().map(|p| p.name).collect::<Vec<_>>(),
         "os": {"family": std::env::consts::OS, "arch": std::env::consts::ARCH, "release": os_release()},
         "created_at": httpdate::fmt_http_date(created),
-        "args": opts.args,
+        // Redacted here, so the manifest returned is the one written.
+        "args": opts.args.iter().map(|a| b.redactor.redact(a).0).collect::<Vec<_>>(),
         "profile": report.profile,
         "effective_config_sha256": config_hash,
         "collectors": b.collectors,
@@ -345,10 +351,6 @@ pub async fn create(inputs: &Inputs, opts: &Options) -> Result<Bundle, String> {
 
     no_leaks(&b.redactor, &b.members)?;
     let archive = write_archive(&b.members, created).map_err(|e| format!("cannot write the archive: {e}"))?;
-    let manifest: serde_json::Value = serde_json::from_str(&String::from_utf8_lossy(
-        &b.members.last().map(|m| m.1.clone()).unwrap_or_default(),
-    ))
-    .unwrap_or(manifest);
     Ok(Bundle {
         archive,
         manifest,

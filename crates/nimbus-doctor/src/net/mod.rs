@@ -123,7 +123,7 @@ fn dest(url: &str) -> Option<Dest> {
 }
 
 /// Probes one endpoint.
-pub async fn probe(env: &BTreeMap<String, String>, tg: &Target) -> Probe {
+pub async fn probe(env: &BTreeMap<String, String>, roots: &tls::Roots, tg: &Target) -> Probe {
     let url = &tg.endpoint.url;
     let mut st = Steps {
         label: tg.endpoint.label.clone(),
@@ -286,7 +286,7 @@ pub async fn probe(env: &BTreeMap<String, String>, tg: &Target) -> Probe {
         if d.scheme == "https" && st.ready("tls") {
             let t = Instant::now();
             let s = stream.take().expect("tcp passed");
-            match handshake(env, tg, &d.host, s).await {
+            match handshake(roots, tg, &d.host, via.as_ref().map(|v| v.0.as_str()), s).await {
                 Ok((tls, chain, version)) => {
                     let leaf = chain.first();
                     st.pass(
@@ -378,16 +378,17 @@ pub async fn probe(env: &BTreeMap<String, String>, tg: &Target) -> Probe {
 
 type Handshake = Result<(Box<dyn Io>, Vec<cert::CertSummary>, String), (String, String, Vec<cert::CertSummary>)>;
 
-async fn handshake(env: &BTreeMap<String, String>, tg: &Target, host: &str, s: Box<dyn Io>) -> Handshake {
+/// The TLS handshake over `s`; `via` names the proxy the endpoint is reached through.
+async fn handshake(roots: &tls::Roots, tg: &Target, host: &str, via: Option<&str>, s: Box<dyn Io>) -> Handshake {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let roots = tls::roots(env, tg.endpoint.ca_file.as_deref()).map_err(|e| {
+    let store = roots.store(tg.endpoint.ca_file.as_deref()).map_err(|e| {
         (
             e,
             "point SSL_CERT_FILE at a PEM bundle of the system roots (plus your CA), or unset it".to_string(),
             Vec::new(),
         )
     })?;
-    let verifier = tls::Recording::new(roots, provider.clone()).map_err(|e| (e, String::new(), Vec::new()))?;
+    let verifier = tls::Recording::new(store, provider.clone()).map_err(|e| (e, String::new(), Vec::new()))?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| (e.to_string(), String::new(), Vec::new()))?
@@ -401,10 +402,6 @@ async fn handshake(env: &BTreeMap<String, String>, tg: &Target, host: &str, s: B
             Vec::new(),
         )
     })?;
-    let via = match proxy::route(env, &tg.endpoint.url) {
-        Route::Proxy { url, .. } => Some(url),
-        _ => None,
-    };
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     match deadline(TLS_DEADLINE, connector.connect(name, s)).await {
         Ok(tls) => {
@@ -419,7 +416,7 @@ async fn handshake(env: &BTreeMap<String, String>, tg: &Target, host: &str, s: B
             let chain = verifier.chain();
             let tls_err = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).cloned();
             let (msg, fix) = match tls_err {
-                Some(te) => tls::classify(&te, host, &chain, via.as_deref()),
+                Some(te) => tls::classify(&te, host, &chain, via),
                 None if e.kind() == std::io::ErrorKind::TimedOut => (
                     format!(
                         "{host}: no TLS answer in {} s (does the port serve TLS?)",

@@ -22,41 +22,54 @@ use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, RootCer
 
 use super::cert::{summarise, CertSummary};
 
-/// The roots the stacks would trust in `env`, plus `extra` (a PEM file).
-pub fn roots(env: &BTreeMap<String, String>, extra: Option<&str>) -> Result<RootCertStore, String> {
-    let mut store = RootCertStore::empty();
-    if let Some(path) = extra {
-        let pem = std::fs::read(path).map_err(|e| format!("CA file {path}: {e}"))?;
-        let mut rd = std::io::BufReader::new(pem.as_slice());
-        for c in rustls_pemfile_certs(&mut rd) {
-            store.add(c).map_err(|e| format!("CA file {path}: {e}"))?;
+/// The roots the providers' stacks trust in an environment: `SSL_CERT_FILE` / `SSL_CERT_DIR`
+/// when either is set (they replace the system store, as rustls-native-certs does), else the
+/// system store. Loaded once per diagnosis and shared by the environment layer (which counts
+/// them) and every TLS probe.
+#[derive(Debug, Clone, Default)]
+pub struct Roots {
+    /// The certificates.
+    pub certs: Vec<CertificateDer<'static>>,
+    /// What could not be read or parsed.
+    pub errors: Vec<String>,
+    /// Whether `SSL_CERT_FILE` / `SSL_CERT_DIR` replaced the system store.
+    pub from_env: bool,
+}
+
+impl Roots {
+    /// Loads the roots of `env`.
+    pub fn load(env: &BTreeMap<String, String>) -> Self {
+        let file = env.get("SSL_CERT_FILE").filter(|v| !v.is_empty());
+        let dir = env.get("SSL_CERT_DIR").filter(|v| !v.is_empty());
+        let from_env = file.is_some() || dir.is_some();
+        let res = if from_env {
+            rustls_native_certs::load_certs_from_paths(file.map(Path::new), dir.map(Path::new))
+        } else {
+            rustls_native_certs::load_native_certs()
+        };
+        Roots {
+            certs: res.certs,
+            errors: res.errors.iter().map(|e| e.to_string()).collect(),
+            from_env,
         }
     }
-    store.add_parsable_certificates(system_roots(env));
-    if store.is_empty() {
-        return Err("no CA certificates were loaded (SSL_CERT_FILE / SSL_CERT_DIR or the system store)".into());
-    }
-    Ok(store)
-}
 
-/// The roots the stacks load in `env`: `SSL_CERT_FILE` / `SSL_CERT_DIR` when either is set
-/// (they replace the system store), else the system store.
-pub fn system_roots(env: &BTreeMap<String, String>) -> Vec<CertificateDer<'static>> {
-    let file = env.get("SSL_CERT_FILE").filter(|v| !v.is_empty());
-    let dir = env.get("SSL_CERT_DIR").filter(|v| !v.is_empty());
-    if file.is_some() || dir.is_some() {
-        rustls_native_certs::load_certs_from_paths(file.map(Path::new), dir.map(Path::new)).certs
-    } else {
-        rustls_native_certs::load_native_certs().certs
+    /// A store of these roots plus `extra` (a PEM file: an adapter's CA setting).
+    pub fn store(&self, extra: Option<&str>) -> Result<RootCertStore, String> {
+        use rustls::pki_types::pem::PemObject;
+        let mut store = RootCertStore::empty();
+        if let Some(path) = extra {
+            let pem = std::fs::read(path).map_err(|e| format!("CA file {path}: {e}"))?;
+            for c in CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok) {
+                store.add(c).map_err(|e| format!("CA file {path}: {e}"))?;
+            }
+        }
+        store.add_parsable_certificates(self.certs.iter().cloned());
+        if store.is_empty() {
+            return Err("no CA certificates were loaded (SSL_CERT_FILE / SSL_CERT_DIR or the system store)".into());
+        }
+        Ok(store)
     }
-}
-
-/// PEM `CERTIFICATE` blocks of a reader (rustls's own PEM parser).
-fn rustls_pemfile_certs(rd: &mut dyn std::io::BufRead) -> Vec<CertificateDer<'static>> {
-    use rustls::pki_types::pem::PemObject;
-    let mut buf = Vec::new();
-    let _ = rd.read_to_end(&mut buf);
-    CertificateDer::pem_slice_iter(&buf).filter_map(Result::ok).collect()
 }
 
 /// Delegates every decision to WebPKI and keeps the presented chain.
