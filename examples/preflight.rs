@@ -1,7 +1,9 @@
 //! A product's installer running Nimbus's preflight before it installs anything: the checks of
 //! `nimbus doctor` (configuration, proxy and CA variables, DNS/TCP/TLS/HTTP per endpoint, clock
-//! skew) through the library, with the installer's own policy (`nimbus_examples::preflight`):
-//! stop on a configuration problem or a failed check, go on with warnings shown.
+//! skew, credentials and whose they are, and, when the profile names the product's bucket in
+//! `[profiles.NAME.expect]`, a write probe there) through the library, with the installer's own
+//! policy (`nimbus_examples::preflight`): stop on a configuration problem or a failed check, go
+//! on with warnings shown.
 //!
 //! Run: `cargo run -p nimbus-examples --example preflight -- [PROFILE]`
 //! (the profile file is NIMBUS_CONFIG or ./nimbus.toml; without one, the `default` profile is
@@ -30,6 +32,10 @@ async fn main() {
         profile: std::env::args().nth(1),
         services: Vec::new(),
         offline: false,
+        // The bucket named by the profile's `expect.bucket`; an installer wants to know it can
+        // write there before it installs.
+        bucket: None,
+        write_probe: true,
     };
     match nimbus_examples::preflight(&inputs).await {
         Ok(warnings) => {

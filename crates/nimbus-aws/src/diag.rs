@@ -4,10 +4,11 @@
 //! region's public endpoint), so doctor contacts the host the adapter would.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, S3_SKEW};
-use nimbus_core::Result;
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, S3_SKEW};
+use nimbus_core::{ErrorKind, Result};
 
 use crate::config::AwsConfig;
+use crate::error::from_sdk;
 use crate::Service;
 
 fn endpoints(service: &str, s: &Settings) -> Result<Vec<Endpoint>> {
@@ -15,12 +16,7 @@ fn endpoints(service: &str, s: &Settings) -> Result<Vec<Endpoint>> {
         "storage" => (Service::S3, "s3", "s3"),
         _ => (Service::Ec2, "ec2", "ec2"),
     };
-    #[allow(unused_mut)]
-    let mut cfg = AwsConfig::from_settings_for(s, svc)?;
-    #[cfg(feature = "storage")]
-    if svc == Service::S3 {
-        cfg = cfg.resolved()?;
-    }
+    let cfg = config(service, s)?;
     let from = if s.get("endpoint").is_some() {
         "setting `endpoint`".to_string()
     } else if s.get("preset").is_some() {
@@ -45,6 +41,115 @@ fn endpoints(service: &str, s: &Settings) -> Result<Vec<Endpoint>> {
     }])
 }
 
+fn config(service: &str, s: &Settings) -> Result<AwsConfig> {
+    let svc = if service == "storage" {
+        Service::S3
+    } else {
+        Service::Ec2
+    };
+    #[allow(unused_mut)]
+    let mut cfg = AwsConfig::from_settings_for(s, svc)?;
+    #[cfg(feature = "storage")]
+    if svc == Service::S3 {
+        cfg = cfg.resolved()?;
+    }
+    Ok(cfg)
+}
+
+/// The static key, when the store has no caller-identity API to ask (an S3-compatible store).
+fn key_only(cfg: &AwsConfig, why: &str) -> Identity {
+    Identity {
+        principal: match &cfg.access_key_id {
+            Some(k) => format!("access key {}", k.hint()),
+            None => "the credentials the AWS chain finds".into(),
+        },
+        how: format!("the settings only: {why}"),
+        ..Default::default()
+    }
+}
+
+/// STS `GetCallerIdentity` with the credentials and endpoint the service uses: it needs no
+/// permission ("No permissions are required to perform this operation", STS API reference),
+/// so it answers for any valid key. Its endpoint is `AWS_ENDPOINT_URL_STS`, else the
+/// service's custom endpoint (moto and LocalStack serve every API on one port), else the
+/// regional default. A custom endpoint that does not answer STS is an S3-compatible store:
+/// the key is all there is to say, and `auth.storage` proves it is accepted.
+fn identity(service: &str, s: &Settings) -> IdentityFuture {
+    let cfg = config(service, s);
+    Box::pin(async move {
+        let cfg = cfg?;
+        if let Some(p) = &cfg.preset {
+            return Ok(key_only(
+                &cfg,
+                &format!("preset `{p}` names an S3-compatible store, which has no STS"),
+            ));
+        }
+        let sdk = cfg.sdk_config().await;
+        let mut b = aws_sdk_sts::config::Builder::from(&sdk);
+        if let Some(e) = std::env::var("AWS_ENDPOINT_URL_STS").ok().filter(|v| !v.is_empty()) {
+            b = b.endpoint_url(e);
+        }
+        let client = aws_sdk_sts::Client::from_conf(b.build());
+        match client.get_caller_identity().send().await {
+            Ok(o) => Ok(Identity {
+                principal: o.arn().unwrap_or("(no ARN in the answer)").to_string(),
+                account: o.account().map(str::to_string),
+                how: "STS GetCallerIdentity".into(),
+                proven: true,
+                ..Default::default()
+            }),
+            Err(e) => {
+                let e = from_sdk(e);
+                let transport = matches!(
+                    e.kind(),
+                    ErrorKind::Unauthenticated | ErrorKind::Timeout | ErrorKind::Unavailable
+                );
+                match &cfg.endpoint {
+                    Some(url) if !transport => Ok(key_only(
+                        &cfg,
+                        &format!(
+                            "{url} does not answer STS GetCallerIdentity ({}), as S3-compatible stores do not",
+                            e.raw_code().unwrap_or("no code")
+                        ),
+                    )),
+                    _ => Err(e),
+                }
+            }
+        }
+    })
+}
+
+/// S3 and EC2 errors whose fix the portable kind does not say.
+///
+/// - A skewed clock: S3 `RequestTimeTooSkewed`, EC2 `RequestExpired`. (The SDK corrects its
+///   signing time after such an error, so calls may recover while presigned URLs stay off.)
+/// - Request checksums: since early 2025 the AWS SDKs send CRC32 checksums, in aws-chunked
+///   trailers for streamed uploads, by default; many S3-compatible stores reject them
+///   (`XAmzContentSHA256Mismatch`, `InvalidDigest`, `BadDigest`, or `InvalidArgument` /
+///   `NotImplemented` naming a checksum header or `aws-chunked`). The SDK's configuration
+///   loader reads `AWS_REQUEST_CHECKSUM_CALCULATION` and `AWS_RESPONSE_CHECKSUM_VALIDATION`
+///   (`when_required` restores the old behaviour).
+pub fn explain(e: &nimbus_core::Error) -> Option<String> {
+    let code = e.raw_code().unwrap_or("");
+    let msg = e.to_string().to_ascii_lowercase();
+    match code {
+        "RequestTimeTooSkewed" | "RequestExpired" => Some(
+            "the local clock is too far from the server's (S3 allows 15 minutes): set it (`timedatectl set-ntp true`); the clock checks say by how much".into(),
+        ),
+        "XAmzContentSHA256Mismatch" | "InvalidDigest" | "BadDigest" => Some(CHECKSUM_FIX.into()),
+        "InvalidArgument" | "NotImplemented" | "InvalidRequest"
+            if ["checksum", "aws-chunked", "x-amz-trailer", "streaming-unsigned-payload-trailer"]
+                .iter()
+                .any(|w| msg.contains(w)) =>
+        {
+            Some(CHECKSUM_FIX.into())
+        }
+        _ => None,
+    }
+}
+
+const CHECKSUM_FIX: &str = "this store rejects the request checksums current AWS SDKs send by default (CRC32, aws-chunked trailers): set AWS_REQUEST_CHECKSUM_CALCULATION=when_required and AWS_RESPONSE_CHECKSUM_VALIDATION=when_required in the product's environment";
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -52,4 +157,6 @@ pub static DIAG: Diag = Diag {
         ca_setting: None,
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
+    identity: Some(identity),
+    explain: Some(explain),
 };

@@ -3,10 +3,10 @@
 //! `https://ACCOUNT.blob.core.windows.net`) and Resource Manager for compute and network.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, AZURE_STORAGE_SKEW};
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, AZURE_STORAGE_SKEW};
 use nimbus_core::Result;
 
-use crate::config::AzureStorageConfig;
+use crate::config::{AzureStorageConfig, Credential};
 
 fn endpoints(service: &str, s: &Settings) -> Result<Vec<Endpoint>> {
     if service == "storage" {
@@ -53,6 +53,190 @@ fn arm(_: &Settings) -> Result<Vec<Endpoint>> {
     Ok(Vec::new())
 }
 
+/// What a SAS token grants, read from its own query: `sp` letters named (the service SAS and
+/// account SAS permission letters of learn.microsoft.com/rest/api/storageservices/
+/// create-account-sas), `se` as the expiry. Offline: the token says what it grants; whether
+/// the account still honours it is for the access and data-plane checks.
+pub fn sas_identity(account: &str, sas: &str) -> Identity {
+    let param = |k: &str| {
+        sas.split('&')
+            .find_map(|p| p.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+            .map(|v| v.replace("%3A", ":").replace("%3a", ":"))
+    };
+    let roles = param("sp")
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            match c {
+                'r' => "read",
+                'a' => "add",
+                'c' => "create",
+                'w' => "write",
+                'd' => "delete",
+                'x' => "delete version",
+                'y' => "permanent delete",
+                'l' => "list",
+                't' => "tags",
+                'f' => "filter",
+                'i' => "set immutability",
+                'u' => "update",
+                'p' => "process",
+                _ => "unknown",
+            }
+            .to_string()
+        })
+        .collect();
+    let expires = param("se").and_then(|se| {
+        let full = if se.contains('T') {
+            se
+        } else {
+            format!("{se}T00:00:00Z")
+        };
+        nimbus_core::time::parse_rfc3339(&full)
+    });
+    Identity {
+        principal: format!("SAS token for storage account {account}"),
+        account: Some(account.to_string()),
+        roles,
+        expires,
+        how: "the SAS token's own fields (sp, se)".into(),
+        ..Default::default()
+    }
+}
+
+/// The claims of an Entra ID access token (a JWT; read, not verified: the service verifies
+/// it): the principal (`upn` for a user, else the application and object ids), the tenant
+/// (`tid`) as the account, and the expiry (`exp`).
+#[cfg(feature = "identity")]
+pub fn token_identity(jwt: &str, how: &str) -> Result<Identity> {
+    use base64::Engine;
+    let bad = |why: &str| nimbus_core::Error::invalid(format!("the access token is not a JWT ({why})"));
+    let payload = jwt.split('.').nth(1).ok_or_else(|| bad("no payload"))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| bad("payload is not base64url"))?;
+    let c: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad("payload is not JSON"))?;
+    let get = |k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let principal = get("upn").or_else(|| get("unique_name")).unwrap_or_else(|| {
+        format!(
+            "application {} (object {})",
+            get("appid").or_else(|| get("azp")).unwrap_or_else(|| "?".into()),
+            get("oid").unwrap_or_else(|| "?".into())
+        )
+    });
+    Ok(Identity {
+        principal,
+        account: get("tid"),
+        roles: c
+            .get("roles")
+            .and_then(|r| r.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
+        expires: c
+            .get("exp")
+            .and_then(|v| v.as_u64())
+            .map(|s| std::time::UNIX_EPOCH + std::time::Duration::from_secs(s)),
+        how: how.into(),
+        proven: true,
+        project: None,
+    })
+}
+
+/// An Entra ID token for Storage (`storage`) or Resource Manager, and its claims.
+#[cfg(feature = "identity")]
+async fn entra(storage: bool) -> Result<Identity> {
+    use crate::identity::{ARM_SCOPE, STORAGE_SCOPE};
+    let cred = crate::identity::credential_from_env()?;
+    let t = cred
+        .get_token(&[if storage { STORAGE_SCOPE } else { ARM_SCOPE }], None)
+        .await
+        .map_err(|e| {
+            nimbus_core::Error::new(
+                nimbus_core::ErrorKind::Unauthenticated,
+                crate::identity::redact(&e.to_string()),
+            )
+        })?;
+    token_identity(t.token.secret(), "Entra ID access token's claims")
+}
+
+#[cfg(not(feature = "identity"))]
+async fn entra(_storage: bool) -> Result<Identity> {
+    Err(nimbus_core::Error::new(
+        nimbus_core::ErrorKind::Unsupported,
+        "Entra ID needs the adapter's `storage` or `compute` feature",
+    ))
+}
+
+/// Storage: an account key names its account (offline; `auth.storage` proves it), a SAS says
+/// what it grants, Entra ID answers with a token. Resource Manager: the token's claims.
+fn identity(service: &str, s: &Settings) -> IdentityFuture {
+    if service == "storage" {
+        let c = AzureStorageConfig::from_settings(s);
+        return Box::pin(async move {
+            let c = c?;
+            match &c.credential {
+                Credential::AccountKey(k) => Ok(Identity {
+                    principal: format!("account key {} of storage account {}", k.hint(), c.account),
+                    account: Some(c.account.clone()),
+                    how: "the settings: an account key belongs to its account".into(),
+                    ..Default::default()
+                }),
+                Credential::Sas(t) => Ok(sas_identity(&c.account, t.expose())),
+                Credential::EntraId => entra(true).await,
+            }
+        });
+    }
+    arm_identity(s)
+}
+
+#[cfg(feature = "compute")]
+fn arm_identity(s: &Settings) -> IdentityFuture {
+    let c = crate::arm::ArmConfig::from_settings(s);
+    Box::pin(async move {
+        match c?.auth {
+            crate::arm::ArmAuth::Token(t) => {
+                token_identity(t.expose(), "the claims of the `token` setting").or_else(|_| {
+                    Ok(Identity {
+                        principal: format!("bearer token {}", t.hint()),
+                        how: "the settings: an opaque bearer token".into(),
+                        ..Default::default()
+                    })
+                })
+            }
+            _ => entra(false).await,
+        }
+    })
+}
+
+#[cfg(not(feature = "compute"))]
+fn arm_identity(_: &Settings) -> IdentityFuture {
+    Box::pin(async {
+        Err(nimbus_core::Error::new(
+            nimbus_core::ErrorKind::Unsupported,
+            "compute and network need the adapter's `compute` feature",
+        ))
+    })
+}
+
+/// Azure Storage errors whose fix the portable kind does not say: a SAS used outside its
+/// time window (expired, or a clock far enough off that it looks so) and a SAS or role without
+/// the permission an operation needs (`AuthorizationPermissionMismatch`; the letters each
+/// operation needs are in learn.microsoft.com/rest/api/storageservices/create-service-sas).
+pub fn explain(e: &nimbus_core::Error) -> Option<String> {
+    let msg = e.to_string().to_ascii_lowercase();
+    match e.raw_code().unwrap_or("") {
+        "AuthenticationFailed" | "AuthorizationFailure"
+            if ["time frame", "expired", "date header", "signed expiry"].iter().any(|w| msg.contains(w)) =>
+        {
+            Some("the SAS is outside its validity window: renew it (its `se`), or set the local clock if it is off (`timedatectl set-ntp true`)".into())
+        }
+        "AuthorizationPermissionMismatch" | "AuthorizationResourceTypeMismatch" | "AuthorizationServiceMismatch" => Some(
+            "the SAS or role does not grant this operation: a SAS needs `r` to read, `l` to list, `c` and `w` to write, `d` to delete (and `srt=sco` for an account SAS); a role needs Storage Blob Data Contributor to write".into(),
+        ),
+        _ => None,
+    }
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -60,4 +244,6 @@ pub static DIAG: Diag = Diag {
         ca_setting: None,
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
+    identity: Some(identity),
+    explain: Some(explain),
 };

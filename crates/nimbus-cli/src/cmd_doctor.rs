@@ -34,6 +34,12 @@ pub struct DoctorArgs {
     /// Configuration and environment only: no connection is made.
     #[arg(long)]
     offline: bool,
+    /// The bucket the data-plane probes use (default: the profile's `expect.bucket`).
+    #[arg(long)]
+    bucket: Option<String>,
+    /// Also put, read back and delete one object under `.nimbus-doctor/` in that bucket.
+    #[arg(long)]
+    write_probe: bool,
 }
 
 /// The inputs of a diagnosis from this process: its environment, the profile file (`file`,
@@ -57,13 +63,19 @@ pub fn inputs(
         profile: profile.map(str::to_string),
         services,
         offline,
+        bucket: None,
+        write_probe: false,
     })
 }
 
 /// Runs the checks and returns the exit code: 0 pass, 1 a check could not run, 2
 /// configuration problem, 3 a check failed, 4 warnings only (`--strict`: 3).
 pub async fn run(a: DoctorArgs, profile: Option<&str>) -> Result<i32> {
-    let base = inputs(a.file.clone(), None, a.services.clone(), a.offline)?;
+    let base = Inputs {
+        bucket: a.bucket.clone(),
+        write_probe: a.write_probe,
+        ..inputs(a.file.clone(), None, a.services.clone(), a.offline)?
+    };
     let file = base.file.clone();
     let inputs = |p: Option<String>| Inputs {
         profile: p,

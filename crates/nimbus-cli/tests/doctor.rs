@@ -254,3 +254,143 @@ fn wrong_credentials_are_named_with_the_settings_that_hold_them() {
     );
     assert!(!out.contains("cGxhbnRlZCB3cm9uZ"), "{out}");
 }
+
+/// Creates `bucket` in the store a profile file names (the product's bucket exists before
+/// doctor probes it).
+fn create_bucket(file: &str, bucket: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let f = nimbus::config::ConfigFile::load(std::path::Path::new(file)).unwrap();
+        let p = nimbus::config::ProfileResolver::new(nimbus::schemas())
+            .file(f)
+            .resolve(None)
+            .unwrap();
+        let s = nimbus::Clouds::from_resolved(p).storage().await.unwrap();
+        match s.create_bucket(bucket, &Default::default()).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == nimbus::ErrorKind::AlreadyExists => {}
+            Err(e) => panic!("create {bucket}: {e}"),
+        }
+    });
+}
+
+/// Identity (STS on moto, the key on s3s-fs, the SAS's own fields on Azurite, anonymous on
+/// fake-gcs-server) compared with `expect`, and the data plane on the product's bucket: a
+/// healthy write probe passes and leaves nothing; another account fails identity and the write
+/// is never attempted; a read-only SAS fails the write with the letters it lacks.
+#[test]
+fn identity_and_the_write_probe_on_the_emulators() {
+    let (Ok(moto), Ok(s3s), Ok(azurite), Ok(gcs)) = (
+        std::env::var("NIMBUS_TEST_MOTO_ENDPOINT"),
+        std::env::var("NIMBUS_TEST_S3S_ENDPOINT"),
+        std::env::var("NIMBUS_TEST_AZURITE_ENDPOINT"),
+        std::env::var("NIMBUS_TEST_GCS_ENDPOINT"),
+    ) else {
+        assert!(
+            std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(),
+            "emulators not started"
+        );
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let aws = |endpoint: &str, key: &str, secret: &str, expect: &str| {
+        write(
+            d.path(),
+            &format!("[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\nendpoint = '{endpoint}'\nregion = 'us-east-1'\naccess_key_id = '{key}'\nsecret_access_key = '{secret}'\n[profiles.default.expect]\nbucket = 'doctor-probe'\n{expect}"),
+        )
+    };
+    // moto: STS answers with moto's account; the write probe passes.
+    let f = aws(&moto, "testing", "testing", "account = '123456789012'\n");
+    create_bucket(&f, "doctor-probe");
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage", "--write-probe"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("[pass ] identity.storage") && out.contains("account 123456789012"),
+        "{out}"
+    );
+    assert!(
+        out.contains("STS GetCallerIdentity") && out.contains("matches expect.account"),
+        "{out}"
+    );
+    assert!(out.contains("[pass ] data.storage.write"), "{out}");
+    // Another customer's account: identity fails, and the probe never writes there.
+    let f = aws(&moto, "testing", "testing", "account = '999999999999'\n");
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage", "--write-probe"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("[fail ] identity.storage") && out.contains("expect.account is `999999999999`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[skip ] data.storage.write") && out.contains("never write"),
+        "{out}"
+    );
+
+    // s3s-fs has no STS: the key, marked as not proven; the data plane works.
+    let f = aws(&s3s, "AKNIMBUSTEST", "SKNIMBUSTEST", "");
+    create_bucket(&f, "doctor-probe");
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage", "--write-probe"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("[pass ] identity.storage") && out.contains("not proven"),
+        "{out}"
+    );
+    assert!(out.contains("[pass ] data.storage.write"), "{out}");
+
+    // Azurite with a SAS granting read and list only: the write fails naming the letters.
+    let key = nimbus::config::Secret::new(nimbus::azure::config::DEV_ACCOUNT_KEY);
+    let f = write(
+        d.path(),
+        &format!("[profiles.default]\nprovider = 'azure'\n[profiles.default.storage]\nendpoint = '{azurite}/devstoreaccount1'\naccount = 'devstoreaccount1'\naccount_key = '{}'\n", nimbus::azure::config::DEV_ACCOUNT_KEY),
+    );
+    create_bucket(&f, "doctor-probe");
+    let sas = nimbus::azure::sas::account_sas_granting(
+        "devstoreaccount1",
+        &key,
+        "rl",
+        std::time::Duration::from_secs(3600),
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let sig = sas.split('&').find_map(|p| p.strip_prefix("sig=")).unwrap().to_string();
+    let f = write(
+        d.path(),
+        &format!("[profiles.default]\nprovider = 'azure'\n[profiles.default.storage]\nendpoint = '{azurite}/devstoreaccount1'\naccount = 'devstoreaccount1'\nsas_token = '{sas}'\n[profiles.default.expect]\nbucket = 'doctor-probe'\naccount = 'devstoreaccount1'\n"),
+    );
+    let o = doctor(
+        d.path(),
+        &["--file", &f, "--services", "storage", "--write-probe", "--evidence"],
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("[pass ] identity.storage") && out.contains("grants read, list"),
+        "{out}"
+    );
+    assert!(out.contains("[pass ] data.storage.read"), "{out}");
+    assert!(
+        out.contains("[fail ] data.storage.write") && out.contains("`c` and `w` to write"),
+        "{out}"
+    );
+    assert!(!out.contains(&sig), "the SAS signature was printed: {out}");
+
+    // fake-gcs-server, anonymous.
+    let f = write(
+        d.path(),
+        &format!("[profiles.default]\nprovider = 'gcp'\n[profiles.default.storage]\nendpoint = '{gcs}'\nanonymous = true\nproject = 'test'\n[profiles.default.expect]\nproject = 'test'\n"),
+    );
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("[pass ] identity.storage") && out.contains("anonymous (project test"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[skip ] data.storage") && out.contains("no bucket named"),
+        "{out}"
+    );
+}

@@ -8,7 +8,9 @@
 //! exactly the host the adapter would, and adding a cloud adds its hook in its own crate.
 //! Only data lives here; the probing (DNS, TCP, TLS, HTTP, clock) is in `nimbus-doctor`.
 
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime};
 
 use crate::config::Settings;
 use crate::Result;
@@ -66,6 +68,35 @@ pub enum HttpStack {
     NotHttp,
 }
 
+/// Who a service's credentials belong to, as the provider knows it.
+///
+/// `proven` separates an answer from the cloud's own who-am-i call (STS `GetCallerIdentity`,
+/// the Keystone token) from facts read offline out of the settings (an Azure account key
+/// names its account; a Google key file names its service account): the second kind says
+/// whose credentials these *claim* to be, and the access checks prove they are accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The principal: an ARN, `user NAME (ID)`, a service account's email, `anonymous`.
+    pub principal: String,
+    /// The account, tenant or subscription the principal belongs to, when the cloud has one.
+    pub account: Option<String>,
+    /// The project (OpenStack, Google Cloud), when the credentials are scoped to one.
+    pub project: Option<String>,
+    /// Roles or permissions the credentials carry, when the answer lists them (Keystone roles,
+    /// a SAS token's `sp`).
+    pub roles: Vec<String>,
+    /// When the credentials stop working (a token's or SAS's expiry).
+    pub expires: Option<SystemTime>,
+    /// How it was found (`STS GetCallerIdentity`, `Keystone token`, `account key in the
+    /// settings`).
+    pub how: String,
+    /// Whether a round trip to the cloud answered it (see the type's documentation).
+    pub proven: bool,
+}
+
+/// The future an identity hook returns.
+pub type IdentityFuture = Pin<Box<dyn Future<Output = Result<Identity>> + Send>>;
+
 /// A provider's diagnosis hooks.
 #[derive(Debug, Clone, Copy)]
 pub struct Diag {
@@ -73,6 +104,14 @@ pub struct Diag {
     pub endpoints: fn(service: &str, settings: &Settings) -> Result<Vec<Endpoint>>,
     /// The HTTP stack's treatment of proxy and CA variables.
     pub stack: HttpStack,
+    /// Who `service`'s credentials belong to, by the cheapest call that says (never one that
+    /// changes state). `None`, or an `Unsupported` error, when the provider cannot say.
+    pub identity: Option<fn(service: &str, settings: &Settings) -> IdentityFuture>,
+    /// What to do about an error this provider's services returned, when the portable kind
+    /// does not say: a store rejecting the SDK's default request checksums, a signature
+    /// refused because the clock is off. Returns the fix, one line naming the exact setting
+    /// or command.
+    pub explain: Option<fn(error: &crate::Error) -> Option<String>>,
 }
 
 /// S3's documented limit on request time skew.

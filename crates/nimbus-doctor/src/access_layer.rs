@@ -55,6 +55,55 @@ async fn read(
     }
 }
 
+/// The labels of the endpoints `svc` contacts.
+pub(crate) fn labels<'a>(targets: &'a [Target], svc: &str) -> Vec<&'a str> {
+    targets
+        .iter()
+        .filter(|t| t.services.iter().any(|s| s == svc))
+        .map(|t| t.endpoint.label.as_str())
+        .collect()
+}
+
+/// The first failed check that makes a later check of `svc` pointless: its endpoints'
+/// resolution or network checks, or one of `also` (`auth.storage`).
+pub(crate) fn failed<'a>(
+    results: &'a [CheckResult],
+    svc: &str,
+    labels: &[&str],
+    also: &[String],
+) -> Option<&'a CheckResult> {
+    results.iter().find(|r| {
+        (r.status == Status::Fail || r.status == Status::Error)
+            && (r.id == format!("config.endpoints.{svc}")
+                || also.contains(&r.id)
+                || labels.iter().any(|l| r.id.starts_with(&format!("net.{l}."))))
+    })
+}
+
+/// The settings that hold `svc`'s secrets, with where each came from (what to check when
+/// credentials are rejected), else the provider's own chain.
+pub(crate) fn holders(p: &nimbus_core::provider::Provider, settings: &nimbus_core::config::Settings) -> String {
+    let secrets: Vec<String> = settings
+        .describe()
+        .into_iter()
+        .filter(|(k, _, _)| nimbus_core::config::is_secret_key(k))
+        .map(|(k, _, src)| format!("`{k}` ({src})"))
+        .collect();
+    if secrets.is_empty() {
+        format!(
+            "the credentials provider `{}` finds in its own variables and files",
+            p.name
+        )
+    } else {
+        secrets.join(", ")
+    }
+}
+
+/// The provider's own fix for an error, if its `explain` hook knows one.
+pub(crate) fn explain(p: &nimbus_core::provider::Provider, e: &nimbus_core::Error) -> Option<String> {
+    p.diag.and_then(|d| d.explain).and_then(|f| f(e))
+}
+
 /// The access checks. `results` are the earlier layers' (a service whose endpoint failed the
 /// network layer is skipped, naming the check).
 pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results: &[CheckResult]) -> Vec<CheckResult> {
@@ -65,16 +114,8 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
         let Some(p) = inputs.providers.iter().find(|p| p.name == sc.provider) else {
             continue;
         };
-        let labels: Vec<&str> = targets
-            .iter()
-            .filter(|t| t.services.iter().any(|s| s == svc))
-            .map(|t| t.endpoint.label.as_str())
-            .collect();
-        let blocked = results.iter().find(|r| {
-            (r.status == Status::Fail || r.status == Status::Error)
-                && (r.id == format!("config.endpoints.{svc}")
-                    || labels.iter().any(|l| r.id.starts_with(&format!("net.{l}."))))
-        });
+        let labels = labels(targets, svc);
+        let blocked = failed(results, svc, &labels, &[]);
         if let Some(b) = blocked {
             out.push(CheckResult::skipped(Layer::Access, id, &format!("{} failed", b.id)));
             continue;
@@ -100,28 +141,15 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
                 format!("no answer in {} s", DEADLINE.as_secs()),
             )),
         };
-        let secrets: Vec<String> = sc
-            .settings
-            .describe()
-            .into_iter()
-            .filter(|(k, _, _)| nimbus_core::config::is_secret_key(k))
-            .map(|(k, _, src)| format!("`{k}` ({src})"))
-            .collect();
-        let holders = if secrets.is_empty() {
-            format!(
-                "the credentials provider `{}` finds in its own variables and files",
-                p.name
-            )
-        } else {
-            secrets.join(", ")
-        };
+        let holders = holders(p, &sc.settings);
+        let explained = outcome.as_ref().err().and_then(|e| explain(p, e));
         let r = match outcome {
             Ok(msg) => CheckResult::new(Layer::Access, id, Status::Pass, format!("credentials accepted: {msg}")),
             Err(e) => {
                 let ev = json!({"kind": format!("{:?}", e.kind()), "error": e.to_string()});
                 match e.kind() {
                     ErrorKind::Unauthenticated => {
-                        let mut fix = format!("check {holders}");
+                        let mut fix = explained.unwrap_or_else(|| format!("check {holders}"));
                         if let Some(c) = skew {
                             fix = format!("first fix the clock ({}: {}); then {fix}", c.id, c.message);
                         }
@@ -139,9 +167,9 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
                         Status::Warn,
                         format!("`{}` refused this read (permission denied): {e}", p.name),
                     )
-                    .fix(format!(
+                    .fix(explained.unwrap_or_else(|| format!(
                         "if the credentials are right, grant the listing permission (a role scoped to one bucket or project is fine when the product uses only that); some stores and emulators (Azurite) also answer so for a wrong key: check {holders}"
-                    ))
+                    )))
                     .evidence(ev),
                     ErrorKind::Unsupported => CheckResult::new(
                         Layer::Access,

@@ -17,19 +17,25 @@
 //! 3. **network** ([`net`]): DNS, TCP, proxy tunnel, TLS (classified failures), HTTP;
 //! 4. **clock** ([`clock`]): skew from each server's `Date`;
 //! 5. **access** ([`access_layer`]): one harmless authenticated read per service, through the
-//!    provider's registered opener: credentials accepted, rejected or not allowed.
+//!    provider's registered opener: credentials accepted, rejected or not allowed;
+//! 6. **identity** ([`identity_layer`]): who the credentials belong to (the provider's
+//!    who-am-i hook), compared with the profile's `expect` table;
+//! 7. **data plane** ([`data_layer`]): list and read probes on the product's bucket, and with
+//!    `--write-probe` a sentinel object put, read back and deleted.
 //!
-//! [`bundle`] assembles a redacted support bundle around a doctor run. Who the credentials
-//! belong to, permissions per capability and the data plane are planned in
-//! `handoff/issue-16-research.md` (status: `handoff/issue-16-status.md`).
+//! [`bundle`] assembles a redacted support bundle around a doctor run. Permissions per
+//! capability without performing the action (EC2 `DryRun`, GCS `testIamPermissions`) are
+//! planned in `handoff/issue-16-research.md` (status: `handoff/issue-16-status.md`).
 #![deny(missing_docs)]
 
 pub mod access_layer;
 pub mod bundle;
 pub mod clock;
 pub mod config_layer;
+pub mod data_layer;
 pub mod endpoints;
 pub mod env_layer;
+pub mod identity_layer;
 pub mod net;
 pub mod proxy;
 pub mod report;
@@ -60,6 +66,10 @@ pub struct Inputs {
     pub services: Vec<String>,
     /// Stop after the environment layer (no connection is made).
     pub offline: bool,
+    /// The bucket the data-plane probes use (`None`: the profile's `expect.bucket`).
+    pub bucket: Option<String>,
+    /// Put, read back and delete one sentinel object under `.nimbus-doctor/` in the bucket.
+    pub write_probe: bool,
 }
 
 impl Inputs {
@@ -101,5 +111,9 @@ pub async fn diagnose(inputs: &Inputs) -> Report {
     report.results.extend(clock::run(&probes));
     let access = access_layer::run(inputs, &profile, &targets, &report.results).await;
     report.results.extend(access);
+    let identity = identity_layer::run(inputs, &profile, &targets, &report.results).await;
+    report.results.extend(identity);
+    let data = data_layer::run(inputs, &profile, &targets, &report.results).await;
+    report.results.extend(data);
     report
 }

@@ -51,6 +51,10 @@ pub enum Layer {
     Clock,
     /// Whether the credentials are accepted.
     Access,
+    /// Who the credentials belong to, against the profile's `expect` table.
+    Identity,
+    /// Read (and, with `--write-probe`, write) probes on the data the product uses.
+    Data,
 }
 
 impl Layer {
@@ -62,6 +66,8 @@ impl Layer {
             Layer::Network => "Network",
             Layer::Clock => "Clock",
             Layer::Access => "Access",
+            Layer::Identity => "Identity",
+            Layer::Data => "Data plane",
         }
     }
 
@@ -73,6 +79,8 @@ impl Layer {
             Layer::Network => "docs/operability.md#network",
             Layer::Clock => "docs/operability.md#clock",
             Layer::Access => "docs/operability.md#access",
+            Layer::Identity => "docs/operability.md#identity",
+            Layer::Data => "docs/operability.md#data-plane",
         }
     }
 }

@@ -5,7 +5,7 @@
 //! do not apply (TLS uses libvirt's own PKI files).
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack};
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture};
 use nimbus_core::Result;
 
 use crate::config::LibvirtConfig;
@@ -59,10 +59,38 @@ fn endpoints(_service: &str, s: &Settings) -> Result<Vec<Endpoint>> {
     Ok(vec![Endpoint::new("libvirtd", url, from)])
 }
 
+/// The host the URI reaches: libvirt authenticates the connection itself (UNIX socket
+/// permissions, SSH keys, TLS client certificates, SASL), so an open connection is the proof,
+/// and the host name says which hypervisor answered.
+fn identity(_service: &str, s: &Settings) -> IdentityFuture {
+    let cfg = LibvirtConfig::from_settings(s);
+    Box::pin(async move {
+        let cfg = cfg?;
+        let uri = cfg.uri.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = crate::conn::Conn::open(&uri).map_err(|e| crate::error::map(e, "libvirt", "open"))?;
+            let host = conn
+                .hostname()
+                .map_err(|e| crate::error::map(e, "libvirt", "hostname"))?;
+            Ok(Identity {
+                principal: format!("connection {uri}"),
+                account: Some(host),
+                how: "libvirt connection (the daemon authenticated it) and the host's name".into(),
+                proven: true,
+                ..Default::default()
+            })
+        })
+        .await
+        .map_err(|e| nimbus_core::Error::internal(format!("libvirt open task: {e}")))?
+    })
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
     stack: HttpStack::NotHttp,
+    identity: Some(identity),
+    explain: None,
 };
 
 #[cfg(test)]

@@ -15,4 +15,7 @@ fn endpoints(_service: &str, _s: &Settings) -> Result<Vec<Endpoint>> {
 pub static DIAG: Diag = Diag {
     endpoints,
     stack: HttpStack::NotHttp,
+    // No credentials: a directory or memory in this process.
+    identity: None,
+    explain: None,
 };

@@ -5,8 +5,8 @@
 //! check ids) and give the documented clock tolerance of signed requests where there is one.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack};
-use nimbus_core::Result;
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, IdentityFuture};
+use nimbus_core::{Error, ErrorKind, Result};
 
 use crate::TemplateConfig;
 
@@ -18,10 +18,24 @@ fn endpoints(_service: &str, s: &Settings) -> Result<Vec<Endpoint>> {
         .collect())
 }
 
+/// Who the credentials belong to. Replace with the cloud's cheapest who-am-i call that changes
+/// nothing (AWS STS `GetCallerIdentity`, the Keystone token), mapped through the adapter's
+/// own error mapping; set `proven: false` for facts read from the settings only.
+fn identity(_service: &str, _s: &Settings) -> IdentityFuture {
+    Box::pin(async {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "the template cloud has no who-am-i call (replace this hook)",
+        ))
+    })
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
     // A hyper-based client (reqwest 0.13, the AWS SDK) honours the proxy variables; say so
     // only once a test has proven it by traffic, and name that test.
     stack: HttpStack::NotHttp,
+    identity: Some(identity),
+    explain: None,
 };

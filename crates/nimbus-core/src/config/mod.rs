@@ -10,7 +10,8 @@ pub mod suggest;
 mod url;
 
 pub use profile::{
-    default_config_path, issues_to_error, ConfigFile, ConfigIssue, Profile, ProfileResolver, ServiceConfig, SERVICES,
+    default_config_path, issues_to_error, ConfigFile, ConfigIssue, Profile, ProfileResolver, ServiceConfig,
+    EXPECT_KEYS, SERVICES,
 };
 pub use schema::{parse_duration, KeyDef, KeyKind, ProviderSchema, Settings, COMMON_KEYS};
 pub use secret::Secret;

@@ -12,6 +12,10 @@
 //!
 //! [profiles.acme.compute]
 //! boot_time = "2s"
+//!
+//! [profiles.acme.expect]          # what `nimbus doctor` checks the credentials against
+//! account = "123456789012"
+//! bucket = "acme-data"
 //! ```
 //!
 //! Why validate everything up front: with one profile per customer, a typo in one section
@@ -148,6 +152,28 @@ pub fn default_config_path(env: &BTreeMap<String, String>) -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
+/// Keys of a profile's `expect` table: what `nimbus doctor` compares the credentials' identity
+/// with, and the bucket its data-plane probes use. Provider-neutral, so one table per profile
+/// and not per service.
+pub const EXPECT_KEYS: &[(&str, &str)] = &[
+    (
+        "account",
+        "the account, tenant or subscription the credentials must belong to",
+    ),
+    (
+        "principal",
+        "the principal (ARN, user, service account) the credentials must be",
+    ),
+    (
+        "project",
+        "the project the credentials must be scoped to (OpenStack, Google Cloud)",
+    ),
+    (
+        "bucket",
+        "the bucket doctor's data-plane probes read (and write with --write-probe)",
+    ),
+];
+
 /// The configuration of one service in a resolved profile.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceConfig {
@@ -168,6 +194,8 @@ pub struct Profile {
     pub compute: ServiceConfig,
     /// Network.
     pub network: ServiceConfig,
+    /// The `expect` table ([`EXPECT_KEYS`]): key to expected value.
+    pub expect: BTreeMap<String, String>,
 }
 
 impl Profile {
@@ -421,13 +449,32 @@ impl ProfileResolver {
                 ("provider", toml::Value::String(p)) => base_provider = p.clone(),
                 ("provider", _) => issues.push(issue(Some("provider".into()), "expected a string".into())),
                 (s, toml::Value::Table(_)) if SERVICES.contains(&s) => {}
+                ("expect", toml::Value::Table(t)) => {
+                    for (k, v) in t {
+                        let known = EXPECT_KEYS.iter().any(|(n, _)| n == k);
+                        match v.as_str() {
+                            _ if !known => issues.push(issue(
+                                Some(format!("expect.{k}")),
+                                unknown_msg(k, EXPECT_KEYS.iter().map(|(n, _)| *n)),
+                            )),
+                            Some(v) => {
+                                profile.expect.insert(k.clone(), v.to_string());
+                            }
+                            None => issues.push(issue(Some(format!("expect.{k}")), "expected a string".into())),
+                        }
+                    }
+                }
+                ("expect", _) => issues.push(issue(
+                    Some("expect".into()),
+                    format!("expected a table ([profiles.{name}.expect])"),
+                )),
                 (s, _) if SERVICES.contains(&s) => issues.push(issue(
                     Some(s.into()),
                     format!("expected a table ([profiles.{name}.{s}])"),
                 )),
                 (other, _) => issues.push(issue(
                     Some(other.into()),
-                    unknown_msg(other, ["provider", "storage", "compute", "network"]),
+                    unknown_msg(other, ["provider", "storage", "compute", "network", "expect"]),
                 )),
             }
         }
@@ -584,6 +631,33 @@ mod tests {
             compute: COMPUTE,
             network: &[],
         }]
+    }
+
+    #[test]
+    fn expect_table_is_validated_with_did_you_mean() {
+        let f = ConfigFile::parse(
+            "[profiles.acme]\nprovider='local'\n[profiles.acme.expect]\naccount='123456789012'\nbucket='data'\n",
+            "nimbus.toml",
+        )
+        .unwrap();
+        let p = ProfileResolver::new(schemas()).file(f).resolve(Some("acme")).unwrap();
+        assert_eq!(p.expect.get("account").map(String::as_str), Some("123456789012"));
+        assert_eq!(p.expect.get("bucket").map(String::as_str), Some("data"));
+        let f = ConfigFile::parse(
+            "[profiles.acme]\nprovider='local'\nexpect={acount='1', project=3}\n",
+            "nimbus.toml",
+        )
+        .unwrap();
+        let e = ProfileResolver::new(schemas())
+            .file(f)
+            .resolve(Some("acme"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("expect.acount") && e.contains("did you mean `account`"),
+            "{e}"
+        );
+        assert!(e.contains("expect.project") && e.contains("expected a string"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,260 @@
+//! Layer 7, data plane: can the product do with its bucket what it will do?
+//!
+//! Why after access and identity: listing buckets (access) needs an account-wide permission
+//! many roles lack, and a role scoped to one bucket is the norm in a customer's cloud. So the
+//! checks here name the bucket the product uses (`expect.bucket`, or `--bucket`) and ask
+//! what matters for it:
+//!
+//! - `data.storage.list`: one page of one key (`s3:ListBucket`, SAS `l`, `storage.objects.list`);
+//! - `data.storage.read`: `head` of a key that cannot exist: "not found" proves reads are
+//!   allowed, "permission denied" that they are not (S3 answers 403 for a missing key to a
+//!   caller without `s3:ListBucket`: the message says so);
+//! - `data.storage.write`, only with `--write-probe`: put, read back, compare and delete one
+//!   sentinel object under `.nimbus-doctor/`. This is what catches a store that rejects the
+//!   SDK's default request checksums, a SAS without `w`, a policy without `s3:PutObject`, a
+//!   read-only local root. It is never attempted when the identity check failed: a probe must
+//!   not write into the wrong customer's bucket.
+//!
+//! The store is opened through the provider's registered opener and wrapped in the standard
+//! layers (contract, tracing, timeout) with one attempt per call and a 10 s timeout, so a
+//! failure is reported as it happened instead of after the retry budget; the provider's
+//! `explain` hook supplies fixes the portable error kind does not carry.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use nimbus_core::config::Profile;
+use nimbus_core::layers::ServiceDefaults;
+use nimbus_core::storage::{ListOptions, PutOptions};
+use nimbus_core::{Error, ErrorKind, Storage, StorageExt};
+use serde_json::json;
+
+use crate::access_layer::{explain, failed, labels};
+use crate::endpoints::Target;
+use crate::report::{CheckResult, Layer, Status};
+use crate::Inputs;
+
+/// Deadline of each probe.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The prefix under which the write probe puts its sentinel.
+pub const PREFIX: &str = ".nimbus-doctor/";
+
+async fn within<T>(f: impl std::future::Future<Output = nimbus_core::Result<T>>) -> nimbus_core::Result<T> {
+    match tokio::time::timeout(DEADLINE, f).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!("no answer in {} s", DEADLINE.as_secs()),
+        )),
+    }
+}
+
+fn random_name() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// A failed probe: the provider's fix if it knows one, else one by kind.
+fn failure(p: &nimbus_core::provider::Provider, id: &str, what: &str, e: &Error, by_kind: &str) -> CheckResult {
+    let fix = explain(p, e).unwrap_or_else(|| by_kind.to_string());
+    CheckResult::new(Layer::Data, id, Status::Fail, format!("{what}: {e}"))
+        .fix(fix)
+        .evidence(json!({"kind": format!("{:?}", e.kind()), "code": e.raw_code(), "error": e.to_string()}))
+}
+
+async fn list(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &str) -> CheckResult {
+    let id = "data.storage.list";
+    let mut opts = ListOptions::default();
+    opts.page_size = Some(1);
+    match within(s.list_page(bucket, &opts, None)).await {
+        Ok(page) => CheckResult::new(
+            Layer::Data,
+            id,
+            Status::Pass,
+            format!(
+                "bucket `{bucket}` answers listings ({})",
+                if page.objects.is_empty() { "empty" } else { "not empty" }
+            ),
+        ),
+        Err(e) => {
+            let fix = match e.kind() {
+                ErrorKind::NotFound => format!("create bucket `{bucket}`, or correct expect.bucket / --bucket (the credentials may also not see it)"),
+                ErrorKind::PermissionDenied => "grant listing on this bucket (s3:ListBucket, SAS `l`, storage.objects.list, Swift read ACL)".into(),
+                _ => "see this service's network and access checks".into(),
+            };
+            failure(p, id, &format!("cannot list bucket `{bucket}`"), &e, &fix)
+        }
+    }
+}
+
+async fn read(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &str) -> CheckResult {
+    let id = "data.storage.read";
+    let key = format!("{PREFIX}absent-{}", random_name());
+    match within(s.head(bucket, &key)).await {
+        Err(e) if e.kind() == ErrorKind::NotFound => CheckResult::new(
+            Layer::Data,
+            id,
+            Status::Pass,
+            format!("reads allowed in `{bucket}` (a key that does not exist answers not-found)"),
+        ),
+        Ok(_) => CheckResult::new(
+            Layer::Data,
+            id,
+            Status::Pass,
+            format!("reads allowed in `{bucket}` (`{key}` unexpectedly exists)"),
+        ),
+        Err(e) => {
+            let fix = match e.kind() {
+                ErrorKind::PermissionDenied => "grant reads on this bucket (s3:GetObject, and s3:ListBucket so a missing key answers 404 rather than 403; SAS `r`; storage.objects.get)",
+                _ => "see this service's network and access checks",
+            };
+            failure(p, id, &format!("cannot read in bucket `{bucket}`"), &e, fix)
+        }
+    }
+}
+
+async fn write(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &str) -> CheckResult {
+    let id = "data.storage.write";
+    let key = format!("{PREFIX}probe-{}", random_name());
+    let body = Bytes::from(format!("nimbus doctor write probe {key}\n"));
+    let perm = "grant writes on this bucket (s3:PutObject and s3:DeleteObject; SAS `c`, `w` and `d`; storage.objects.create and delete; a writable local root)";
+    if let Err(e) = within(s.put(bucket, &key, body.clone(), &PutOptions::default())).await {
+        let fix = if e.kind() == ErrorKind::PermissionDenied {
+            perm
+        } else {
+            "see the error; the store refused a plain put of a few bytes"
+        };
+        return failure(p, id, &format!("cannot write `{key}` in `{bucket}`"), &e, fix);
+    }
+    let back = within(s.get_bytes(bucket, &key)).await;
+    let deleted = within(s.delete(bucket, &key)).await;
+    let gone = match &deleted {
+        Ok(()) => matches!(within(s.head(bucket, &key)).await, Err(e) if e.kind() == ErrorKind::NotFound),
+        Err(_) => false,
+    };
+    let r = match back {
+        Err(e) => failure(
+            p,
+            id,
+            &format!("wrote `{key}` in `{bucket}` but cannot read it back"),
+            &e,
+            "grant reads on this bucket",
+        ),
+        Ok(b) if b != body => CheckResult::new(
+            Layer::Data,
+            id,
+            Status::Fail,
+            format!(
+                "wrote {} bytes to `{key}` in `{bucket}` and read back {} different bytes",
+                body.len(),
+                b.len()
+            ),
+        )
+        .fix("the store or something on the way (a proxy) changes object bodies: see the network checks"),
+        Ok(_) => match &deleted {
+            Err(e) => failure(
+                p,
+                id,
+                &format!("wrote and read back `{key}` in `{bucket}`, but cannot delete it (delete it by hand)"),
+                e,
+                perm,
+            ),
+            Ok(()) if !gone => CheckResult::new(
+                Layer::Data,
+                id,
+                Status::Warn,
+                format!("wrote, read back and deleted `{key}` in `{bucket}`, but it is still visible (an eventually consistent store?)"),
+            ),
+            Ok(()) => CheckResult::new(
+                Layer::Data,
+                id,
+                Status::Pass,
+                format!("put, read back and deleted {} bytes at `{key}` in `{bucket}`", body.len()),
+            ),
+        },
+    };
+    r.evidence(json!({"key": key, "bytes": body.len(), "deleted": deleted.is_ok()}))
+}
+
+/// The data-plane checks (`results` holds every earlier check).
+pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results: &[CheckResult]) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    if !inputs.wants("storage") {
+        return out;
+    }
+    let sc = profile.service("storage");
+    let Some(p) = inputs.providers.iter().find(|p| p.name == sc.provider) else {
+        return out;
+    };
+    let Some(bucket) = inputs.bucket.clone().or_else(|| profile.expect.get("bucket").cloned()) else {
+        out.push(CheckResult::skipped(
+            Layer::Data,
+            "data.storage",
+            &format!(
+                "no bucket named: set `bucket` in [profiles.{}.expect] or pass --bucket",
+                profile.name
+            ),
+        ));
+        return out;
+    };
+    let ids = ["data.storage.list", "data.storage.read", "data.storage.write"];
+    if let Some(b) = failed(
+        results,
+        "storage",
+        &labels(targets, "storage"),
+        &["auth.storage".into()],
+    ) {
+        for id in ids {
+            out.push(CheckResult::skipped(Layer::Data, id, &format!("{} failed", b.id)));
+        }
+        return out;
+    }
+    let t = Instant::now();
+    let mut settings = sc.settings.clone();
+    settings.set("retry_attempts", "1", "nimbus doctor (one attempt per probe)");
+    settings.set("timeout", "10s", "nimbus doctor");
+    let opened = async {
+        let defaults = ServiceDefaults::from_settings("storage", &settings)?;
+        Ok::<Arc<dyn Storage>, Error>(defaults.storage(within(p.open_storage(settings.clone())).await?))
+    }
+    .await;
+    let s = match opened {
+        Ok(s) => s,
+        Err(e) => {
+            for id in ids {
+                out.push(
+                    CheckResult::new(Layer::Data, id, Status::Fail, format!("cannot open storage: {e}"))
+                        .fix("see config.settings.storage"),
+                );
+            }
+            return out;
+        }
+    };
+    out.push(list(p, &*s, &bucket).await.since(t));
+    let t = Instant::now();
+    out.push(read(p, &*s, &bucket).await.since(t));
+    let t = Instant::now();
+    let identity_failed = results
+        .iter()
+        .find(|r| r.id == "identity.storage" && r.status == Status::Fail);
+    out.push(if !inputs.write_probe {
+        CheckResult::skipped(
+            Layer::Data,
+            "data.storage.write",
+            &format!("writes are probed only with --write-probe (put, read back and delete one object under {PREFIX})"),
+        )
+    } else if let Some(f) = identity_failed {
+        CheckResult::skipped(
+            Layer::Data,
+            "data.storage.write",
+            &format!(
+                "{} failed: never write into a bucket the credentials may not be meant for",
+                f.id
+            ),
+        )
+    } else {
+        write(p, &*s, &bucket).await.since(t)
+    });
+    out
+}
