@@ -4,7 +4,7 @@
 //! region's public endpoint), so doctor contacts the host the adapter would.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, S3_SKEW};
+use nimbus_core::diag::{Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, S3_SKEW};
 use nimbus_core::{ErrorKind, Result};
 
 use crate::config::AwsConfig;
@@ -129,20 +129,20 @@ fn identity(service: &str, s: &Settings) -> IdentityFuture {
 ///   `NotImplemented` naming a checksum header or `aws-chunked`). The SDK's configuration
 ///   loader reads `AWS_REQUEST_CHECKSUM_CALCULATION` and `AWS_RESPONSE_CHECKSUM_VALIDATION`
 ///   (`when_required` restores the old behaviour).
-pub fn explain(e: &nimbus_core::Error) -> Option<String> {
+pub fn explain(e: &nimbus_core::Error) -> Option<Explained> {
     let code = e.raw_code().unwrap_or("");
     let msg = e.to_string().to_ascii_lowercase();
     match code {
-        "RequestTimeTooSkewed" | "RequestExpired" => Some(
-            "the local clock is too far from the server's (S3 allows 15 minutes): set it (`timedatectl set-ntp true`); the clock checks say by how much".into(),
-        ),
-        "XAmzContentSHA256Mismatch" | "InvalidDigest" | "BadDigest" => Some(CHECKSUM_FIX.into()),
+        "RequestTimeTooSkewed" | "RequestExpired" => Some(Explained::clock(
+            "the service rejected the request's time (S3 allows 15 minutes): set the clock (`timedatectl set-ntp true`)",
+        )),
+        "XAmzContentSHA256Mismatch" | "InvalidDigest" | "BadDigest" => Some(Explained::fix(CHECKSUM_FIX)),
         "InvalidArgument" | "NotImplemented" | "InvalidRequest"
             if ["checksum", "aws-chunked", "x-amz-trailer", "streaming-unsigned-payload-trailer"]
                 .iter()
                 .any(|w| msg.contains(w)) =>
         {
-            Some(CHECKSUM_FIX.into())
+            Some(Explained::fix(CHECKSUM_FIX))
         }
         _ => None,
     }
@@ -160,3 +160,26 @@ pub static DIAG: Diag = Diag {
     identity: Some(identity),
     explain: Some(explain),
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nimbus_core::Error;
+
+    fn err(code: &str, msg: &str) -> Error {
+        Error::new(ErrorKind::InvalidInput, msg).with_raw_code(code)
+    }
+
+    #[test]
+    fn clock_and_checksum_rejections_get_their_fixes() {
+        let x = explain(&err("RequestTimeTooSkewed", "too large")).unwrap();
+        assert!(x.clock && x.fix.contains("timedatectl"));
+        let x = explain(&err("XAmzContentSHA256Mismatch", "mismatch")).unwrap();
+        assert!(!x.clock && x.fix.contains("AWS_REQUEST_CHECKSUM_CALCULATION=when_required"));
+        let x = explain(&err("InvalidArgument", "x-amz-checksum-crc32 is not supported")).unwrap();
+        assert!(x.fix.contains("when_required"));
+        // An invalid argument about something else is not a checksum problem.
+        assert!(explain(&err("InvalidArgument", "bad range")).is_none());
+        assert!(explain(&err("NoSuchKey", "gone")).is_none());
+    }
+}

@@ -19,9 +19,14 @@ pub(crate) fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
             ErrorKind::InvalidInput
         }
         "AccessDenied" | "AllAccessDisabled" => ErrorKind::PermissionDenied,
-        "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "ExpiredToken" | "InvalidToken" | "MissingSecurityHeader" => {
-            ErrorKind::Unauthenticated
-        }
+        // A request time outside the window is a rejected signature, as a wrong key is.
+        "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "InvalidToken"
+        | "MissingSecurityHeader"
+        | "RequestTimeTooSkewed"
+        | "RequestExpired" => ErrorKind::Unauthenticated,
         "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequests" => {
             ErrorKind::RateLimited
         }

@@ -3,7 +3,7 @@
 //! `https://ACCOUNT.blob.core.windows.net`) and Resource Manager for compute and network.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, AZURE_STORAGE_SKEW};
+use nimbus_core::diag::{Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, AZURE_STORAGE_SKEW};
 use nimbus_core::Result;
 
 use crate::config::{AzureStorageConfig, Credential};
@@ -222,17 +222,17 @@ fn arm_identity(_: &Settings) -> IdentityFuture {
 /// time window (expired, or a clock far enough off that it looks so) and a SAS or role without
 /// the permission an operation needs (`AuthorizationPermissionMismatch`; the letters each
 /// operation needs are in learn.microsoft.com/rest/api/storageservices/create-service-sas).
-pub fn explain(e: &nimbus_core::Error) -> Option<String> {
+pub fn explain(e: &nimbus_core::Error) -> Option<Explained> {
     let msg = e.to_string().to_ascii_lowercase();
     match e.raw_code().unwrap_or("") {
         "AuthenticationFailed" | "AuthorizationFailure"
             if ["time frame", "expired", "date header", "signed expiry"].iter().any(|w| msg.contains(w)) =>
         {
-            Some("the SAS is outside its validity window: renew it (its `se`), or set the local clock if it is off (`timedatectl set-ntp true`)".into())
+            Some(Explained::clock("the SAS is outside its validity window: renew it (its `se`), or set the local clock if it is off (`timedatectl set-ntp true`)"))
         }
-        "AuthorizationPermissionMismatch" | "AuthorizationResourceTypeMismatch" | "AuthorizationServiceMismatch" => Some(
-            "the SAS or role does not grant this operation: a SAS needs `r` to read, `l` to list, `c` and `w` to write, `d` to delete (and `srt=sco` for an account SAS); a role needs Storage Blob Data Contributor to write".into(),
-        ),
+        "AuthorizationPermissionMismatch" | "AuthorizationResourceTypeMismatch" | "AuthorizationServiceMismatch" => Some(Explained::fix(
+            "the SAS or role does not grant this operation: a SAS needs `r` to read, `l` to list, `c` and `w` to write, `d` to delete (and `srt=sco` for an account SAS); a role needs Storage Blob Data Contributor to write",
+        )),
         _ => None,
     }
 }

@@ -106,7 +106,8 @@ fn all_profiles_gives_one_row_each_and_the_worst_exit() {
     );
 }
 
-/// An HTTP server on loopback whose `Date` is `offset` seconds off.
+/// An S3 endpoint on loopback whose `Date` is `offset` seconds off and which, as S3 does,
+/// rejects every request with `RequestTimeTooSkewed` (S3's error body, with the times).
 fn http_server(offset: i64) -> u16 {
     support::serve(move |_| {
         let now = std::time::SystemTime::now();
@@ -115,9 +116,15 @@ fn http_server(offset: i64) -> u16 {
         } else {
             now - std::time::Duration::from_secs(offset.unsigned_abs())
         };
-        format!(
-            "HTTP/1.1 403 Forbidden\r\nDate: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the current time is too large.</Message><RequestTime>{}</RequestTime><ServerTime>{}</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds><RequestId>R1</RequestId></Error>",
+            httpdate::fmt_http_date(now),
             httpdate::fmt_http_date(date)
+        );
+        format!(
+            "HTTP/1.1 403 Forbidden\r\nDate: {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            httpdate::fmt_http_date(date),
+            body.len()
         )
         .into_bytes()
     })
@@ -178,6 +185,20 @@ fn a_server_clock_20_minutes_ahead_is_named_with_the_s3_limit() {
     assert!(clock["evidence"]["skew_s"].as_f64().unwrap() > 1190.0, "{clock}");
     assert!(clock["message"].as_str().unwrap().contains("ahead of"), "{clock}");
     assert!(clock["fix"].as_str().unwrap().contains("15 minutes"), "{clock}");
+    // The signature error is translated into the clock's error, measured.
+    let auth = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "auth.storage")
+        .unwrap();
+    assert_eq!(auth["status"], "fail", "{auth}");
+    assert_eq!(auth["evidence"]["kind"], "Unauthenticated", "{auth}");
+    let fix = auth["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("your clock is off by 20 min") && fix.contains("behind the `s3` server's (clock.s3)"),
+        "{auth}"
+    );
     assert!(!text(&o).contains(PLANTED));
 }
 

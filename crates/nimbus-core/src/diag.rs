@@ -111,7 +111,35 @@ pub struct Diag {
     /// does not say: a store rejecting the SDK's default request checksums, a signature
     /// refused because the clock is off. Returns the fix, one line naming the exact setting
     /// or command.
-    pub explain: Option<fn(error: &crate::Error) -> Option<String>>,
+    pub explain: Option<fn(error: &crate::Error) -> Option<Explained>>,
+}
+
+/// A provider's reading of an error (see [`Diag::explain`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    /// The fix: one line naming the exact setting or command.
+    pub fix: String,
+    /// The service rejected the request's time (a signature or token outside its window):
+    /// doctor then says by how much the clock is off, from its own measurement.
+    pub clock: bool,
+}
+
+impl Explained {
+    /// A fix unrelated to the clock.
+    pub fn fix(fix: impl Into<String>) -> Self {
+        Explained {
+            fix: fix.into(),
+            clock: false,
+        }
+    }
+
+    /// A rejection of the request's time.
+    pub fn clock(fix: impl Into<String>) -> Self {
+        Explained {
+            fix: fix.into(),
+            clock: true,
+        }
+    }
 }
 
 /// S3's documented limit on request time skew.

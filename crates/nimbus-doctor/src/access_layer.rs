@@ -99,9 +99,33 @@ pub(crate) fn holders(p: &nimbus_core::provider::Provider, settings: &nimbus_cor
     }
 }
 
-/// The provider's own fix for an error, if its `explain` hook knows one.
-pub(crate) fn explain(p: &nimbus_core::provider::Provider, e: &nimbus_core::Error) -> Option<String> {
-    p.diag.and_then(|d| d.explain).and_then(|f| f(e))
+/// The provider's own fix for an error, if its `explain` hook knows one. When the service
+/// rejected the request's time, the fix starts with how far off the clock is, from the clock
+/// check of one of `labels` (the translation of a signature or expiry error into "your clock
+/// is off by N").
+pub(crate) fn explain(
+    p: &nimbus_core::provider::Provider,
+    e: &nimbus_core::Error,
+    results: &[CheckResult],
+    labels: &[&str],
+) -> Option<String> {
+    let x = p.diag.and_then(|d| d.explain).and_then(|f| f(e))?;
+    if !x.clock {
+        return Some(x.fix);
+    }
+    let measured = results.iter().find_map(|r| {
+        let label = labels.iter().find(|l| r.id == format!("clock.{l}"))?;
+        Some((label, r.evidence.get("skew_s")?.as_f64()?, &r.id))
+    });
+    Some(match measured {
+        Some((label, s, id)) => format!(
+            "your clock is off by {}: {} the `{label}` server's ({id}); {}",
+            crate::clock::human(s.abs()),
+            if s > 0.0 { "behind" } else { "ahead of" },
+            x.fix
+        ),
+        None => x.fix,
+    })
 }
 
 /// The access checks. `results` are the earlier layers' (a service whose endpoint failed the
@@ -142,17 +166,22 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
             )),
         };
         let holders = holders(p, &sc.settings);
-        let explained = outcome.as_ref().err().and_then(|e| explain(p, e));
+        let explained = outcome.as_ref().err().and_then(|e| explain(p, e, results, &labels));
         let r = match outcome {
             Ok(msg) => CheckResult::new(Layer::Access, id, Status::Pass, format!("credentials accepted: {msg}")),
             Err(e) => {
                 let ev = json!({"kind": format!("{:?}", e.kind()), "error": e.to_string()});
                 match e.kind() {
                     ErrorKind::Unauthenticated => {
-                        let mut fix = explained.unwrap_or_else(|| format!("check {holders}"));
-                        if let Some(c) = skew {
-                            fix = format!("first fix the clock ({}: {}); then {fix}", c.id, c.message);
-                        }
+                        // The provider's translation already names the clock when the service
+                        // rejected the time; otherwise a failed clock check comes first.
+                        let fix = match (explained, skew) {
+                            (Some(x), _) => x,
+                            (None, Some(c)) => {
+                                format!("first fix the clock ({}: {}); then check {holders}", c.id, c.message)
+                            }
+                            (None, None) => format!("check {holders}"),
+                        };
                         CheckResult::new(Layer::Access, id, Status::Fail, format!("credentials rejected by `{}`: {e}", p.name))
                             .fix(fix)
                             .evidence(ev)

@@ -55,15 +55,23 @@ fn random_name() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
+/// What a probe's verdict needs from the run: the provider (for its `explain` hook), the
+/// earlier results and the storage endpoints' labels (for the clock's measurement).
+struct Cx<'a> {
+    p: &'a nimbus_core::provider::Provider,
+    results: &'a [CheckResult],
+    labels: Vec<&'a str>,
+}
+
 /// A failed probe: the provider's fix if it knows one, else one by kind.
-fn failure(p: &nimbus_core::provider::Provider, id: &str, what: &str, e: &Error, by_kind: &str) -> CheckResult {
-    let fix = explain(p, e).unwrap_or_else(|| by_kind.to_string());
+fn failure(cx: &Cx, id: &str, what: &str, e: &Error, by_kind: &str) -> CheckResult {
+    let fix = explain(cx.p, e, cx.results, &cx.labels).unwrap_or_else(|| by_kind.to_string());
     CheckResult::new(Layer::Data, id, Status::Fail, format!("{what}: {e}"))
         .fix(fix)
         .evidence(json!({"kind": format!("{:?}", e.kind()), "code": e.raw_code(), "error": e.to_string()}))
 }
 
-async fn list(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &str) -> CheckResult {
+async fn list(cx: &Cx<'_>, s: &dyn Storage, bucket: &str) -> CheckResult {
     let id = "data.storage.list";
     let mut opts = ListOptions::default();
     opts.page_size = Some(1);
@@ -83,12 +91,12 @@ async fn list(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &str
                 ErrorKind::PermissionDenied => "grant listing on this bucket (s3:ListBucket, SAS `l`, storage.objects.list, Swift read ACL)".into(),
                 _ => "see this service's network and access checks".into(),
             };
-            failure(p, id, &format!("cannot list bucket `{bucket}`"), &e, &fix)
+            failure(cx, id, &format!("cannot list bucket `{bucket}`"), &e, &fix)
         }
     }
 }
 
-async fn read(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &str) -> CheckResult {
+async fn read(cx: &Cx<'_>, s: &dyn Storage, bucket: &str) -> CheckResult {
     let id = "data.storage.read";
     let key = format!("{PREFIX}absent-{}", random_name());
     match within(s.head(bucket, &key)).await {
@@ -109,12 +117,12 @@ async fn read(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &str
                 ErrorKind::PermissionDenied => "grant reads on this bucket (s3:GetObject, and s3:ListBucket so a missing key answers 404 rather than 403; SAS `r`; storage.objects.get)",
                 _ => "see this service's network and access checks",
             };
-            failure(p, id, &format!("cannot read in bucket `{bucket}`"), &e, fix)
+            failure(cx, id, &format!("cannot read in bucket `{bucket}`"), &e, fix)
         }
     }
 }
 
-async fn write(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &str) -> CheckResult {
+async fn write(cx: &Cx<'_>, s: &dyn Storage, bucket: &str) -> CheckResult {
     let id = "data.storage.write";
     let key = format!("{PREFIX}probe-{}", random_name());
     let body = Bytes::from(format!("nimbus doctor write probe {key}\n"));
@@ -125,7 +133,7 @@ async fn write(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &st
         } else {
             "see the error; the store refused a plain put of a few bytes"
         };
-        return failure(p, id, &format!("cannot write `{key}` in `{bucket}`"), &e, fix);
+        return failure(cx, id, &format!("cannot write `{key}` in `{bucket}`"), &e, fix);
     }
     let back = within(s.get_bytes(bucket, &key)).await;
     let deleted = within(s.delete(bucket, &key)).await;
@@ -135,7 +143,7 @@ async fn write(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &st
     };
     let r = match back {
         Err(e) => failure(
-            p,
+            cx,
             id,
             &format!("wrote `{key}` in `{bucket}` but cannot read it back"),
             &e,
@@ -154,7 +162,7 @@ async fn write(p: &nimbus_core::provider::Provider, s: &dyn Storage, bucket: &st
         .fix("the store or something on the way (a proxy) changes object bodies: see the network checks"),
         Ok(_) => match &deleted {
             Err(e) => failure(
-                p,
+                cx,
                 id,
                 &format!("wrote and read back `{key}` in `{bucket}`, but cannot delete it (delete it by hand)"),
                 e,
@@ -231,9 +239,14 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
             return out;
         }
     };
-    out.push(list(p, &*s, &bucket).await.since(t));
+    let cx = Cx {
+        p,
+        results,
+        labels: labels(targets, "storage"),
+    };
+    out.push(list(&cx, &*s, &bucket).await.since(t));
     let t = Instant::now();
-    out.push(read(p, &*s, &bucket).await.since(t));
+    out.push(read(&cx, &*s, &bucket).await.since(t));
     let t = Instant::now();
     let identity_failed = results
         .iter()
@@ -254,7 +267,7 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
             ),
         )
     } else {
-        write(p, &*s, &bucket).await.since(t)
+        write(&cx, &*s, &bucket).await.since(t)
     });
     out
 }

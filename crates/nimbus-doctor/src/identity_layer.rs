@@ -196,7 +196,7 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
             }
             Err(e) => {
                 let ev = json!({"kind": format!("{:?}", e.kind()), "error": e.to_string()});
-                let fix = explain(p, &e).unwrap_or_else(|| match e.kind() {
+                let fix = explain(p, &e, results, &labels(targets, svc)).unwrap_or_else(|| match e.kind() {
                     ErrorKind::Unauthenticated => format!("check {}", holders(p, &sc.settings)),
                     _ => "run with --evidence and see this service's network checks".into(),
                 });
