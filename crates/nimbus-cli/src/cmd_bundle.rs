@@ -26,6 +26,10 @@ pub enum BundleCmd {
         /// Configuration and environment only: no connection is made.
         #[arg(long)]
         offline: bool,
+        /// Also replace host names and IP addresses by consistent tokens (loopback and the
+        /// public clouds' own service names are kept).
+        #[arg(long)]
+        anonymize: bool,
     },
     /// Redact a bundle again, e.g. with secrets Nimbus could not know (one per line in
     /// --literals); the manifest's hashes are rewritten.
@@ -38,6 +42,9 @@ pub enum BundleCmd {
         /// A file of secrets to remove, one per line (`#` comments).
         #[arg(long)]
         literals: Option<std::path::PathBuf>,
+        /// Also replace host names and IP addresses by consistent tokens.
+        #[arg(long)]
+        anonymize: bool,
     },
     /// Check a bundle's hashes against its manifest and show its doctor run (exit: the
     /// run's code; 1 when the bundle was altered).
@@ -52,7 +59,21 @@ fn stamp() -> String {
     nimbus::time::format_rfc3339(std::time::SystemTime::now()).replace(['-', ':'], "")
 }
 
-pub async fn run(cmd: BundleCmd, profile: Option<&str>) -> Result<i32> {
+/// The bytes of Nimbus's own logs a bundle keeps when `cmd` creates one (`main` installs the
+/// capture before anything logs).
+pub fn capture_limit(cmd: &BundleCmd) -> Option<usize> {
+    match cmd {
+        BundleCmd::Create { log_limit, .. } => Some(*log_limit as usize),
+        _ => None,
+    }
+}
+
+/// Runs a bundle command; `capture` holds this run's own logs (see [`capture_limit`]).
+pub async fn run(
+    cmd: BundleCmd,
+    profile: Option<&str>,
+    capture: Option<nimbus_doctor::bundle::capture::LogCapture>,
+) -> Result<i32> {
     match cmd {
         BundleCmd::Create {
             output,
@@ -61,12 +82,15 @@ pub async fn run(cmd: BundleCmd, profile: Option<&str>) -> Result<i32> {
             file,
             services,
             offline,
+            anonymize,
         } => {
             let inputs = crate::cmd_doctor::inputs(file, profile, services, offline)?;
             let opts = nimbus_doctor::bundle::Options {
                 logs,
                 log_limit: Some(log_limit),
                 args: std::env::args().collect(),
+                anonymize,
+                capture,
             };
             let b = match nimbus_doctor::bundle::create(&inputs, &opts).await {
                 Ok(b) => b,
@@ -97,6 +121,7 @@ pub async fn run(cmd: BundleCmd, profile: Option<&str>) -> Result<i32> {
             bundle,
             output,
             literals,
+            anonymize,
         } => {
             let lits = match &literals {
                 Some(p) => {
@@ -104,7 +129,7 @@ pub async fn run(cmd: BundleCmd, profile: Option<&str>) -> Result<i32> {
                 }
                 None => Vec::new(),
             };
-            let b = match nimbus_doctor::bundle::redact_bundle(&std::fs::read(&bundle)?, lits) {
+            let b = match nimbus_doctor::bundle::redact_bundle(&std::fs::read(&bundle)?, lits, anonymize) {
                 Ok(b) => b,
                 Err(e) => bail!(e),
             };

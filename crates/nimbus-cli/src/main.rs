@@ -57,13 +57,27 @@ fn main() {
     let cli = Cli::parse();
     // Errors reach the user once, as the final line; logs appear with -v or NIMBUS_LOG.
     let filter = if cli.verbose { "nimbus_core=debug,info" } else { "off" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
+    use tracing_subscriber::prelude::*;
+    let terminal = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(
             tracing_subscriber::EnvFilter::try_from_env("NIMBUS_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+        );
+    // `bundle create` also keeps Nimbus's own logs of the run (debug, each call's span with
+    // its duration), whatever the terminal shows: the bundle's logs/nimbus.log.
+    let capture = match &cli.cmd {
+        Cmd::Bundle(c) => cmd_bundle::capture_limit(c).map(nimbus_doctor::bundle::capture::LogCapture::new),
+        _ => None,
+    };
+    let captured = capture.clone().map(|c| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(c)
+            .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_filter(tracing_subscriber::EnvFilter::new("info,nimbus=debug"))
+    });
+    tracing_subscriber::registry().with(terminal).with(captured).init();
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let profile = cli.profile.clone();
     let result = rt.block_on(async move {
@@ -74,7 +88,7 @@ fn main() {
             Cmd::Conformance(a) => cmd_conformance::run(a, profile.as_deref()).await,
             Cmd::Config(c) => cmd_config::run(c, profile.as_deref()),
             Cmd::Matrix(a) => cmd_matrix::run(a),
-            Cmd::Bundle(c) => match cmd_bundle::run(c, profile.as_deref()).await {
+            Cmd::Bundle(c) => match cmd_bundle::run(c, profile.as_deref(), capture).await {
                 Ok(code) => std::process::exit(code),
                 Err(e) => Err(e),
             },

@@ -184,6 +184,10 @@ fn a_bundle_holds_no_planted_secret_and_its_manifest_matches() {
         "the variable is named, not shown"
     );
     assert!(get("network/s3.json").contains("net.s3.tcp"));
+    // Nimbus's own logs of the run, captured in memory whatever the terminal showed.
+    let own = get("logs/nimbus.log");
+    assert!(own.contains("net.s3.tcp") && own.contains("DEBUG"), "{own}");
+    assert!(!manifest["redaction"]["anonymized"].as_bool().unwrap());
 
     // Offline analysis: the stored run and its exit code; an edited member is caught.
     let a = nimbus(d.path(), &["bundle", "analyze", "b.tar.gz"]);
@@ -282,4 +286,70 @@ fn redact_removes_what_nimbus_could_not_know_and_is_a_fixed_point() {
         serde_json::from_slice(&m.iter().find(|(p, _)| p.ends_with("manifest.json")).unwrap().1).unwrap()
     };
     assert_eq!(manifest("e.tar.gz")["redaction"]["rounds"], 3);
+}
+
+/// `--anonymize`: the customer's host names and addresses become consistent tokens wherever
+/// they occur (the profile's endpoint, a log, the manifest's arguments), the public cloud's
+/// own service names and loopback stay, and the hashes still match; `bundle redact
+/// --anonymize` does the same to a bundle made without it.
+#[test]
+fn anonymize_replaces_hosts_and_addresses_consistently_and_keeps_the_clouds_names() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("nimbus.toml"),
+        "[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\nendpoint = 'https://s3.customer-internal.example:9000'\nregion = 'us-east-1'\n",
+    )
+    .unwrap();
+    let log = d.path().join("app.log");
+    std::fs::write(
+        &log,
+        "resolved s3.customer-internal.example to 10.20.30.40\ncert CN=*.customer-internal.example\nmirror https://acme-data.s3.eu-west-1.amazonaws.com/k\nlocal 127.0.0.1\n",
+    )
+    .unwrap();
+    let raw = |name: &str| {
+        let mut v = Vec::new();
+        flate2::read::GzDecoder::new(std::fs::read(d.path().join(name)).unwrap().as_slice())
+            .read_to_end(&mut v)
+            .unwrap();
+        String::from_utf8_lossy(&v).into_owned()
+    };
+    let o = create(d.path(), &log, &["--offline", "--anonymize"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = raw("b.tar.gz");
+    for gone in ["customer-internal", "10.20.30.40", "acme-data"] {
+        assert!(!text.contains(gone), "{gone} survived --anonymize");
+    }
+    assert!(text.contains(".s3.eu-west-1.amazonaws.com/k") && text.contains("127.0.0.1"));
+    let ms = members(&std::fs::read(d.path().join("b.tar.gz")).unwrap());
+    let app = ms
+        .iter()
+        .find(|(n, _)| n.ends_with("logs/00-app.log"))
+        .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+        .unwrap();
+    let host = app.lines().next().unwrap().split(' ').nth(1).unwrap().to_string();
+    assert!(host.starts_with("<anon:host:"), "{app}");
+    // One host, one token: the endpoint in the doctor run carries the log's token.
+    let results = ms
+        .iter()
+        .find(|(n, _)| n.ends_with("doctor/results.json"))
+        .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+        .unwrap();
+    assert!(results.contains(&format!("https://{host}:9000")), "{results}");
+    let a = nimbus(d.path(), &["bundle", "analyze", "b.tar.gz"]);
+    assert_eq!(a.status.code(), Some(0), "{}", String::from_utf8_lossy(&a.stdout));
+
+    // A bundle made without it, anonymized afterwards.
+    let o = create(d.path(), &log, &["--offline"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(raw("b.tar.gz").contains("customer-internal"));
+    let o = nimbus(
+        d.path(),
+        &["bundle", "redact", "b.tar.gz", "-o", "c.tar.gz", "--anonymize"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = raw("c.tar.gz");
+    assert!(!text.contains("customer-internal") && !text.contains("10.20.30.40"));
+    assert!(text.contains("\"anonymized\": true"));
+    let a = nimbus(d.path(), &["bundle", "analyze", "c.tar.gz"]);
+    assert_eq!(a.status.code(), Some(0), "{}", String::from_utf8_lossy(&a.stdout));
 }

@@ -81,6 +81,15 @@ impl Inputs {
 
 /// Runs every layer of this build against one profile.
 pub async fn diagnose(inputs: &Inputs) -> Report {
+    let report = layers(inputs).await;
+    // Into whatever log the caller keeps (a bundle's logs/nimbus.log): messages hold no secret.
+    for r in &report.results {
+        tracing::debug!(id = %r.id, status = r.status.as_str(), ms = r.duration_ms, "{}", r.message);
+    }
+    report
+}
+
+async fn layers(inputs: &Inputs) -> Report {
     let mut report = Report::new(config_layer::profile_name(inputs));
     let (checks, profile) = config_layer::run(inputs);
     report.results.extend(checks);

@@ -18,6 +18,8 @@
 //! Every member passes through [`redact::Redactor`] before it is written, and the assembled
 //! members are searched again for every known secret in every encoding: a hit aborts.
 
+pub mod anonymize;
+pub mod capture;
 pub mod redact;
 
 use std::collections::BTreeMap;
@@ -68,6 +70,11 @@ pub struct Options {
     pub log_limit: Option<u64>,
     /// The command line, for the manifest (redacted there).
     pub args: Vec<String>,
+    /// Also replace host names and IP addresses by consistent tokens ([`anonymize`]).
+    pub anonymize: bool,
+    /// Nimbus's own logs of this run ([`capture::LogCapture`], installed by the caller as a
+    /// `tracing` writer), written as `logs/nimbus.log`.
+    pub capture: Option<capture::LogCapture>,
 }
 
 /// One collector's outcome.
@@ -193,6 +200,26 @@ impl Builder {
         self.members.push((path.to_string(), out.into_bytes()));
     }
 
+    /// Replaces host names and addresses in every member (see [`anonymize`]); the counts go
+    /// to the redaction report. Returns the anonymizer, for the manifest's arguments.
+    fn anonymize(&mut self) -> anonymize::Anonymizer {
+        let texts: Vec<String> = self
+            .members
+            .iter()
+            .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let a = anonymize::Anonymizer::new(&refs, &this_host(), self.redactor.anon_tokens());
+        for ((path, data), text) in self.members.iter_mut().zip(&texts) {
+            let (out, hits) = a.apply(text);
+            for (rule, n) in hits {
+                self.redactions.push((path.clone(), rule, n));
+            }
+            *data = out.into_bytes();
+        }
+        a
+    }
+
     fn collected(&mut self, name: &str, t: Instant, error: Option<String>) {
         let error = error.map(|e| self.redactor.redact(&e).0);
         self.collectors.push(Collector {
@@ -202,6 +229,21 @@ impl Builder {
             error,
         });
     }
+}
+
+/// This machine's names (the kernel's and `HOSTNAME`): a customer's host names identify it.
+fn this_host() -> Vec<String> {
+    let mut v: Vec<String> = [
+        std::fs::read_to_string("/proc/sys/kernel/hostname").ok(),
+        std::env::var("HOSTNAME").ok(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|h| h.trim().to_string())
+    .filter(|h| h.len() >= 3 && h != "localhost")
+    .collect();
+    v.dedup();
+    v
 }
 
 fn os_release() -> Option<String> {
@@ -313,7 +355,11 @@ pub async fn create(inputs: &Inputs, opts: &Options) -> Result<Bundle, String> {
             Err(e) => errors.push(format!("{}: {e}", path.display())),
         }
     }
+    if let Some(c) = &opts.capture {
+        b.add("logs/nimbus.log", &c.contents());
+    }
     b.collected("logs", t, (!errors.is_empty()).then(|| errors.join("; ")));
+    let anonymizer = opts.anonymize.then(|| b.anonymize());
 
     let report_rows: Vec<_> = b
         .redactions
@@ -339,12 +385,18 @@ pub async fn create(inputs: &Inputs, opts: &Options) -> Result<Bundle, String> {
         "os": {"family": std::env::consts::OS, "arch": std::env::consts::ARCH, "release": os_release()},
         "created_at": httpdate::fmt_http_date(created),
         // Redacted here, so the manifest returned is the one written.
-        "args": opts.args.iter().map(|a| b.redactor.redact(a).0).collect::<Vec<_>>(),
+        "args": opts.args.iter().map(|a| {
+            let r = b.redactor.redact(a).0;
+            match &anonymizer {
+                Some(an) => an.apply(&r).0,
+                None => r,
+            }
+        }).collect::<Vec<_>>(),
         "profile": report.profile,
         "effective_config_sha256": config_hash,
         "collectors": b.collectors,
         "files": files,
-        "redaction": {"rules_version": redact::RULES_VERSION, "anonymized": false, "rounds": 1},
+        "redaction": {"rules_version": redact::RULES_VERSION, "anonymized": opts.anonymize, "rounds": 1},
     });
     let manifest_text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     b.add("manifest.json", &manifest_text);
@@ -411,7 +463,7 @@ pub fn read(archive: &[u8]) -> std::io::Result<Vec<(String, Vec<u8>)>> {
 /// rewritten, the new counts are appended to the redaction report, and the final scan runs
 /// again. Redacting a redacted bundle with the same literals changes no member but the
 /// manifest's round counter (tokens are not secrets).
-pub fn redact_bundle(archive: &[u8], literals: Vec<Literal>) -> Result<Bundle, String> {
+pub fn redact_bundle(archive: &[u8], literals: Vec<Literal>, anonymize: bool) -> Result<Bundle, String> {
     let members = read(archive).map_err(|e| format!("not a Nimbus bundle (tar.gz): {e}"))?;
     let mut manifest: serde_json::Value = members
         .iter()
@@ -436,6 +488,15 @@ pub fn redact_bundle(archive: &[u8], literals: Vec<Literal>) -> Result<Bundle, S
             (_, Ok(t)) => b.add(path, t),
             (_, Err(_)) => dropped.push(path.clone()),
         }
+    }
+    if anonymize {
+        let a = b.anonymize();
+        for x in manifest["args"].as_array_mut().into_iter().flatten() {
+            if let Some(s) = x.as_str() {
+                *x = json!(a.apply(s).0);
+            }
+        }
+        manifest["redaction"]["anonymized"] = json!(true);
     }
     let round = manifest["redaction"]["rounds"].as_u64().unwrap_or(1) + 1;
     let mut rows = old_report["redactions"].as_array().cloned().unwrap_or_default();

@@ -196,6 +196,18 @@ impl Redactor {
         format!("<redacted:{rule}:{:02x}{:02x}{:02x}{:02x}>", d[0], d[1], d[2], d[3])
     }
 
+    /// The token function of `--anonymize` (`<anon:KIND:xxxxxxxx>`), under this bundle's key.
+    pub fn anon_tokens(&self) -> impl Fn(&str, &str) -> String + Send + Sync + 'static {
+        let key = self.key;
+        move |kind, value| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("any key length");
+            mac.update(b"anon\0");
+            mac.update(value.as_bytes());
+            let d = mac.finalize().into_bytes();
+            format!("<anon:{kind}:{:02x}{:02x}{:02x}{:02x}>", d[0], d[1], d[2], d[3])
+        }
+    }
+
     /// `text` with every known literal and every secret shape replaced, and the count per rule.
     pub fn redact(&self, text: &str) -> (String, BTreeMap<String, usize>) {
         let mut hits: BTreeMap<String, usize> = BTreeMap::new();
