@@ -73,8 +73,11 @@ pub struct Anonymizer {
     matcher: Option<AhoCorasick>,
     hosts: Vec<String>,
     ip: Regex,
-    token: Box<dyn Fn(&str, &str) -> String + Send + Sync>,
+    token: TokenFn,
 }
+
+/// Makes a token from a kind (`host`, `name`, `ip`) and a value.
+type TokenFn = Box<dyn Fn(&str, &str) -> String + Send + Sync>;
 
 fn is_loopback(h: &str) -> bool {
     h == "localhost"
