@@ -4,7 +4,7 @@
 //! region's public endpoint), so doctor contacts the host the adapter would.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, S3_SKEW};
+use nimbus_core::diag::{Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, PermissionsFuture, S3_SKEW};
 use nimbus_core::{ErrorKind, Result};
 
 use crate::config::AwsConfig;
@@ -119,6 +119,35 @@ fn identity(service: &str, s: &Settings) -> IdentityFuture {
     })
 }
 
+/// EC2 `DryRun` for compute and network ([`crate::dry_run`]); S3 has no dry run.
+fn permissions(service: &str, s: &Settings) -> PermissionsFuture {
+    let cfg = config(service, s);
+    let service = service.to_string();
+    Box::pin(async move {
+        let cfg = cfg?;
+        if service == "storage" {
+            return Err(nimbus_core::Error::new(
+                ErrorKind::Unsupported,
+                "S3 has no dry run: doctor's data-plane probes test reads, and writes with --write-probe",
+            ));
+        }
+        dry_runs(&service, cfg).await
+    })
+}
+
+#[cfg(feature = "compute")]
+async fn dry_runs(service: &str, cfg: AwsConfig) -> Result<Vec<nimbus_core::diag::Permission>> {
+    crate::dry_run::dry_runs(service, cfg).await
+}
+
+#[cfg(not(feature = "compute"))]
+async fn dry_runs(_service: &str, _cfg: AwsConfig) -> Result<Vec<nimbus_core::diag::Permission>> {
+    Err(nimbus_core::Error::new(
+        ErrorKind::Unsupported,
+        "EC2 needs the adapter's `compute` feature",
+    ))
+}
+
 /// S3 and EC2 errors whose fix the portable kind does not say.
 ///
 /// - A skewed clock: S3 `RequestTimeTooSkewed`, EC2 `RequestExpired`. (The SDK corrects its
@@ -158,6 +187,7 @@ pub static DIAG: Diag = Diag {
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
     identity: Some(identity),
+    permissions: Some(permissions),
     explain: Some(explain),
 };
 

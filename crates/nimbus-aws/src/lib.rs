@@ -21,6 +21,8 @@ pub mod compute;
 pub mod config;
 pub mod diag;
 #[cfg(feature = "compute")]
+mod dry_run;
+#[cfg(feature = "compute")]
 mod ec2;
 mod error;
 #[cfg(feature = "compute")]

@@ -3,7 +3,9 @@
 //! `https://ACCOUNT.blob.core.windows.net`) and Resource Manager for compute and network.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, AZURE_STORAGE_SKEW};
+use nimbus_core::diag::{
+    Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, Permission, PermissionsFuture, AZURE_STORAGE_SKEW,
+};
 use nimbus_core::Result;
 
 use crate::config::{AzureStorageConfig, Credential};
@@ -237,6 +239,56 @@ pub fn explain(e: &nimbus_core::Error) -> Option<Explained> {
     }
 }
 
+/// What a SAS's `sp` letters allow (learn.microsoft.com/rest/api/storageservices/
+/// create-account-sas, "Permissions"): `r` reads, `l` lists, `w` writes (creates or
+/// overwrites), `d` deletes.
+pub fn sas_permissions(sas: &str) -> Vec<Permission> {
+    let sp = sas
+        .split('&')
+        .find_map(|p| p.strip_prefix("sp="))
+        .unwrap_or_default()
+        .to_string();
+    [
+        ("storage.read", 'r'),
+        ("storage.list", 'l'),
+        ("storage.write", 'w'),
+        ("storage.delete", 'd'),
+    ]
+    .into_iter()
+    .map(|(need, letter)| Permission {
+        need: need.into(),
+        allowed: Some(sp.contains(letter)),
+        grant: format!("SAS permission `{letter}`"),
+        how: format!("the SAS's own sp={sp}"),
+    })
+    .collect()
+}
+
+/// Storage: an account key may do everything; a SAS says what it grants. Entra ID roles and
+/// Resource Manager need the Authorization API's permissions list, not made here.
+fn permissions(service: &str, s: &Settings) -> PermissionsFuture {
+    let c = (service == "storage").then(|| AzureStorageConfig::from_settings(s));
+    Box::pin(async move {
+        let unsupported = |why: &str| Err(nimbus_core::Error::new(nimbus_core::ErrorKind::Unsupported, why));
+        match c {
+            Some(c) => match c?.credential {
+                Credential::Sas(t) => Ok(sas_permissions(t.expose())),
+                Credential::AccountKey(_) => Ok(["storage.read", "storage.list", "storage.write", "storage.delete"]
+                    .into_iter()
+                    .map(|need| Permission {
+                        need: need.into(),
+                        allowed: Some(true),
+                        grant: "the account key".into(),
+                        how: "an account key authorises every operation on its account".into(),
+                    })
+                    .collect()),
+                _ => unsupported("Entra ID roles are listed by Resource Manager's permissions API (Microsoft.Authorization/permissions), which doctor does not call yet: the data-plane probes test storage"),
+            },
+            None => unsupported("Resource Manager's permissions API (Microsoft.Authorization/permissions) is not called yet: there is no emulator or vendor example to prove it here"),
+        }
+    })
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -245,5 +297,6 @@ pub static DIAG: Diag = Diag {
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
     identity: Some(identity),
+    permissions: Some(permissions),
     explain: Some(explain),
 };

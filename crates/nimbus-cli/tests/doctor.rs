@@ -415,3 +415,80 @@ fn identity_and_the_write_probe_on_the_emulators() {
         "{out}"
     );
 }
+
+/// A policy that allows reads only, on a moto with IAM enforcement on (started by
+/// `scripts/emulators`): STS names the user, EC2's DryRun finds the missing `ec2:RunInstances`,
+/// `ec2:TerminateInstances` and `ec2:CreateSecurityGroup`, and the write probe the missing
+/// `s3:PutObject`, each with what to grant; reads pass. A wrong secret there is rejected. On
+/// the shared moto, which authorises everything, the same dry runs pass.
+#[test]
+fn a_read_only_policy_is_found_by_dry_run_and_the_write_probe() {
+    let (Ok(iam), Ok(key), Ok(secret), Ok(moto)) = (
+        std::env::var("NIMBUS_TEST_MOTO_IAM_ENDPOINT"),
+        std::env::var("NIMBUS_TEST_MOTO_IAM_KEY"),
+        std::env::var("NIMBUS_TEST_MOTO_IAM_SECRET"),
+        std::env::var("NIMBUS_TEST_MOTO_ENDPOINT"),
+    ) else {
+        assert!(
+            std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(),
+            "emulators not started"
+        );
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let profile = |endpoint: &str, key: &str, secret: &str| {
+        let svc = format!(
+            "endpoint = '{endpoint}'\nregion = 'us-east-1'\naccess_key_id = '{key}'\nsecret_access_key = '{secret}'\n"
+        );
+        write(
+            d.path(),
+            &format!("[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\n{svc}[profiles.default.compute]\n{svc}[profiles.default.network]\n{svc}[profiles.default.expect]\nbucket = 'doctor-reader'\nprincipal = 'nimbus-doctor-reader'\n"),
+        )
+    };
+    let f = profile(&iam, &key, &secret);
+    let o = doctor(d.path(), &["--file", &f, "--write-probe"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("[pass ] identity.storage") && out.contains("user/nimbus-doctor-reader"),
+        "{out}"
+    );
+    for (id, grant) in [
+        ("perm.compute.create_instance", "ec2:RunInstances"),
+        ("perm.compute.delete_instance", "ec2:TerminateInstances"),
+        ("perm.network.create_firewall", "ec2:CreateSecurityGroup"),
+    ] {
+        assert!(out.contains(&format!("[fail ] {id}")), "{id}: {out}");
+        assert!(
+            out.contains(&format!("grant {grant} to the credentials")),
+            "{grant}: {out}"
+        );
+    }
+    assert!(out.contains("[pass ] data.storage.read"), "{out}");
+    assert!(
+        out.contains("[fail ] data.storage.write") && out.contains("s3:PutObject"),
+        "{out}"
+    );
+    assert!(!out.contains(&secret), "{out}");
+
+    let f = profile(&iam, &key, "wrong-secret-for-the-reader");
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("[fail ] auth.storage") && out.contains("credentials rejected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[skip ] identity.storage") && out.contains("auth.storage failed"),
+        "{out}"
+    );
+
+    let f = profile(&moto, "testing", "testing");
+    let o = doctor(d.path(), &["--file", &f, "--services", "compute,network"]);
+    let out = text(&o);
+    assert!(
+        out.contains("[pass ] perm.compute.create_instance") && out.contains("[pass ] perm.network.create_firewall"),
+        "{out}"
+    );
+}

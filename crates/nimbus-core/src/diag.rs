@@ -97,6 +97,24 @@ pub struct Identity {
 /// The future an identity hook returns.
 pub type IdentityFuture = Pin<Box<dyn Future<Output = Result<Identity>> + Send>>;
 
+/// Whether the credentials may do one thing the product does, found without doing it (an EC2
+/// `DryRun`, the roles in a Keystone token, the letters of a SAS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Permission {
+    /// What the product would do: `compute.create_instance`, `storage.write`.
+    pub need: String,
+    /// `Some(true)` allowed, `Some(false)` denied, `None` the cloud's answer did not say.
+    pub allowed: Option<bool>,
+    /// The cloud's permission, role or letter that decides it (`ec2:RunInstances`, role
+    /// `member`, SAS `w`): what to grant when it is missing.
+    pub grant: String,
+    /// How it was found, with the answer (`RunInstances with DryRun answered DryRunOperation`).
+    pub how: String,
+}
+
+/// The future a permissions hook returns.
+pub type PermissionsFuture = Pin<Box<dyn Future<Output = Result<Vec<Permission>>> + Send>>;
+
 /// A provider's diagnosis hooks.
 #[derive(Debug, Clone, Copy)]
 pub struct Diag {
@@ -107,6 +125,10 @@ pub struct Diag {
     /// Who `service`'s credentials belong to, by the cheapest call that says (never one that
     /// changes state). `None`, or an `Unsupported` error, when the provider cannot say.
     pub identity: Option<fn(service: &str, settings: &Settings) -> IdentityFuture>,
+    /// Whether `service`'s credentials may do what the product does with it, checked without
+    /// doing it. `None`, or an `Unsupported` error saying why, when the cloud offers no such
+    /// check (doctor's data-plane probes then test storage by doing).
+    pub permissions: Option<fn(service: &str, settings: &Settings) -> PermissionsFuture>,
     /// What to do about an error this provider's services returned, when the portable kind
     /// does not say: a store rejecting the SDK's default request checksums, a signature
     /// refused because the clock is off. Returns the fix, one line naming the exact setting

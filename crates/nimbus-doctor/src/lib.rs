@@ -20,12 +20,13 @@
 //!    provider's registered opener: credentials accepted, rejected or not allowed;
 //! 6. **identity** ([`identity_layer`]): who the credentials belong to (the provider's
 //!    who-am-i hook), compared with the profile's `expect` table;
-//! 7. **data plane** ([`data_layer`]): list and read probes on the product's bucket, and with
+//! 7. **permissions** ([`perm_layer`]): what the credentials may do, checked without doing it
+//!    (EC2 `DryRun`, Keystone roles, SAS letters);
+//! 8. **data plane** ([`data_layer`]): list and read probes on the product's bucket, and with
 //!    `--write-probe` a sentinel object put, read back and deleted.
 //!
-//! [`bundle`] assembles a redacted support bundle around a doctor run. Permissions per
-//! capability without performing the action (EC2 `DryRun`, GCS `testIamPermissions`) are
-//! planned in `handoff/issue-16-research.md` (status: `handoff/issue-16-status.md`).
+//! [`bundle`] assembles a redacted support bundle around a doctor run (status of the work:
+//! `handoff/issue-16-status.md`).
 #![deny(missing_docs)]
 
 pub mod access_layer;
@@ -37,6 +38,7 @@ pub mod endpoints;
 pub mod env_layer;
 pub mod identity_layer;
 pub mod net;
+pub mod perm_layer;
 pub mod proxy;
 pub mod report;
 
@@ -122,6 +124,8 @@ async fn layers(inputs: &Inputs) -> Report {
     report.results.extend(access);
     let identity = identity_layer::run(inputs, &profile, &targets, &report.results).await;
     report.results.extend(identity);
+    let perms = perm_layer::run(inputs, &profile, &targets, &report.results).await;
+    report.results.extend(perms);
     let data = data_layer::run(inputs, &profile, &targets, &report.results).await;
     report.results.extend(data);
     report

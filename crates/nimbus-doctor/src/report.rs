@@ -53,6 +53,8 @@ pub enum Layer {
     Access,
     /// Who the credentials belong to, against the profile's `expect` table.
     Identity,
+    /// What the credentials may do, checked without doing it.
+    Permissions,
     /// Read (and, with `--write-probe`, write) probes on the data the product uses.
     Data,
 }
@@ -67,6 +69,7 @@ impl Layer {
             Layer::Clock => "Clock",
             Layer::Access => "Access",
             Layer::Identity => "Identity",
+            Layer::Permissions => "Permissions",
             Layer::Data => "Data plane",
         }
     }
@@ -80,6 +83,7 @@ impl Layer {
             Layer::Clock => "docs/operability.md#clock",
             Layer::Access => "docs/operability.md#access",
             Layer::Identity => "docs/operability.md#identity",
+            Layer::Permissions => "docs/operability.md#permissions",
             Layer::Data => "docs/operability.md#data-plane",
         }
     }

@@ -4,7 +4,7 @@
 //! exchanged for tokens. The adapter's own config types resolve them.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture};
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, PermissionsFuture};
 use nimbus_core::{Error, ErrorKind, Result};
 
 use crate::config::{GceConfig, GcsAuth, GcsConfig};
@@ -100,6 +100,18 @@ fn identity(service: &str, s: &Settings) -> IdentityFuture {
     })
 }
 
+/// Not checked yet, and why: Cloud Storage's `testIamPermissions` and Resource Manager's
+/// project `testIamPermissions` need a real token exchange, and fake-gcs-server, the only
+/// emulator here, has neither route. The data-plane probes test storage by doing.
+fn permissions(_service: &str, _s: &Settings) -> PermissionsFuture {
+    Box::pin(async {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            "testIamPermissions is not called yet (no emulator offers it to prove the call): the data-plane probes test storage",
+        ))
+    })
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -108,5 +120,6 @@ pub static DIAG: Diag = Diag {
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
     identity: Some(identity),
+    permissions: Some(permissions),
     explain: None,
 };

@@ -90,6 +90,7 @@ pub static DIAG: Diag = Diag {
     endpoints,
     stack: HttpStack::NotHttp,
     identity: Some(identity),
+    permissions: None,
     explain: None,
 };
 

@@ -17,5 +17,6 @@ pub static DIAG: Diag = Diag {
     stack: HttpStack::NotHttp,
     // No credentials: a directory or memory in this process.
     identity: None,
+    permissions: None,
     explain: None,
 };

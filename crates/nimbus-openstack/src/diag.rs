@@ -4,7 +4,7 @@
 //! catalogue, which needs a token: their endpoints belong to the identity checks.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture};
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, Permission, PermissionsFuture};
 use nimbus_core::Result;
 
 use crate::client::Session;
@@ -41,6 +41,62 @@ fn identity(_service: &str, s: &Settings) -> IdentityFuture {
     })
 }
 
+/// Roles that create under the default policies: Nova's and Neutron's `member` (and `admin`),
+/// and Swift's keystoneauth `operator_roles` (its default is `admin, swiftoperator`; many
+/// clouds, and ours, configure `member`).
+pub const WRITER_ROLES: &[&str] = &["admin", "member", "_member_", "swiftoperator"];
+
+/// What the token's roles allow under those default policies: `reader` (or a writer role)
+/// reads, a writer role creates. A role the defaults do not know leaves the verdict open (a
+/// cloud with custom policy files decides by its own rules).
+pub fn role_permissions(service: &str, roles: &[String]) -> Vec<Permission> {
+    let has = |set: &[&str]| roles.iter().any(|r| set.contains(&r.to_ascii_lowercase().as_str()));
+    let writer = has(WRITER_ROLES);
+    let reader = writer || has(&["reader"]);
+    let known = reader;
+    let how = format!(
+        "roles in the Keystone token ({}) against the default policies",
+        if roles.is_empty() {
+            "none".to_string()
+        } else {
+            roles.join(", ")
+        }
+    );
+    let (read, write, grant) = match service {
+        "storage" => (
+            "storage.read",
+            "storage.write",
+            "a Swift operator role (operator_roles: member or swiftoperator)",
+        ),
+        "compute" => ("compute.read", "compute.create_instance", "role member in the project"),
+        _ => ("network.read", "network.create_network", "role member in the project"),
+    };
+    vec![
+        Permission {
+            need: read.into(),
+            allowed: known.then_some(reader),
+            grant: "role reader (or member) in the project".into(),
+            how: how.clone(),
+        },
+        Permission {
+            need: write.into(),
+            allowed: known.then_some(writer),
+            grant: grant.into(),
+            how,
+        },
+    ]
+}
+
+/// The token's roles, read as [`role_permissions`] does.
+fn permissions(service: &str, s: &Settings) -> PermissionsFuture {
+    let cfg = OpenStackConfig::from_settings(s);
+    let service = service.to_string();
+    Box::pin(async move {
+        let t = Session::new(&cfg?)?.token().await?;
+        Ok(role_permissions(&service, &t.roles))
+    })
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -49,5 +105,22 @@ pub static DIAG: Diag = Diag {
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
     identity: Some(identity),
+    permissions: Some(permissions),
     explain: None,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reader_reads_and_cannot_create_and_an_unknown_role_leaves_it_open() {
+        let p = role_permissions("storage", &["reader".into()]);
+        assert_eq!((p[0].allowed, p[1].allowed), (Some(true), Some(false)));
+        assert!(p[1].grant.contains("operator"));
+        let p = role_permissions("compute", &["member".into(), "reader".into()]);
+        assert_eq!((p[0].allowed, p[1].allowed), (Some(true), Some(true)));
+        let p = role_permissions("network", &["custom-ops".into()]);
+        assert_eq!((p[0].allowed, p[1].allowed), (None, None));
+    }
+}

@@ -37,5 +37,6 @@ pub static DIAG: Diag = Diag {
     // only once a test has proven it by traffic, and name that test.
     stack: HttpStack::NotHttp,
     identity: Some(identity),
+    permissions: None,
     explain: None,
 };

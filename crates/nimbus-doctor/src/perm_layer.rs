@@ -1,0 +1,122 @@
+//! Layer 7, permissions: may the credentials do what the product does, checked without doing
+//! it where the cloud allows (EC2 `DryRun`; the roles in a Keystone token; the letters of an
+//! Azure SAS, or an account key's full access). Each provider answers through its
+//! `Diag.permissions` hook; this layer words the verdicts once:
+//!
+//! - allowed: pass, saying how it was found;
+//! - denied: fail, naming what to grant (`ec2:RunInstances`, role `member`, SAS `w`);
+//! - the answer did not say (a placeholder argument rejected first, a custom role): skip,
+//!   with the answer;
+//! - no such check on this cloud (S3 has no dry run): one skip per service saying so; the
+//!   data-plane probes test storage by doing.
+//!
+//! Why not harmless reads here as well: reads are what `auth.*` and `data.storage.*` already
+//! do; repeating them would count one fact twice.
+
+use std::time::{Duration, Instant};
+
+use nimbus_core::config::Profile;
+use nimbus_core::ErrorKind;
+use serde_json::json;
+
+use crate::access_layer::{explain, failed, labels};
+use crate::endpoints::Target;
+use crate::report::{CheckResult, Layer, Status};
+use crate::Inputs;
+
+/// Deadline of one service's checks.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// The permission checks (`results` holds every earlier check).
+pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results: &[CheckResult]) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    for svc in nimbus_core::config::SERVICES.into_iter().filter(|s| inputs.wants(s)) {
+        let id = format!("perm.{svc}");
+        let sc = profile.service(svc);
+        let Some(p) = inputs.providers.iter().find(|p| p.name == sc.provider) else {
+            continue;
+        };
+        let Some(hook) = p.diag.and_then(|d| d.permissions) else {
+            out.push(CheckResult::skipped(
+                Layer::Permissions,
+                id,
+                &format!("provider `{}` has no permission check that does not act", p.name),
+            ));
+            continue;
+        };
+        let labels = labels(targets, svc);
+        if let Some(b) = failed(results, svc, &labels, &[format!("auth.{svc}")]) {
+            out.push(CheckResult::skipped(
+                Layer::Permissions,
+                id,
+                &format!("{} failed", b.id),
+            ));
+            continue;
+        }
+        let t = Instant::now();
+        let answer = match tokio::time::timeout(DEADLINE, hook(svc, &sc.settings)).await {
+            Ok(r) => r,
+            Err(_) => Err(nimbus_core::Error::new(
+                ErrorKind::Timeout,
+                format!("no answer in {} s", DEADLINE.as_secs()),
+            )),
+        };
+        match answer {
+            Ok(perms) => {
+                let ms = t.elapsed();
+                for perm in perms {
+                    let id = format!("perm.{}", perm.need);
+                    let ev = json!({"allowed": perm.allowed, "grant": perm.grant, "how": perm.how});
+                    let r = match perm.allowed {
+                        Some(true) => {
+                            CheckResult::new(Layer::Permissions, id, Status::Pass, format!("allowed ({})", perm.how))
+                        }
+                        Some(false) => CheckResult::new(
+                            Layer::Permissions,
+                            id,
+                            Status::Fail,
+                            format!("denied: {} ({})", perm.need, perm.how),
+                        )
+                        .fix(format!(
+                            "grant {} to the credentials of `{}` (see identity.{svc} for whose they are)",
+                            perm.grant, profile.name
+                        )),
+                        None => CheckResult::new(
+                            Layer::Permissions,
+                            id,
+                            Status::Skip,
+                            format!("skipped: the answer did not say ({})", perm.how),
+                        ),
+                    };
+                    let mut r = r.evidence(ev);
+                    r.duration_ms = ms.as_millis() as u64;
+                    out.push(r);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Unsupported => {
+                out.push(CheckResult::new(
+                    Layer::Permissions,
+                    id,
+                    Status::Skip,
+                    format!("skipped: {e}"),
+                ));
+            }
+            Err(e) => {
+                let fix = explain(p, &e, results, &labels)
+                    .unwrap_or_else(|| "see this service's access and network checks".to_string());
+                out.push(
+                    CheckResult::new(
+                        Layer::Permissions,
+                        id,
+                        Status::Fail,
+                        format!("`{}` could not check permissions: {e}", p.name),
+                    )
+                    .fix(fix)
+                    .evidence(json!({"kind": format!("{:?}", e.kind()), "error": e.to_string()}))
+                    .since(t),
+                );
+            }
+        }
+    }
+    out
+}
