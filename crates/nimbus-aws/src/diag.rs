@@ -179,6 +179,23 @@ pub fn explain(e: &nimbus_core::Error) -> Option<Explained> {
 
 const CHECKSUM_FIX: &str = "this store rejects the request checksums current AWS SDKs send by default (CRC32, aws-chunked trailers): set AWS_REQUEST_CHECKSUM_CALCULATION=when_required and AWS_RESPONSE_CHECKSUM_VALIDATION=when_required in the product's environment";
 
+/// What `AwsConfig` and the SDK's credential chain read when the profile is silent.
+fn variables(service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+    let endpoint: &'static [&'static str] = if service == "storage" {
+        &["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+    } else {
+        &["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"]
+    };
+    vec![
+        ("region", &["AWS_REGION", "AWS_DEFAULT_REGION"]),
+        ("endpoint", endpoint),
+        ("access_key_id", &["AWS_ACCESS_KEY_ID"]),
+        ("secret_access_key", &["AWS_SECRET_ACCESS_KEY"]),
+        ("session_token", &["AWS_SESSION_TOKEN"]),
+        ("profile", &["AWS_PROFILE"]),
+    ]
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -186,6 +203,7 @@ pub static DIAG: Diag = Diag {
         ca_setting: None,
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
+    variables,
     identity: Some(identity),
     permissions: Some(permissions),
     explain: Some(explain),

@@ -289,6 +289,25 @@ fn permissions(service: &str, s: &Settings) -> PermissionsFuture {
     })
 }
 
+/// What `AzureStorageConfig` and `ArmConfig` read when the profile is silent.
+fn variables(service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+    if service == "storage" {
+        vec![
+            ("connection_string", &["AZURE_STORAGE_CONNECTION_STRING"]),
+            ("account", &["AZURE_STORAGE_ACCOUNT"]),
+            ("account_key", &["AZURE_STORAGE_KEY"]),
+            ("sas_token", &["AZURE_STORAGE_SAS_TOKEN"]),
+        ]
+    } else {
+        vec![
+            ("subscription_id", &["AZURE_SUBSCRIPTION_ID"]),
+            ("resource_group", &["AZURE_RESOURCE_GROUP"]),
+            ("location", &["AZURE_LOCATION"]),
+            ("token", &["AZURE_ACCESS_TOKEN"]),
+        ]
+    }
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -296,6 +315,7 @@ pub static DIAG: Diag = Diag {
         ca_setting: None,
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
+    variables,
     identity: Some(identity),
     permissions: Some(permissions),
     explain: Some(explain),

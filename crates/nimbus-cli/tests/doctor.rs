@@ -63,6 +63,38 @@ fn a_valid_profile_passes_with_sources_and_secrets_only_hinted() {
     assert_eq!(v["results"][0]["status"], "pass");
 }
 
+/// Keys the profile leaves unset come from the provider's own variables, shown with the
+/// variable (secrets as hints); a variable the profile overrides is named as not used.
+#[test]
+fn provider_variables_are_shown_with_their_source_and_ignored_ones_named() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\nendpoint = 'http://127.0.0.1:9'\n[profiles.default.compute]\nregion = 'us-west-2'\n",
+    );
+    let mut c = Command::new(env!("CARGO_BIN_EXE_nimbus"));
+    let o = support::without_proxy_env(&mut c)
+        .args(["doctor", "--file", &f, "--offline", "--evidence", "--services", "storage,compute"])
+        .env_remove("NIMBUS_PROFILE")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("AWS_REGION", "eu-central-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDPLANTEDVAR0001")
+        .env("AWS_SECRET_ACCESS_KEY", PLANTED)
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("1 setting(s) from the profile, 3 from its own variables"),
+        "{out}"
+    );
+    assert!(out.contains("\"source\": \"env AWS_REGION (the provider's variable)\""), "{out}");
+    assert!(out.contains("\"value\": \"eu-central-1\""), "{out}");
+    assert!(out.contains("****5566") && !out.contains(PLANTED), "{out}");
+    assert!(out.contains("set but not used: AWS_REGION (the profile's `region` wins)"), "{out}");
+}
+
 #[test]
 fn a_broken_profile_exits_2_with_the_fix_and_skips_what_depends_on_it() {
     let d = tempfile::tempdir().unwrap();
@@ -491,4 +523,58 @@ fn a_read_only_policy_is_found_by_dry_run_and_the_write_probe() {
         out.contains("[pass ] perm.compute.create_instance") && out.contains("[pass ] perm.network.create_firewall"),
         "{out}"
     );
+}
+
+/// The real OpenStack the test command starts: Keystone issues the token that names the user,
+/// its project (compared with `expect.project`) and roles, which allow Swift writes (the
+/// stack's operator roles include `member`); a wrong password is rejected by Keystone and
+/// named, never printed.
+#[test]
+fn openstack_identity_and_roles_from_keystone_and_a_wrong_password() {
+    let var = |k: &str| std::env::var(format!("NIMBUS_TEST_OPENSTACK_{k}")).ok();
+    let (Some(url), Some(user), Some(password), Some(project), Some(region)) = (
+        var("AUTH_URL"),
+        var("USERNAME"),
+        var("PASSWORD"),
+        var("PROJECT_NAME"),
+        var("REGION"),
+    ) else {
+        assert!(
+            std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(),
+            "OpenStack not started (scripts/openstack start)"
+        );
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let profile = |password: &str| {
+        write(
+            d.path(),
+            &format!("[profiles.default]\nprovider = 'openstack'\n[profiles.default.storage]\nauth_url = '{url}'\nregion = '{region}'\nusername = '{user}'\npassword = '{password}'\nproject_name = '{project}'\nuser_domain_name = 'Default'\nproject_domain_name = 'Default'\n[profiles.default.expect]\nproject = '{project}'\nprincipal = '{user}'\nbucket = 'doctor-probe'\n"),
+        )
+    };
+    let f = profile(&password);
+    create_bucket(&f, "doctor-probe");
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage", "--write-probe"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("[pass ] identity.storage")
+            && out.contains(&format!("user {user} ("))
+            && out.contains("Keystone token")
+            && out.contains("matches expect.principal, expect.project"),
+        "{out}"
+    );
+    assert!(out.contains("[pass ] perm.storage.write") && out.contains("roles in the Keystone token"), "{out}");
+    assert!(out.contains("[pass ] data.storage.write"), "Swift write probe: {out}");
+    assert!(!out.contains(&password), "{out}");
+
+    let f = profile("planted-wrong-keystone-password");
+    let o = doctor(d.path(), &["--file", &f, "--services", "storage"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("[fail ] auth.storage") && out.contains("`password` (file "),
+        "{out}"
+    );
+    assert!(!out.contains("planted-wrong-keystone-password"), "{out}");
 }

@@ -122,6 +122,10 @@ pub struct Diag {
     pub endpoints: fn(service: &str, settings: &Settings) -> Result<Vec<Endpoint>>,
     /// The HTTP stack's treatment of proxy and CA variables.
     pub stack: HttpStack,
+    /// The provider's own variables that fill `service`'s keys a profile leaves unset, in the
+    /// order the adapter reads them (`region` ← `AWS_REGION`, `AWS_DEFAULT_REGION`): doctor
+    /// shows which one supplied a value, as `aws configure list` does.
+    pub variables: fn(service: &str) -> Vec<(&'static str, &'static [&'static str])>,
     /// Who `service`'s credentials belong to, by the cheapest call that says (never one that
     /// changes state). `None`, or an `Unsupported` error, when the provider cannot say.
     pub identity: Option<fn(service: &str, settings: &Settings) -> IdentityFuture>,

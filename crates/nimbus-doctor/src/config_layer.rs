@@ -4,9 +4,11 @@
 //! [`Secret::hint`] (the last four characters), so a customer can paste the output into a
 //! ticket.
 //!
-//! Keys a profile does not set are not listed: the adapter then reads the provider's own
-//! variables or defaults (`AWS_REGION`, `OS_*`, `LIBVIRT_DEFAULT_URI`, …); showing those with
-//! their source needs each adapter's resolution and is the next slice.
+//! Keys a profile does not set are filled by the provider's own variables (`AWS_REGION`,
+//! `OS_*`, `LIBVIRT_DEFAULT_URI`, …): each provider lists them in `Diag.variables`, in the
+//! order its adapter reads them, and they are shown with the variable that supplied them. A
+//! variable that is set but loses to the profile is named too (the classic "I exported
+//! AWS_REGION and nothing changed").
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -128,24 +130,60 @@ pub fn run(inputs: &Inputs) -> (Vec<CheckResult>, Option<Profile>) {
             .filter(|k| k.kind == KeyKind::Secret)
             .map(|k| k.name.to_string())
             .collect();
-        let rows: Vec<serde_json::Value> = sc
+        let shown = |k: &str, v: &str, fallback: String| {
+            if secret_keys.iter().any(|s| s == k) || is_secret_key(k) {
+                Secret::new(v).hint()
+            } else {
+                fallback
+            }
+        };
+        let mut rows: Vec<serde_json::Value> = sc
             .settings
             .describe()
             .into_iter()
-            .map(|(k, shown, source)| {
-                let value = match sc.settings.get(&k) {
-                    Some(v) if secret_keys.contains(&k) || is_secret_key(&k) => Secret::new(v).hint(),
-                    _ => shown,
-                };
+            .map(|(k, display, source)| {
+                let value = shown(&k, sc.settings.get(&k).unwrap_or_default(), display);
                 json!({"key": k, "value": value, "source": source})
             })
             .collect();
+        let from_profile = rows.len();
+        let variables = inputs
+            .providers
+            .iter()
+            .find(|p| p.name == sc.provider)
+            .and_then(|p| p.diag)
+            .map(|d| (d.variables)(svc))
+            .unwrap_or_default();
+        let mut ignored = Vec::new();
+        for (key, vars) in variables {
+            let Some((var, v)) = vars
+                .iter()
+                .find_map(|n| inputs.env.get(*n).filter(|v| !v.is_empty()).map(|v| (*n, v)))
+            else {
+                continue;
+            };
+            if sc.settings.get(key).is_some() {
+                ignored.push(format!("{var} (the profile's `{key}` wins)"));
+            } else {
+                rows.push(json!({"key": key, "value": shown(key, v, v.clone()), "source": format!("env {var} (the provider's variable)")}));
+            }
+        }
+        let mut message = format!(
+            "provider `{}`, {from_profile} setting(s) from the profile",
+            sc.provider
+        );
+        if rows.len() > from_profile {
+            message.push_str(&format!(", {} from its own variables", rows.len() - from_profile));
+        }
+        if !ignored.is_empty() {
+            message.push_str(&format!("; set but not used: {}", ignored.join(", ")));
+        }
         out.push(result(
             id,
             Status::Pass,
-            format!("provider `{}`, {} setting(s) from the profile", sc.provider, rows.len()),
+            message,
             None,
-            json!({"provider": sc.provider, "settings": rows}),
+            json!({"provider": sc.provider, "settings": rows, "ignored_variables": ignored}),
             t,
         ));
     }

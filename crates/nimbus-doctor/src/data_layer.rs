@@ -244,7 +244,21 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
         results,
         labels: labels(targets, "storage"),
     };
-    out.push(list(&cx, &*s, &bucket).await.since(t));
+    let listed = list(&cx, &*s, &bucket).await.since(t);
+    // A bucket that is missing (or invisible) answers "not found" to every key too: the read
+    // and write probes would only repeat it, or worse, read as "reads allowed".
+    if listed.status == Status::Fail && listed.evidence["kind"] == "NotFound" {
+        out.push(listed);
+        for id in ["data.storage.read", "data.storage.write"] {
+            out.push(CheckResult::skipped(
+                Layer::Data,
+                id,
+                &format!("data.storage.list failed: bucket `{bucket}` not found"),
+            ));
+        }
+        return out;
+    }
+    out.push(listed);
     let t = Instant::now();
     out.push(read(&cx, &*s, &bucket).await.since(t));
     let t = Instant::now();

@@ -112,6 +112,22 @@ fn permissions(_service: &str, _s: &Settings) -> PermissionsFuture {
     })
 }
 
+/// What `GcsConfig` and `GceConfig` read when the profile is silent.
+fn variables(service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+    let mut v: Vec<(&'static str, &'static [&'static str])> = vec![
+        ("project", &["GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"]),
+        ("credentials_file", &["GOOGLE_APPLICATION_CREDENTIALS"]),
+    ];
+    if service == "storage" {
+        v.push(("endpoint", &["STORAGE_EMULATOR_HOST"]));
+        v.push(("signing_key_file", &["NIMBUS_GCS_SIGNING_KEY_FILE"]));
+    } else {
+        v.push(("zone", &["CLOUDSDK_COMPUTE_ZONE"]));
+        v.push(("region", &["CLOUDSDK_COMPUTE_REGION"]));
+    }
+    v
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -119,6 +135,7 @@ pub static DIAG: Diag = Diag {
         ca_setting: None,
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
+    variables,
     identity: Some(identity),
     permissions: Some(permissions),
     explain: None,

@@ -85,10 +85,16 @@ fn identity(_service: &str, s: &Settings) -> IdentityFuture {
     })
 }
 
+/// libvirt's own default URI variable.
+fn variables(_service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+    vec![("uri", &["LIBVIRT_DEFAULT_URI"])]
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
     stack: HttpStack::NotHttp,
+    variables,
     identity: Some(identity),
     permissions: None,
     explain: None,

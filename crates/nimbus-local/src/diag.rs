@@ -11,11 +11,17 @@ fn endpoints(_service: &str, _s: &Settings) -> Result<Vec<Endpoint>> {
     Ok(Vec::new())
 }
 
+/// The embedded store reads no variable of its own.
+fn variables(_service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+    Vec::new()
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
     stack: HttpStack::NotHttp,
     // No credentials: a directory or memory in this process.
+    variables,
     identity: None,
     permissions: None,
     explain: None,

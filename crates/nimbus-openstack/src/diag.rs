@@ -97,6 +97,26 @@ fn permissions(service: &str, s: &Settings) -> PermissionsFuture {
     })
 }
 
+/// The `OS_*` variables `OpenStackConfig` reads when the profile is silent (`OS_CLOUD` selects
+/// a `clouds.yaml` entry instead, whose values `config.endpoints` names by origin).
+fn variables(_service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+    vec![
+        ("cloud", &["OS_CLOUD"]),
+        ("auth_url", &["OS_AUTH_URL"]),
+        ("username", &["OS_USERNAME"]),
+        ("password", &["OS_PASSWORD"]),
+        ("project_name", &["OS_PROJECT_NAME"]),
+        ("project_id", &["OS_PROJECT_ID"]),
+        ("user_domain_name", &["OS_USER_DOMAIN_NAME"]),
+        ("project_domain_name", &["OS_PROJECT_DOMAIN_NAME"]),
+        ("region", &["OS_REGION_NAME"]),
+        ("interface", &["OS_INTERFACE"]),
+        ("application_credential_id", &["OS_APPLICATION_CREDENTIAL_ID"]),
+        ("application_credential_secret", &["OS_APPLICATION_CREDENTIAL_SECRET"]),
+        ("cacert", &["OS_CACERT"]),
+    ]
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
@@ -104,6 +124,7 @@ pub static DIAG: Diag = Diag {
         ca_setting: Some("cacert"),
         proven_by: "crates/nimbus-cli/tests/proxy.rs",
     },
+    variables,
     identity: Some(identity),
     permissions: Some(permissions),
     explain: None,

@@ -30,12 +30,20 @@ fn identity(_service: &str, _s: &Settings) -> IdentityFuture {
     })
 }
 
+/// The cloud's own variables that fill keys a profile leaves unset, in the order the adapter
+/// reads them: list exactly the ones `config.rs` reads (`("region", &["ACME_REGION"])`); the
+/// template reads none.
+fn variables(_service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+    Vec::new()
+}
+
 /// The hooks.
 pub static DIAG: Diag = Diag {
     endpoints,
     // A hyper-based client (reqwest 0.13, the AWS SDK) honours the proxy variables; say so
     // only once a test has proven it by traffic, and name that test.
     stack: HttpStack::NotHttp,
+    variables,
     identity: Some(identity),
     permissions: None,
     explain: None,
