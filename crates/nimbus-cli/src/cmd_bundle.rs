@@ -150,6 +150,14 @@ pub async fn run(
                 Err(e) => bail!(e),
             };
             print!("{}", a.report.render_text(false));
+            if a.changes.is_empty() {
+                println!("\nanalysis: this build's rules agree with every stored verdict (clock, identity, permissions re-derived from the evidence)");
+            } else {
+                println!("\nanalysis: this build's rules change {} verdict(s):", a.changes.len());
+                for c in &a.changes {
+                    println!("  {}: {} → {}: {}", c.id, c.stored.as_str(), c.now.as_str(), c.message);
+                }
+            }
             if a.integrity.is_empty() {
                 println!("\nbundle integrity: every file matches the manifest's sha256");
                 Ok(a.report.exit_code(false))

@@ -197,6 +197,7 @@ fn a_bundle_holds_no_planted_secret_and_its_manifest_matches() {
         a_out.contains("every file matches") && a_out.contains("[fail ] net.s3.tcp"),
         "{a_out}"
     );
+    assert!(a_out.contains("analysis: this build's rules agree"), "{a_out}");
 
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut b = tar::Builder::new(gz);

@@ -74,7 +74,15 @@ fn provider_variables_are_shown_with_their_source_and_ignored_ones_named() {
     );
     let mut c = Command::new(env!("CARGO_BIN_EXE_nimbus"));
     let o = support::without_proxy_env(&mut c)
-        .args(["doctor", "--file", &f, "--offline", "--evidence", "--services", "storage,compute"])
+        .args([
+            "doctor",
+            "--file",
+            &f,
+            "--offline",
+            "--evidence",
+            "--services",
+            "storage,compute",
+        ])
         .env_remove("NIMBUS_PROFILE")
         .env_remove("AWS_DEFAULT_REGION")
         .env("AWS_REGION", "eu-central-1")
@@ -89,10 +97,16 @@ fn provider_variables_are_shown_with_their_source_and_ignored_ones_named() {
         out.contains("1 setting(s) from the profile, 3 from its own variables"),
         "{out}"
     );
-    assert!(out.contains("\"source\": \"env AWS_REGION (the provider's variable)\""), "{out}");
+    assert!(
+        out.contains("\"source\": \"env AWS_REGION (the provider's variable)\""),
+        "{out}"
+    );
     assert!(out.contains("\"value\": \"eu-central-1\""), "{out}");
     assert!(out.contains("****5566") && !out.contains(PLANTED), "{out}");
-    assert!(out.contains("set but not used: AWS_REGION (the profile's `region` wins)"), "{out}");
+    assert!(
+        out.contains("set but not used: AWS_REGION (the profile's `region` wins)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -564,7 +578,10 @@ fn openstack_identity_and_roles_from_keystone_and_a_wrong_password() {
             && out.contains("matches expect.principal, expect.project"),
         "{out}"
     );
-    assert!(out.contains("[pass ] perm.storage.write") && out.contains("roles in the Keystone token"), "{out}");
+    assert!(
+        out.contains("[pass ] perm.storage.write") && out.contains("roles in the Keystone token"),
+        "{out}"
+    );
     assert!(out.contains("[pass ] data.storage.write"), "Swift write probe: {out}");
     assert!(!out.contains(&password), "{out}");
 

@@ -40,11 +40,7 @@ pub fn human(secs: f64) -> String {
 }
 
 /// The verdict for a skew.
-pub fn assess(
-    skew: f64,
-    uncertainty: f64,
-    tolerance: Option<(Duration, &'static str)>,
-) -> (Status, String, Option<String>) {
+pub fn assess(skew: f64, uncertainty: f64, tolerance: Option<(Duration, &str)>) -> (Status, String, Option<String>) {
     let surely = (skew.abs() - uncertainty).max(0.0);
     let side = if skew >= 0.0 { "ahead of" } else { "behind" };
     let base = format!(
@@ -65,6 +61,23 @@ pub fn assess(
         _ if surely > WARN_OVER.as_secs_f64() => (Status::Warn, base, Some(fix)),
         _ => (Status::Pass, base, None),
     }
+}
+
+/// The verdict again from a clock check's recorded evidence (`bundle analyze`): the same
+/// [`assess`] over `skew_s`, `uncertainty_s` and the tolerance recorded with its source.
+pub fn reassess(evidence: &serde_json::Value) -> Option<(Status, String, Option<String>)> {
+    let s = evidence.get("skew_s")?.as_f64()?;
+    let u = evidence.get("uncertainty_s")?.as_f64()?;
+    let tolerance = evidence.get("tolerance_s").and_then(|t| t.as_u64()).map(|t| {
+        (
+            Duration::from_secs(t),
+            evidence
+                .get("tolerance_source")
+                .and_then(|s| s.as_str())
+                .unwrap_or("the service's documented limit"),
+        )
+    });
+    Some(assess(s, u, tolerance))
 }
 
 /// The clock checks, one per endpoint that answered HTTP.
@@ -93,6 +106,7 @@ pub fn run(probes: &[Probe]) -> Vec<CheckResult> {
                 "skew_s": (s * 10.0).round() / 10.0,
                 "uncertainty_s": (u * 10.0).round() / 10.0,
                 "tolerance_s": p.tolerance.map(|t| t.0.as_secs()),
+                "tolerance_source": p.tolerance.map(|t| t.1),
             }));
             if let Some(f) = fix {
                 r = r.fix(f);

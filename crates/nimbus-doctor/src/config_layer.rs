@@ -168,10 +168,7 @@ pub fn run(inputs: &Inputs) -> (Vec<CheckResult>, Option<Profile>) {
                 rows.push(json!({"key": key, "value": shown(key, v, v.clone()), "source": format!("env {var} (the provider's variable)")}));
             }
         }
-        let mut message = format!(
-            "provider `{}`, {from_profile} setting(s) from the profile",
-            sc.provider
-        );
+        let mut message = format!("provider `{}`, {from_profile} setting(s) from the profile", sc.provider);
         if rows.len() > from_profile {
             message.push_str(&format!(", {} from its own variables", rows.len() - from_profile));
         }

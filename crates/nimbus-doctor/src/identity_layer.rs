@@ -70,6 +70,41 @@ fn describe(id: &Identity) -> String {
     s
 }
 
+/// The verdict again from an identity check's recorded evidence (`bundle analyze`), as of
+/// `at` (when the bundle was made: an expiry is judged against that moment).
+pub fn rejudge(id: &str, evidence: &serde_json::Value, profile: &str, at: SystemTime) -> Option<CheckResult> {
+    let svc = id.strip_prefix("identity.")?;
+    let s = |k: &str| evidence.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let identity = Identity {
+        principal: s("principal")?,
+        account: s("account"),
+        project: s("project"),
+        roles: evidence
+            .get("roles")
+            .and_then(|r| r.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
+        expires: s("expires").and_then(|t| nimbus_core::time::parse_rfc3339(&t)),
+        how: s("how").unwrap_or_default(),
+        proven: evidence.get("proven").and_then(|v| v.as_bool()).unwrap_or(false),
+    };
+    let expect = evidence
+        .get("expect")
+        .and_then(|e| e.as_object())
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let p = Profile {
+        name: profile.to_string(),
+        expect,
+        ..Default::default()
+    };
+    Some(judge(id.to_string(), svc, &identity, &p, at))
+}
+
 /// The verdict on one answer.
 fn judge(id: String, svc: &str, identity: &Identity, profile: &Profile, now: SystemTime) -> CheckResult {
     let ev = json!({

@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 pub mod access_layer;
+pub mod analyze;
 pub mod bundle;
 pub mod clock;
 pub mod config_layer;

@@ -16,6 +16,7 @@
 use std::time::{Duration, Instant};
 
 use nimbus_core::config::Profile;
+use nimbus_core::diag::Permission;
 use nimbus_core::ErrorKind;
 use serde_json::json;
 
@@ -26,6 +27,44 @@ use crate::Inputs;
 
 /// Deadline of one service's checks.
 pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// One permission's verdict.
+fn verdict(id: String, svc: &str, perm: &Permission, profile: &str) -> CheckResult {
+    let ev = json!({"allowed": perm.allowed, "grant": perm.grant, "how": perm.how});
+    let r = match perm.allowed {
+        Some(true) => CheckResult::new(Layer::Permissions, id, Status::Pass, format!("allowed ({})", perm.how)),
+        Some(false) => CheckResult::new(
+            Layer::Permissions,
+            id,
+            Status::Fail,
+            format!("denied: {} ({})", perm.need, perm.how),
+        )
+        .fix(format!(
+            "grant {} to the credentials of `{profile}` (see identity.{svc} for whose they are)",
+            perm.grant
+        )),
+        None => CheckResult::new(
+            Layer::Permissions,
+            id,
+            Status::Skip,
+            format!("skipped: the answer did not say ({})", perm.how),
+        ),
+    };
+    r.evidence(ev)
+}
+
+/// The verdict again from a permission check's recorded evidence (`bundle analyze`).
+pub fn rejudge(id: &str, evidence: &serde_json::Value, profile: &str) -> Option<CheckResult> {
+    let need = id.strip_prefix("perm.")?;
+    let svc = need.split('.').next()?;
+    let perm = Permission {
+        need: need.to_string(),
+        allowed: evidence.get("allowed").and_then(|v| v.as_bool()),
+        grant: evidence.get("grant")?.as_str()?.to_string(),
+        how: evidence.get("how")?.as_str()?.to_string(),
+    };
+    Some(verdict(id.to_string(), svc, &perm, profile))
+}
 
 /// The permission checks (`results` holds every earlier check).
 pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results: &[CheckResult]) -> Vec<CheckResult> {
@@ -65,30 +104,7 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
             Ok(perms) => {
                 let ms = t.elapsed();
                 for perm in perms {
-                    let id = format!("perm.{}", perm.need);
-                    let ev = json!({"allowed": perm.allowed, "grant": perm.grant, "how": perm.how});
-                    let r = match perm.allowed {
-                        Some(true) => {
-                            CheckResult::new(Layer::Permissions, id, Status::Pass, format!("allowed ({})", perm.how))
-                        }
-                        Some(false) => CheckResult::new(
-                            Layer::Permissions,
-                            id,
-                            Status::Fail,
-                            format!("denied: {} ({})", perm.need, perm.how),
-                        )
-                        .fix(format!(
-                            "grant {} to the credentials of `{}` (see identity.{svc} for whose they are)",
-                            perm.grant, profile.name
-                        )),
-                        None => CheckResult::new(
-                            Layer::Permissions,
-                            id,
-                            Status::Skip,
-                            format!("skipped: the answer did not say ({})", perm.how),
-                        ),
-                    };
-                    let mut r = r.evidence(ev);
+                    let mut r = verdict(format!("perm.{}", perm.need), svc, &perm, &profile.name);
                     r.duration_ms = ms.as_millis() as u64;
                     out.push(r);
                 }

@@ -557,8 +557,11 @@ pub fn literals_from_lines(text: &str, origin: &str) -> Vec<Literal> {
 pub struct Analysis {
     /// Problems with the bundle's integrity (empty: every hash matches).
     pub integrity: Vec<String>,
-    /// The doctor run it holds.
+    /// The doctor run it holds, with the analyzable verdicts derived again by this build's
+    /// rules ([`crate::analyze`]).
     pub report: Report,
+    /// The verdicts this build's rules change (empty: they agree with the stored run).
+    pub changes: Vec<crate::analyze::Change>,
 }
 
 /// Checks a bundle's hashes against its manifest and reads its doctor run back.
@@ -588,10 +591,20 @@ pub fn analyze(archive: &[u8]) -> Result<Analysis, String> {
             integrity.push(format!("{p}: not listed in the manifest"));
         }
     }
-    let report = get("doctor/results.json")
+    let stored = get("doctor/results.json")
         .ok_or("the bundle has no doctor/results.json")
         .and_then(|d| Report::from_json(d).map_err(|_| "doctor/results.json does not parse"))?;
-    Ok(Analysis { integrity, report })
+    // Expiries are judged as of the bundle's making, not of its analysis.
+    let at = manifest["created_at"]
+        .as_str()
+        .and_then(|t| httpdate::parse_http_date(t).ok())
+        .unwrap_or_else(SystemTime::now);
+    let (report, changes) = crate::analyze::reanalyze_report(&stored, at);
+    Ok(Analysis {
+        integrity,
+        report,
+        changes,
+    })
 }
 
 #[cfg(test)]
