@@ -4,7 +4,9 @@
 //! region's public endpoint), so doctor contacts the host the adapter would.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, PermissionsFuture, S3_SKEW};
+use nimbus_core::diag::{
+    Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, PermissionsFuture, ProviderVariables, S3_SKEW,
+};
 use nimbus_core::{ErrorKind, Result};
 
 use crate::config::AwsConfig;
@@ -180,7 +182,7 @@ pub fn explain(e: &nimbus_core::Error) -> Option<Explained> {
 const CHECKSUM_FIX: &str = "this store rejects the request checksums current AWS SDKs send by default (CRC32, aws-chunked trailers): set AWS_REQUEST_CHECKSUM_CALCULATION=when_required and AWS_RESPONSE_CHECKSUM_VALIDATION=when_required in the product's environment";
 
 /// What `AwsConfig` and the SDK's credential chain read when the profile is silent.
-fn variables(service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+fn variables(service: &str) -> Vec<ProviderVariables> {
     let endpoint: &'static [&'static str] = if service == "storage" {
         &["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
     } else {

@@ -4,7 +4,8 @@
 
 use nimbus_core::config::Settings;
 use nimbus_core::diag::{
-    Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, Permission, PermissionsFuture, AZURE_STORAGE_SKEW,
+    Diag, Endpoint, Explained, HttpStack, Identity, IdentityFuture, Permission, PermissionsFuture, ProviderVariables,
+    AZURE_STORAGE_SKEW,
 };
 use nimbus_core::Result;
 
@@ -290,7 +291,7 @@ fn permissions(service: &str, s: &Settings) -> PermissionsFuture {
 }
 
 /// What `AzureStorageConfig` and `ArmConfig` read when the profile is silent.
-fn variables(service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+fn variables(service: &str) -> Vec<ProviderVariables> {
     if service == "storage" {
         vec![
             ("connection_string", &["AZURE_STORAGE_CONNECTION_STRING"]),

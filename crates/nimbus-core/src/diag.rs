@@ -94,6 +94,10 @@ pub struct Identity {
     pub proven: bool,
 }
 
+/// A profile key and the provider's variables that fill it, in the order the adapter reads
+/// them (`("region", &["AWS_REGION", "AWS_DEFAULT_REGION"])`).
+pub type ProviderVariables = (&'static str, &'static [&'static str]);
+
 /// The future an identity hook returns.
 pub type IdentityFuture = Pin<Box<dyn Future<Output = Result<Identity>> + Send>>;
 
@@ -125,7 +129,7 @@ pub struct Diag {
     /// The provider's own variables that fill `service`'s keys a profile leaves unset, in the
     /// order the adapter reads them (`region` ← `AWS_REGION`, `AWS_DEFAULT_REGION`): doctor
     /// shows which one supplied a value, as `aws configure list` does.
-    pub variables: fn(service: &str) -> Vec<(&'static str, &'static [&'static str])>,
+    pub variables: fn(service: &str) -> Vec<ProviderVariables>,
     /// Who `service`'s credentials belong to, by the cheapest call that says (never one that
     /// changes state). `None`, or an `Unsupported` error, when the provider cannot say.
     pub identity: Option<fn(service: &str, settings: &Settings) -> IdentityFuture>,

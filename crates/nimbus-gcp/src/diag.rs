@@ -4,7 +4,7 @@
 //! exchanged for tokens. The adapter's own config types resolve them.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, PermissionsFuture};
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, PermissionsFuture, ProviderVariables};
 use nimbus_core::{Error, ErrorKind, Result};
 
 use crate::config::{GceConfig, GcsAuth, GcsConfig};
@@ -113,8 +113,8 @@ fn permissions(_service: &str, _s: &Settings) -> PermissionsFuture {
 }
 
 /// What `GcsConfig` and `GceConfig` read when the profile is silent.
-fn variables(service: &str) -> Vec<(&'static str, &'static [&'static str])> {
-    let mut v: Vec<(&'static str, &'static [&'static str])> = vec![
+fn variables(service: &str) -> Vec<ProviderVariables> {
+    let mut v: Vec<ProviderVariables> = vec![
         ("project", &["GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"]),
         ("credentials_file", &["GOOGLE_APPLICATION_CREDENTIALS"]),
     ];

@@ -5,7 +5,7 @@
 //! do not apply (TLS uses libvirt's own PKI files).
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture};
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, ProviderVariables};
 use nimbus_core::Result;
 
 use crate::config::LibvirtConfig;
@@ -86,7 +86,7 @@ fn identity(_service: &str, s: &Settings) -> IdentityFuture {
 }
 
 /// libvirt's own default URI variable.
-fn variables(_service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+fn variables(_service: &str) -> Vec<ProviderVariables> {
     vec![("uri", &["LIBVIRT_DEFAULT_URI"])]
 }
 

@@ -4,7 +4,7 @@
 //! show in doctor's data-plane checks.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack};
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, ProviderVariables};
 use nimbus_core::Result;
 
 fn endpoints(_service: &str, _s: &Settings) -> Result<Vec<Endpoint>> {
@@ -12,7 +12,7 @@ fn endpoints(_service: &str, _s: &Settings) -> Result<Vec<Endpoint>> {
 }
 
 /// The embedded store reads no variable of its own.
-fn variables(_service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+fn variables(_service: &str) -> Vec<ProviderVariables> {
     Vec::new()
 }
 

@@ -4,7 +4,9 @@
 //! catalogue, which needs a token: their endpoints belong to the identity checks.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, Identity, IdentityFuture, Permission, PermissionsFuture};
+use nimbus_core::diag::{
+    Diag, Endpoint, HttpStack, Identity, IdentityFuture, Permission, PermissionsFuture, ProviderVariables,
+};
 use nimbus_core::Result;
 
 use crate::client::Session;
@@ -99,7 +101,7 @@ fn permissions(service: &str, s: &Settings) -> PermissionsFuture {
 
 /// The `OS_*` variables `OpenStackConfig` reads when the profile is silent (`OS_CLOUD` selects
 /// a `clouds.yaml` entry instead, whose values `config.endpoints` names by origin).
-fn variables(_service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+fn variables(_service: &str) -> Vec<ProviderVariables> {
     vec![
         ("cloud", &["OS_CLOUD"]),
         ("auth_url", &["OS_AUTH_URL"]),

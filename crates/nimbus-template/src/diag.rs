@@ -5,7 +5,7 @@
 //! check ids) and give the documented clock tolerance of signed requests where there is one.
 
 use nimbus_core::config::Settings;
-use nimbus_core::diag::{Diag, Endpoint, HttpStack, IdentityFuture};
+use nimbus_core::diag::{Diag, Endpoint, HttpStack, IdentityFuture, ProviderVariables};
 use nimbus_core::{Error, ErrorKind, Result};
 
 use crate::TemplateConfig;
@@ -33,7 +33,7 @@ fn identity(_service: &str, _s: &Settings) -> IdentityFuture {
 /// The cloud's own variables that fill keys a profile leaves unset, in the order the adapter
 /// reads them: list exactly the ones `config.rs` reads (`("region", &["ACME_REGION"])`); the
 /// template reads none.
-fn variables(_service: &str) -> Vec<(&'static str, &'static [&'static str])> {
+fn variables(_service: &str) -> Vec<ProviderVariables> {
     Vec::new()
 }
 
