@@ -41,6 +41,24 @@ fn create(dir: &std::path::Path, log: &std::path::Path, args: &[&str]) -> Output
     nimbus(dir, &all)
 }
 
+/// A profile file and an application log in a fresh directory, for `create`.
+fn setup(profile: &str, log: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("nimbus.toml"), profile).unwrap();
+    let path = d.path().join("app.log");
+    std::fs::write(&path, log).unwrap();
+    (d, path)
+}
+
+/// The uncompressed tar stream of the bundle `name` in `dir`, as text.
+fn raw_tar(dir: &std::path::Path, name: &str) -> String {
+    let mut v = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::read(dir.join(name)).unwrap().as_slice())
+        .read_to_end(&mut v)
+        .unwrap();
+    String::from_utf8_lossy(&v).into_owned()
+}
+
 fn forms(secret: &str) -> Vec<String> {
     let json = serde_json::to_string(secret).unwrap();
     vec![
@@ -225,27 +243,13 @@ fn a_bundle_holds_no_planted_secret_and_its_manifest_matches() {
 
 #[test]
 fn redact_removes_what_nimbus_could_not_know_and_is_a_fixed_point() {
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(
-        d.path().join("nimbus.toml"),
+    let (d, log) = setup(
         "[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\nendpoint = 'http://127.0.0.1:9'\nregion = 'us-east-1'\n",
-    )
-    .unwrap();
-    let log = d.path().join("app.log");
-    std::fs::write(
-        &log,
         "connected to vault.customer-internal.example as svc-planted-name\n",
-    )
-    .unwrap();
+    );
     let o = create(d.path(), &log, &["--offline"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let raw = |name: &str| {
-        let mut v = Vec::new();
-        flate2::read::GzDecoder::new(std::fs::read(d.path().join(name)).unwrap().as_slice())
-            .read_to_end(&mut v)
-            .unwrap();
-        String::from_utf8_lossy(&v).into_owned()
-    };
+    let raw = |name: &str| raw_tar(d.path(), name);
     assert!(
         raw("b.tar.gz").contains("vault.customer-internal.example"),
         "not a known secret: kept by create"
@@ -295,25 +299,11 @@ fn redact_removes_what_nimbus_could_not_know_and_is_a_fixed_point() {
 /// --anonymize` does the same to a bundle made without it.
 #[test]
 fn anonymize_replaces_hosts_and_addresses_consistently_and_keeps_the_clouds_names() {
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(
-        d.path().join("nimbus.toml"),
+    let (d, log) = setup(
         "[profiles.default]\nprovider = 'aws'\n[profiles.default.storage]\nendpoint = 'https://s3.customer-internal.example:9000'\nregion = 'us-east-1'\n",
-    )
-    .unwrap();
-    let log = d.path().join("app.log");
-    std::fs::write(
-        &log,
         "resolved s3.customer-internal.example to 10.20.30.40\ncert CN=*.customer-internal.example\nmirror https://acme-data.s3.eu-west-1.amazonaws.com/k\nlocal 127.0.0.1\n",
-    )
-    .unwrap();
-    let raw = |name: &str| {
-        let mut v = Vec::new();
-        flate2::read::GzDecoder::new(std::fs::read(d.path().join(name)).unwrap().as_slice())
-            .read_to_end(&mut v)
-            .unwrap();
-        String::from_utf8_lossy(&v).into_owned()
-    };
+    );
+    let raw = |name: &str| raw_tar(d.path(), name);
     let o = create(d.path(), &log, &["--offline", "--anonymize"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let text = raw("b.tar.gz");

@@ -28,6 +28,21 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// The values of the emulators' `vars`, or `None` when they were not started (a failure
+/// instead when `NIMBUS_REQUIRE_EMULATORS` is set, as the test command sets it).
+fn started<const N: usize>(vars: [&str; N]) -> Option<[String; N]> {
+    let values: Vec<String> = vars.iter().filter_map(|v| std::env::var(v).ok()).collect();
+    if values.len() < N {
+        assert!(
+            std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(),
+            "not started: {}",
+            vars.join(", ")
+        );
+        return None;
+    }
+    values.try_into().ok()
+}
+
 const PLANTED: &str = "planted-doctor-secret-key-5566";
 
 fn write(dir: &std::path::Path, body: &str) -> String {
@@ -283,14 +298,7 @@ fn healthy_profiles_on_the_emulators_pass() {
 /// doctor reports as a refusal that may be a wrong key.
 #[test]
 fn wrong_credentials_are_named_with_the_settings_that_hold_them() {
-    let (Ok(s3s), Ok(azurite)) = (
-        std::env::var("NIMBUS_TEST_S3S_ENDPOINT"),
-        std::env::var("NIMBUS_TEST_AZURITE_ENDPOINT"),
-    ) else {
-        assert!(
-            std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(),
-            "emulators not started"
-        );
+    let Some([s3s, azurite]) = started(["NIMBUS_TEST_S3S_ENDPOINT", "NIMBUS_TEST_AZURITE_ENDPOINT"]) else {
         return;
     };
     let d = tempfile::tempdir().unwrap();
@@ -347,16 +355,12 @@ fn create_bucket(file: &str, bucket: &str) {
 /// is never attempted; a read-only SAS fails the write with the letters it lacks.
 #[test]
 fn identity_and_the_write_probe_on_the_emulators() {
-    let (Ok(moto), Ok(s3s), Ok(azurite), Ok(gcs)) = (
-        std::env::var("NIMBUS_TEST_MOTO_ENDPOINT"),
-        std::env::var("NIMBUS_TEST_S3S_ENDPOINT"),
-        std::env::var("NIMBUS_TEST_AZURITE_ENDPOINT"),
-        std::env::var("NIMBUS_TEST_GCS_ENDPOINT"),
-    ) else {
-        assert!(
-            std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(),
-            "emulators not started"
-        );
+    let Some([moto, s3s, azurite, gcs]) = started([
+        "NIMBUS_TEST_MOTO_ENDPOINT",
+        "NIMBUS_TEST_S3S_ENDPOINT",
+        "NIMBUS_TEST_AZURITE_ENDPOINT",
+        "NIMBUS_TEST_GCS_ENDPOINT",
+    ]) else {
         return;
     };
     let d = tempfile::tempdir().unwrap();
@@ -469,16 +473,12 @@ fn identity_and_the_write_probe_on_the_emulators() {
 /// the shared moto, which authorises everything, the same dry runs pass.
 #[test]
 fn a_read_only_policy_is_found_by_dry_run_and_the_write_probe() {
-    let (Ok(iam), Ok(key), Ok(secret), Ok(moto)) = (
-        std::env::var("NIMBUS_TEST_MOTO_IAM_ENDPOINT"),
-        std::env::var("NIMBUS_TEST_MOTO_IAM_KEY"),
-        std::env::var("NIMBUS_TEST_MOTO_IAM_SECRET"),
-        std::env::var("NIMBUS_TEST_MOTO_ENDPOINT"),
-    ) else {
-        assert!(
-            std::env::var("NIMBUS_REQUIRE_EMULATORS").is_err(),
-            "emulators not started"
-        );
+    let Some([iam, key, secret, moto]) = started([
+        "NIMBUS_TEST_MOTO_IAM_ENDPOINT",
+        "NIMBUS_TEST_MOTO_IAM_KEY",
+        "NIMBUS_TEST_MOTO_IAM_SECRET",
+        "NIMBUS_TEST_MOTO_ENDPOINT",
+    ]) else {
         return;
     };
     let d = tempfile::tempdir().unwrap();

@@ -55,6 +55,20 @@ async fn read(
     }
 }
 
+/// `f` under `deadline`: a `Timeout` error saying how long was waited, never a hang.
+pub(crate) async fn within<T>(
+    deadline: Duration,
+    f: impl std::future::Future<Output = nimbus_core::Result<T>>,
+) -> nimbus_core::Result<T> {
+    match tokio::time::timeout(deadline, f).await {
+        Ok(r) => r,
+        Err(_) => Err(nimbus_core::Error::new(
+            ErrorKind::Timeout,
+            format!("no answer in {} s", deadline.as_secs()),
+        )),
+    }
+}
+
 /// The labels of the endpoints `svc` contacts.
 pub(crate) fn labels<'a>(targets: &'a [Target], svc: &str) -> Vec<&'a str> {
     targets
@@ -158,13 +172,7 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
             .iter()
             .find(|r| r.status == Status::Fail && labels.iter().any(|l| r.id == format!("clock.{l}")));
         let t = Instant::now();
-        let outcome = match tokio::time::timeout(DEADLINE, read(p, svc, sc.settings.clone())).await {
-            Ok(r) => r,
-            Err(_) => Err(nimbus_core::Error::new(
-                ErrorKind::Timeout,
-                format!("no answer in {} s", DEADLINE.as_secs()),
-            )),
-        };
+        let outcome = within(DEADLINE, read(p, svc, sc.settings.clone())).await;
         let holders = holders(p, &sc.settings);
         let explained = outcome.as_ref().err().and_then(|e| explain(p, e, results, &labels));
         let r = match outcome {

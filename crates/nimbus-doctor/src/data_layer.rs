@@ -42,13 +42,7 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 pub const PREFIX: &str = ".nimbus-doctor/";
 
 async fn within<T>(f: impl std::future::Future<Output = nimbus_core::Result<T>>) -> nimbus_core::Result<T> {
-    match tokio::time::timeout(DEADLINE, f).await {
-        Ok(r) => r,
-        Err(_) => Err(Error::new(
-            ErrorKind::Timeout,
-            format!("no answer in {} s", DEADLINE.as_secs()),
-        )),
-    }
+    crate::access_layer::within(DEADLINE, f).await
 }
 
 fn random_name() -> String {

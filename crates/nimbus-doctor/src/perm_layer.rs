@@ -20,7 +20,7 @@ use nimbus_core::diag::Permission;
 use nimbus_core::ErrorKind;
 use serde_json::json;
 
-use crate::access_layer::{explain, failed, labels};
+use crate::access_layer::{explain, failed, labels, within};
 use crate::endpoints::Target;
 use crate::report::{CheckResult, Layer, Status};
 use crate::Inputs;
@@ -93,13 +93,7 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
             continue;
         }
         let t = Instant::now();
-        let answer = match tokio::time::timeout(DEADLINE, hook(svc, &sc.settings)).await {
-            Ok(r) => r,
-            Err(_) => Err(nimbus_core::Error::new(
-                ErrorKind::Timeout,
-                format!("no answer in {} s", DEADLINE.as_secs()),
-            )),
-        };
+        let answer = within(DEADLINE, hook(svc, &sc.settings)).await;
         match answer {
             Ok(perms) => {
                 let ms = t.elapsed();
