@@ -321,3 +321,66 @@ pub static DIAG: Diag = Diag {
     permissions: Some(permissions),
     explain: Some(explain),
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sas_says_what_it_grants_and_until_when() {
+        let sas = "sv=2025-01-05&ss=b&srt=sco&sp=rl&se=2026-12-02T00%3A00%3A00Z&spr=https&sig=abc";
+        let id = sas_identity("acct", sas);
+        assert_eq!(id.roles, ["read", "list"]);
+        assert_eq!(
+            id.expires.map(nimbus_core::time::format_rfc3339).as_deref(),
+            Some("2026-12-02T00:00:00Z")
+        );
+        assert!(!id.proven && id.account.as_deref() == Some("acct"));
+        let p = sas_permissions(sas);
+        let allowed: Vec<(&str, Option<bool>)> = p.iter().map(|p| (p.need.as_str(), p.allowed)).collect();
+        assert_eq!(
+            allowed,
+            [
+                ("storage.read", Some(true)),
+                ("storage.list", Some(true)),
+                ("storage.write", Some(false)),
+                ("storage.delete", Some(false))
+            ]
+        );
+        // A date-only expiry is midnight UTC.
+        assert!(sas_identity("a", "sp=r&se=2026-12-02").expires.is_some());
+    }
+
+    #[cfg(feature = "identity")]
+    #[test]
+    fn token_claims_name_the_principal_and_tenant() {
+        use base64::Engine;
+        let enc = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        let jwt = format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"RS256"}"#),
+            enc(r#"{"appid":"app-1","oid":"obj-2","tid":"tenant-3","exp":1798761600}"#)
+        );
+        let id = token_identity(&jwt, "claims").unwrap();
+        assert_eq!(id.principal, "application app-1 (object obj-2)");
+        assert_eq!(id.account.as_deref(), Some("tenant-3"));
+        assert!(id.expires.is_some() && id.proven);
+        assert!(token_identity("not-a-jwt", "claims").is_err());
+    }
+
+    #[test]
+    fn permission_and_time_window_errors_get_their_fixes() {
+        let e = |code: &str, msg: &str| {
+            nimbus_core::Error::new(nimbus_core::ErrorKind::PermissionDenied, msg).with_raw_code(code)
+        };
+        let x = explain(&e("AuthorizationPermissionMismatch", "no")).unwrap();
+        assert!(!x.clock && x.fix.contains("`c` and `w` to write"));
+        let x = explain(&e(
+            "AuthenticationFailed",
+            "Signature not valid in the specified time frame",
+        ))
+        .unwrap();
+        assert!(x.clock);
+        assert!(explain(&e("AuthenticationFailed", "Signature did not match")).is_none());
+    }
+}
