@@ -43,6 +43,12 @@ const STORAGE_KEYS: &[KeyDef] = &[
         kind: KeyKind::Integer,
         doc: "Smallest multipart part in bytes (default 5 MiB, as S3).",
     },
+    KeyDef {
+        name: "durability",
+        aliases: &[],
+        kind: KeyKind::String,
+        doc: "`fsync` (default): a write is on disk before it returns; `none`: the OS flushes when it likes (test suites: faster, lost on a power cut, still atomic).",
+    },
     LATENCY,
     ERROR_RATE,
 ];
@@ -112,6 +118,15 @@ pub fn storage_from_settings(s: &Settings) -> Result<Arc<dyn Storage>> {
     if let Some(n) = s.get_u64("min_part_size")? {
         o.min_part_size = n;
     }
+    o.durable = match s.get("durability") {
+        None | Some("fsync") => true,
+        Some("none") => false,
+        Some(other) => {
+            return Err(nimbus_core::Error::invalid(format!(
+                "durability `{other}`: expected `fsync` (the default) or `none`"
+            )))
+        }
+    };
     let store: Arc<dyn Storage> = if s.get_bool("memory")?.unwrap_or(false) {
         open_memory(o)
     } else {

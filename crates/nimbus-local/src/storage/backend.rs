@@ -3,7 +3,7 @@
 //! the shared engine (`engine.rs`), once, so the filesystem and memory stores cannot drift apart.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{Bound, Range};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -79,10 +79,63 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn copy_object(&self, src: (&str, &str), dst: (&str, &str), meta: &StoredMeta) -> Result<()>;
     async fn open(&self, bucket: &str, key: &str, range: Range<u64>) -> Result<ByteStream>;
     async fn remove(&self, bucket: &str, key: &str) -> Result<()>;
-    /// Every key starting with `prefix`, sorted by UTF-8 bytes.
-    async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>>;
+    /// Up to `limit` keys starting with `prefix` and after `from`, sorted by UTF-8 bytes. A
+    /// listing asks page by page from where the last page stopped, so a backend must find
+    /// `from` without visiting the keys before it (a directory walk that prunes whole subtrees,
+    /// a range of an ordered map): listing n keys then costs O(n), not O(n²/page).
+    async fn keys_from(&self, bucket: &str, prefix: &str, from: &Bound<String>, limit: usize) -> Result<Vec<String>>;
     /// Takes the lock that serialises check-and-commit across processes.
     async fn lock(&self) -> Result<LockGuard>;
     /// The secret that signs presigned URLs (stable for the store's lifetime).
     fn presign_key(&self) -> &[u8];
+}
+
+/// Whether `key` is at or after `from`.
+pub fn passes(key: &str, from: &Bound<String>) -> bool {
+    match from {
+        Bound::Excluded(a) => key > a.as_str(),
+        Bound::Included(b) => key >= b.as_str(),
+        Bound::Unbounded => true,
+    }
+}
+
+/// Whether some key starting with `dir_prefix` may be at or after `from`: not when `from` is
+/// past `dir_prefix` without starting with it (then every `dir_prefix + x` sorts before it).
+pub fn may_pass_under(dir_prefix: &str, from: &Bound<String>) -> bool {
+    match from {
+        Bound::Excluded(a) | Bound::Included(a) => !(a.as_str() > dir_prefix && !a.starts_with(dir_prefix)),
+        Bound::Unbounded => true,
+    }
+}
+
+/// The first string after every string starting with `p` (`a/` → `a0`): where a listing
+/// resumes past a common prefix without visiting its keys.
+pub fn past_prefix(p: &str) -> Bound<String> {
+    let mut s = p.to_string();
+    while let Some(c) = s.pop() {
+        let n = c as u32 + 1;
+        let n = if (0xD800..0xE000).contains(&n) { 0xE000 } else { n };
+        if let Some(next) = char::from_u32(n) {
+            s.push(next);
+            return Bound::Included(s);
+        }
+    }
+    Bound::Unbounded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_prune_and_resume_as_byte_order_says() {
+        let after = Bound::Excluded("a/m".to_string());
+        assert!(passes("a/n", &after) && !passes("a/m", &after));
+        assert!(may_pass_under("a/", &after), "a/ holds keys after a/m");
+        assert!(!may_pass_under("a-", &after) && may_pass_under("b/", &after));
+        assert_eq!(past_prefix("a/"), Bound::Included("a0".to_string()));
+        let past = past_prefix("a/");
+        assert!(!passes("a/zzz", &past) && passes("a0", &past) && passes("b", &past));
+        assert!(!may_pass_under("a/", &past));
+    }
 }

@@ -12,7 +12,7 @@
 //! cannot end in `/`.
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::ops::Range;
+use std::ops::{Bound, Range};
 use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -36,6 +36,9 @@ const CHUNK: usize = 64 * 1024;
 pub struct FsBackend {
     root: PathBuf,
     secret: Vec<u8>,
+    dirs: std::sync::Arc<DirCache>,
+    /// `fdatasync` staged data before it becomes visible ([`super::StorageOptions::durable`]).
+    durable: bool,
 }
 
 impl std::fmt::Debug for FsBackend {
@@ -64,7 +67,7 @@ fn conflict_collision(key: &str) -> Error {
 
 impl FsBackend {
     /// Opens (creating if needed) a store rooted at `root`.
-    pub(crate) fn open(root: &Path) -> Result<Self> {
+    pub(crate) fn open(root: &Path, durable: bool) -> Result<Self> {
         let meta = root.join(MARKER);
         for d in [meta.join("tmp"), meta.join("meta")] {
             std::fs::create_dir_all(&d).map_err(|e| Error::from(e).with_resource(d.display().to_string()))?;
@@ -99,7 +102,12 @@ impl FsBackend {
                 }
             }
         };
-        Ok(FsBackend { root, secret })
+        Ok(FsBackend {
+            root,
+            secret,
+            dirs: Default::default(),
+            durable,
+        })
     }
 
     pub(crate) fn root(&self) -> &Path {
@@ -183,21 +191,130 @@ impl FsBackend {
     }
 }
 
-fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let path = if rel.is_empty() {
-            name.to_string()
+/// One directory entry in key order: a directory sorts as its name plus `/`, which is where
+/// its keys sort among its siblings (`a-b` < `a/…` < `a0`).
+#[derive(Debug)]
+struct Entry {
+    sort: String,
+    dir: bool,
+}
+
+/// Sorted entries of recently listed directories, each valid while the directory's mtime is
+/// unchanged (adding or removing a child changes it, whichever process does it), so the pages
+/// of one listing read and sort a large directory once.
+///
+/// Only directories unchanged for [`SETTLED`] are kept: the kernel stamps times from a coarse
+/// clock (a tick of a few milliseconds), so two changes within one tick can leave the same
+/// mtime; once a directory has been still for longer than a tick, any later change gives it a
+/// new one.
+#[derive(Debug, Default)]
+struct DirCache {
+    dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, (SystemTime, std::sync::Arc<Vec<Entry>>)>>,
+}
+
+/// Directories kept; beyond this the cache starts over (listings touch few at once).
+const DIR_CACHE_MAX: usize = 256;
+
+/// How long a directory must have been unchanged before its entries are cached.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl DirCache {
+    fn entries(&self, dir: &Path) -> std::io::Result<std::sync::Arc<Vec<Entry>>> {
+        let mtime = std::fs::metadata(dir)?.modified()?;
+        let dirs = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((t, e)) = dirs.get(dir) {
+            if *t == mtime {
+                return Ok(e.clone());
+            }
+        }
+        drop(dirs);
+        let mut v = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let ft = entry.file_type()?;
+            if ft.is_dir() {
+                v.push(Entry {
+                    sort: format!("{name}/"),
+                    dir: true,
+                });
+            } else if ft.is_file() {
+                v.push(Entry { sort: name, dir: false });
+            }
+        }
+        v.sort_by(|a, b| a.sort.cmp(&b.sort));
+        let v = std::sync::Arc::new(v);
+        if SystemTime::now().duration_since(mtime).unwrap_or_default() < SETTLED {
+            return Ok(v);
+        }
+        let mut dirs = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
+        if dirs.len() >= DIR_CACHE_MAX {
+            dirs.clear();
+        }
+        dirs.insert(dir.to_path_buf(), (mtime, v.clone()));
+        Ok(v)
+    }
+}
+
+/// Appends to `out`, in key order, up to `limit` keys under `dir` (whose keys start with
+/// `rel`) that start with `prefix` and are at or after `from`. Subtrees wholly before `from`
+/// or outside `prefix` are never opened, and the first candidate of a directory is found by
+/// binary search.
+fn walk_from(
+    cache: &DirCache,
+    dir: &Path,
+    rel: &str,
+    prefix: &str,
+    from: &Bound<String>,
+    limit: usize,
+    out: &mut Vec<String>,
+) -> std::io::Result<()> {
+    let entries = cache.entries(dir)?;
+    let full = |e: &Entry| format!("{rel}{}", e.sort);
+    let wanted = |e: &Entry| {
+        let k = full(e);
+        if e.dir {
+            (k.starts_with(prefix) || prefix.starts_with(&k)) && super::backend::may_pass_under(&k, from)
         } else {
-            format!("{rel}/{name}")
-        };
-        let ft = entry.file_type()?;
-        if ft.is_dir() {
-            walk(&entry.path(), &path, out)?;
-        } else if ft.is_file() {
-            out.push(path);
+            k.starts_with(prefix) && super::backend::passes(&k, from)
+        }
+    };
+    // Entries before `from` form a prefix of the sorted list (the tests are monotone in key
+    // order), so the first candidate is found by bisection.
+    let start = entries.partition_point(|e| {
+        let k = full(e);
+        if e.dir {
+            !super::backend::may_pass_under(&k, from)
+        } else {
+            !super::backend::passes(&k, from)
+        }
+    });
+    for e in &entries[start..] {
+        if out.len() >= limit {
+            break;
+        }
+        if !wanted(e) {
+            // Past the prefix: nothing later can start with it either.
+            if !full(e).starts_with(prefix) && full(e).as_str() > prefix {
+                break;
+            }
+            continue;
+        }
+        let k = full(e);
+        if e.dir {
+            walk_from(
+                cache,
+                &dir.join(k[rel.len()..k.len() - 1].to_string()),
+                &k,
+                prefix,
+                from,
+                limit,
+                out,
+            )?;
+        } else {
+            out.push(k);
         }
     }
     Ok(())
@@ -269,6 +386,7 @@ impl Backend for FsBackend {
 
     async fn stage(&self, mut body: ByteStream) -> Result<Staged> {
         let path = self.tmp_path();
+        let durable = self.durable;
         let mut file = tokio::fs::File::create(&path).await?;
         let mut md5 = Md5::new();
         let mut size = 0u64;
@@ -281,7 +399,9 @@ impl Backend for FsBackend {
                 file.write_all(&chunk).await?;
             }
             file.flush().await?;
-            file.sync_data().await?;
+            if durable {
+                file.sync_data().await?;
+            }
             Ok(())
         }
         .await;
@@ -307,6 +427,7 @@ impl Backend for FsBackend {
         let out = self.tmp_path();
         let size: u64 = parts.iter().map(|p| p.size).sum();
         let out2 = out.clone();
+        let durable = self.durable;
         let md5 = blocking(move || {
             let mut w = std::fs::File::create(&out2)?;
             let mut md5 = Md5::new();
@@ -322,7 +443,9 @@ impl Backend for FsBackend {
                     w.write_all(&buf[..n])?;
                 }
             }
-            w.sync_data()?;
+            if durable {
+                w.sync_data()?;
+            }
             Ok(md5.finalize().into())
         })
         .await?;
@@ -440,23 +563,23 @@ impl Backend for FsBackend {
         .await
     }
 
-    async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    async fn keys_from(&self, bucket: &str, prefix: &str, from: &Bound<String>, limit: usize) -> Result<Vec<String>> {
         let dir = self.bucket_dir(bucket);
         let prefix = prefix.to_string();
+        let from = from.clone();
+        let cache = self.dirs.clone();
         blocking(move || {
-            // Walk only the deepest directory the prefix names.
-            let (start_rel, _) = prefix.rsplit_once('/').unwrap_or(("", ""));
-            let start = if start_rel.is_empty() {
-                dir.clone()
+            // Start at the deepest directory the prefix names.
+            let start_rel = prefix.rsplit_once('/').map_or("", |(d, _)| d);
+            let (start, rel) = if start_rel.is_empty() {
+                (dir, String::new())
             } else {
-                dir.join(start_rel)
+                (dir.join(start_rel), format!("{start_rel}/"))
             };
             let mut out = Vec::new();
             if start.is_dir() {
-                walk(&start, start_rel, &mut out)?;
+                walk_from(&cache, &start, &rel, &prefix, &from, limit, &mut out)?;
             }
-            out.retain(|k| k.starts_with(&prefix));
-            out.sort();
             Ok(out)
         })
         .await

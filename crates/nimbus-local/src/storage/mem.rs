@@ -2,7 +2,7 @@
 //! and for the conformance suite's reference column.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{Bound, Range};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -152,13 +152,21 @@ impl Backend for MemBackend {
         self.with(|b| b.get_mut(bucket).map(|o| o.remove(key)));
         Ok(())
     }
-    async fn keys(&self, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    async fn keys_from(&self, bucket: &str, prefix: &str, from: &Bound<String>, limit: usize) -> Result<Vec<String>> {
+        // A range of the ordered map from the later of `prefix` and `from`: only the keys of
+        // this page are visited and cloned.
+        let start = match from {
+            Bound::Unbounded => Bound::Included(prefix.to_string()),
+            b if super::backend::passes(prefix, b) => Bound::Included(prefix.to_string()),
+            b => b.clone(),
+        };
         Ok(self.with(|b| {
             b.get(bucket)
                 .map(|o| {
-                    o.range(prefix.to_string()..)
+                    o.range::<String, _>((start, Bound::Unbounded))
                         .map(|(k, _)| k)
                         .take_while(|k| k.starts_with(prefix))
+                        .take(limit)
                         .cloned()
                         .collect()
                 })

@@ -28,8 +28,8 @@ pub type MemoryStorage = Engine<mem::MemBackend>;
 /// Opens (creating) a filesystem store under `root`.
 pub fn open_fs(root: impl AsRef<Path>, options: StorageOptions) -> Result<Arc<LocalStorage>> {
     let root = root.as_ref();
-    let backend =
-        fs::FsBackend::open(root).map_err(|e| e.context("local-fs", "open", || root.display().to_string()))?;
+    let backend = fs::FsBackend::open(root, options.durable)
+        .map_err(|e| e.context("local-fs", "open", || root.display().to_string()))?;
     Ok(Engine::new(backend, options))
 }
 
