@@ -73,6 +73,15 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Frees staged data.
     async fn discard(&self, staged: Staged);
     async fn read_meta(&self, bucket: &str, key: &str) -> Result<Option<StoredMeta>>;
+    /// [`Backend::read_meta`] of every key of a listing page, in order: one round trip where
+    /// a call has a fixed cost (the filesystem store's hop to the blocking pool).
+    async fn read_metas(&self, bucket: &str, keys: &[String]) -> Result<Vec<Option<StoredMeta>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(self.read_meta(bucket, k).await?);
+        }
+        Ok(out)
+    }
     /// Makes staged data visible under the key, atomically replacing what was there.
     async fn commit(&self, bucket: &str, key: &str, staged: Staged, meta: &StoredMeta) -> Result<()>;
     /// Copies a committed object to another key.

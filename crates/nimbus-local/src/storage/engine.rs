@@ -419,6 +419,8 @@ impl<B: Backend> Storage for Engine<B> {
             let mut count = 0;
             let mut last: Option<String> = None;
             let mut more = false;
+            // The page's objects, whose metadata is read in one call at the end.
+            let mut object_keys: Vec<String> = Vec::new();
             'pages: loop {
                 let keys = self.backend.keys_from(bucket, prefix, &from, limit + 1).await?;
                 let exhausted = keys.len() <= limit;
@@ -450,13 +452,18 @@ impl<B: Backend> Storage for Engine<B> {
                         break 'pages;
                     }
                     count += 1;
-                    if let Some(m) = self.backend.read_meta(bucket, &k).await? {
-                        page.objects.push(m.to_meta(&k));
-                    }
+                    object_keys.push(k.clone());
                     last = Some(k);
                 }
                 if exhausted {
                     break;
+                }
+            }
+            let metas = self.backend.read_metas(bucket, &object_keys).await?;
+            // A key removed since it was listed has no metadata and is left out.
+            for (k, m) in object_keys.iter().zip(metas) {
+                if let Some(m) = m {
+                    page.objects.push(m.to_meta(k));
                 }
             }
             if more {

@@ -320,6 +320,42 @@ fn walk_from(
     Ok(())
 }
 
+/// An object's metadata from its sidecar, checked against the data file (a sidecar whose
+/// size disagrees is stale); a file without one (placed by another tool, or metadata lost) is
+/// described from the file itself. `None` when there is no such file.
+fn read_meta_at(data: &Path, mp: &Path) -> Result<Option<StoredMeta>> {
+    let fm = match std::fs::metadata(data) {
+        Ok(m) if m.is_file() => m,
+        Ok(_) => return Ok(None),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Ok(raw) = std::fs::read(mp) {
+        if let Ok(m) = serde_json::from_slice::<StoredMeta>(&raw) {
+            if m.size == fm.len() {
+                return Ok(Some(m));
+            }
+        }
+    }
+    let modified = fm.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let ns = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
+    Ok(Some(StoredMeta {
+        size: fm.len(),
+        etag: format!("{:x}-{}", ns.as_nanos(), fm.len()),
+        version: ns.as_nanos().to_string(),
+        modified_ms: ns.as_millis() as u64,
+        content_type: None,
+        user_metadata: Default::default(),
+    }))
+}
+
 #[async_trait]
 impl Backend for FsBackend {
     fn name(&self) -> &'static str {
@@ -465,40 +501,15 @@ impl Backend for FsBackend {
     async fn read_meta(&self, bucket: &str, key: &str) -> Result<Option<StoredMeta>> {
         let data = self.data_path(bucket, key)?;
         let mp = self.meta_path(bucket, key);
-        blocking(move || {
-            let fm = match std::fs::metadata(&data) {
-                Ok(m) if m.is_file() => m,
-                Ok(_) => return Ok(None),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-                    ) =>
-                {
-                    return Ok(None)
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if let Ok(raw) = std::fs::read(&mp) {
-                if let Ok(m) = serde_json::from_slice::<StoredMeta>(&raw) {
-                    if m.size == fm.len() {
-                        return Ok(Some(m));
-                    }
-                }
-            }
-            // A file placed by another tool (or metadata lost): describe it from the file.
-            let modified = fm.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            let ns = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
-            Ok(Some(StoredMeta {
-                size: fm.len(),
-                etag: format!("{:x}-{}", ns.as_nanos(), fm.len()),
-                version: ns.as_nanos().to_string(),
-                modified_ms: ns.as_millis() as u64,
-                content_type: None,
-                user_metadata: Default::default(),
-            }))
-        })
-        .await
+        blocking(move || read_meta_at(&data, &mp)).await
+    }
+
+    async fn read_metas(&self, bucket: &str, keys: &[String]) -> Result<Vec<Option<StoredMeta>>> {
+        let paths = keys
+            .iter()
+            .map(|k| Ok((self.data_path(bucket, k)?, self.meta_path(bucket, k))))
+            .collect::<Result<Vec<_>>>()?;
+        blocking(move || paths.iter().map(|(d, m)| read_meta_at(d, m)).collect()).await
     }
 
     async fn commit(&self, bucket: &str, key: &str, staged: Staged, meta: &StoredMeta) -> Result<()> {
