@@ -112,7 +112,7 @@ pub fn passes(key: &str, from: &Bound<String>) -> bool {
 /// past `dir_prefix` without starting with it (then every `dir_prefix + x` sorts before it).
 pub fn may_pass_under(dir_prefix: &str, from: &Bound<String>) -> bool {
     match from {
-        Bound::Excluded(a) | Bound::Included(a) => !(a.as_str() > dir_prefix && !a.starts_with(dir_prefix)),
+        Bound::Excluded(a) | Bound::Included(a) => a.as_str() <= dir_prefix || a.starts_with(dir_prefix),
         Bound::Unbounded => true,
     }
 }

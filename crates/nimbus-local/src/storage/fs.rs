@@ -209,8 +209,11 @@ struct Entry {
 /// new one.
 #[derive(Debug, Default)]
 struct DirCache {
-    dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, (SystemTime, std::sync::Arc<Vec<Entry>>)>>,
+    dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, Cached>>,
 }
+
+/// A directory's mtime when its entries were read, and the entries in key order.
+type Cached = (SystemTime, std::sync::Arc<Vec<Entry>>);
 
 /// Directories kept; beyond this the cache starts over (listings touch few at once).
 const DIR_CACHE_MAX: usize = 256;
