@@ -309,7 +309,7 @@ fn walk_from(
         if e.dir {
             walk_from(
                 cache,
-                &dir.join(k[rel.len()..k.len() - 1].to_string()),
+                &dir.join(&k[rel.len()..k.len() - 1]),
                 &k,
                 prefix,
                 from,
