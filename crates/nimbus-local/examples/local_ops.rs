@@ -43,9 +43,14 @@ async fn main() {
         }
         "list" => {
             for i in 0..1000 {
-                s.put("ops", &format!("k{i:06}"), Bytes::from_static(b"x"), &PutOptions::default())
-                    .await
-                    .unwrap();
+                s.put(
+                    "ops",
+                    &format!("k{i:06}"),
+                    Bytes::from_static(b"x"),
+                    &PutOptions::default(),
+                )
+                .await
+                .unwrap();
             }
             let mut o = ListOptions::default();
             o.page_size = Some(1000);

