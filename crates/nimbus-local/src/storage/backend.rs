@@ -56,6 +56,10 @@ impl StoredMeta {
 /// A held cross-process lock (released on drop).
 pub type LockGuard = Box<dyn Send + Sync>;
 
+/// The engine's check of a conditional write against the current metadata, returning the
+/// metadata to commit ([`Backend::commit_checked`]).
+pub type Decide = Box<dyn FnOnce(Option<&StoredMeta>) -> Result<StoredMeta> + Send>;
+
 #[async_trait]
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Provider name.
@@ -68,6 +72,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn list_buckets(&self) -> Result<Vec<BucketInfo>>;
     /// Writes a stream to a staging area, computing size and MD5.
     async fn stage(&self, body: ByteStream) -> Result<Staged>;
+    /// [`Backend::stage`] of a body already in memory (`put`): one round trip, and the memory
+    /// store keeps the caller's buffer instead of copying it.
+    async fn stage_bytes(&self, body: Bytes) -> Result<Staged>;
     /// Concatenates staged parts into one staged object.
     async fn concat(&self, parts: &[&Staged]) -> Result<Staged>;
     /// Frees staged data.
@@ -84,6 +91,22 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     }
     /// Makes staged data visible under the key, atomically replacing what was there.
     async fn commit(&self, bucket: &str, key: &str, staged: Staged, meta: &StoredMeta) -> Result<()>;
+    /// Reads the key's metadata, lets `decide` check the write's condition and make the new
+    /// metadata, and commits: one round trip where a call has a fixed cost. The semantics stay
+    /// in the engine (it writes `decide`); an error from it discards the staged data.
+    async fn commit_checked(&self, bucket: &str, key: &str, staged: Staged, decide: Decide) -> Result<StoredMeta> {
+        let existing = self.read_meta(bucket, key).await?;
+        match decide(existing.as_ref()) {
+            Ok(meta) => {
+                self.commit(bucket, key, staged, &meta).await?;
+                Ok(meta)
+            }
+            Err(e) => {
+                self.discard(staged).await;
+                Err(e)
+            }
+        }
+    }
     /// Copies a committed object to another key.
     async fn copy_object(&self, src: (&str, &str), dst: (&str, &str), meta: &StoredMeta) -> Result<()>;
     async fn open(&self, bucket: &str, key: &str, range: Range<u64>) -> Result<ByteStream>;

@@ -19,7 +19,7 @@ use nimbus_core::storage::*;
 use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities};
 use tokio::sync::Mutex;
 
-use super::backend::{past_prefix, Backend, Staged, StoredMeta};
+use super::backend::{past_prefix, Backend, Decide, Staged, StoredMeta};
 use super::presign;
 
 /// Tunables of a local store.
@@ -173,11 +173,6 @@ impl<B: Backend> Engine<B> {
         }
         let _local = self.commit_lock.lock().await;
         let _global = self.backend.lock().await?;
-        let existing = self.backend.read_meta(bucket, key).await?;
-        if let Err(e) = Self::check_mode(&options.mode, existing.as_ref(), &res) {
-            self.backend.discard(staged).await;
-            return Err(e);
-        }
         let meta = StoredMeta {
             size: staged.size,
             etag,
@@ -190,7 +185,12 @@ impl<B: Backend> Engine<B> {
                 .map(|(k, v)| (k.to_lowercase(), v.clone()))
                 .collect(),
         };
-        self.backend.commit(bucket, key, staged, &meta).await?;
+        let mode = options.mode.clone();
+        let decide: Decide = Box::new(move |existing| {
+            Self::check_mode(&mode, existing, &res)?;
+            Ok(meta)
+        });
+        let meta = self.backend.commit_checked(bucket, key, staged, decide).await?;
         Ok(meta.to_meta(key))
     }
 
@@ -312,9 +312,16 @@ impl<B: Backend> Storage for Engine<B> {
     }
 
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
-        self.put_inner(bucket, key, once(body), options)
-            .await
-            .map_err(|e| self.err(e, "put", || format!("{bucket}/{key}")))
+        let r: Result<ObjectMeta> = async {
+            // The bucket is checked once, under the commit lock: staging a body already in
+            // memory is quick, and a missing bucket discards it.
+            self.check(bucket, key)?;
+            let staged = self.backend.stage_bytes(body).await?;
+            let etag = hex::encode(staged.md5);
+            self.commit_staged(bucket, key, staged, options, etag).await
+        }
+        .await;
+        r.map_err(|e| self.err(e, "put", || format!("{bucket}/{key}")))
     }
 
     async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {

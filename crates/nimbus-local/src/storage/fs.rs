@@ -24,7 +24,7 @@ use nimbus_core::storage::{BucketInfo, ByteStream};
 use nimbus_core::{Error, ErrorKind, Result};
 use sha2::Sha256;
 
-use super::backend::{Backend, LockGuard, Staged, StagedData, StoredMeta};
+use super::backend::{Backend, Decide, LockGuard, Staged, StagedData, StoredMeta};
 
 /// Marker directory that makes a directory a local store root.
 pub const MARKER: &str = ".nimbus";
@@ -39,6 +39,17 @@ pub struct FsBackend {
     dirs: std::sync::Arc<DirCache>,
     /// `fdatasync` staged data before it becomes visible ([`super::StorageOptions::durable`]).
     durable: bool,
+    /// The cross-process lock file, opened on first use and kept.
+    lock_file: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<std::fs::File>>>>,
+}
+
+/// The cross-process lock, held until dropped.
+struct HeldLock(std::sync::Arc<std::fs::File>);
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
 }
 
 impl std::fmt::Debug for FsBackend {
@@ -107,6 +118,7 @@ impl FsBackend {
             secret,
             dirs: Default::default(),
             durable,
+            lock_file: Default::default(),
         })
     }
 
@@ -464,6 +476,31 @@ impl Backend for FsBackend {
         })
     }
 
+    async fn stage_bytes(&self, body: Bytes) -> Result<Staged> {
+        let path = self.tmp_path();
+        let durable = self.durable;
+        blocking(move || {
+            let write = || -> Result<()> {
+                let mut f = std::fs::File::create(&path)?;
+                f.write_all(&body)?;
+                if durable {
+                    f.sync_data()?;
+                }
+                Ok(())
+            };
+            if let Err(e) = write() {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+            Ok(Staged {
+                size: body.len() as u64,
+                md5: Md5::digest(&body).into(),
+                data: StagedData::File(path),
+            })
+        })
+        .await
+    }
+
     async fn concat(&self, parts: &[&Staged]) -> Result<Staged> {
         let paths: Vec<PathBuf> = parts
             .iter()
@@ -522,6 +559,29 @@ impl Backend for FsBackend {
             .map(|k| Ok((self.data_path(bucket, k)?, self.meta_path(bucket, k))))
             .collect::<Result<Vec<_>>>()?;
         blocking(move || paths.iter().map(|(d, m)| read_meta_at(d, m)).collect()).await
+    }
+
+    async fn commit_checked(&self, bucket: &str, key: &str, staged: Staged, decide: Decide) -> Result<StoredMeta> {
+        let StagedData::File(from) = staged.data else {
+            return Err(Error::internal("fs backend got memory staging"));
+        };
+        let this = self.clone();
+        let data = self.data_path(bucket, key)?;
+        let mp = self.meta_path(bucket, key);
+        let (b, k) = (bucket.to_string(), key.to_string());
+        blocking(move || {
+            let meta = match read_meta_at(&data, &mp).and_then(|m| decide(m.as_ref())) {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&from);
+                    return Err(e);
+                }
+            };
+            this.place(&b, &k, &from)?;
+            this.write_meta(&b, &k, &meta)?;
+            Ok(meta)
+        })
+        .await
     }
 
     async fn commit(&self, bucket: &str, key: &str, staged: Staged, meta: &StoredMeta) -> Result<()> {
@@ -609,17 +669,36 @@ impl Backend for FsBackend {
     }
 
     async fn lock(&self) -> Result<LockGuard> {
-        let p = self.root.join(MARKER).join("lock");
-        blocking(move || {
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&p)?;
-            f.lock()?;
-            Ok(Box::new(f) as LockGuard)
-        })
-        .await
+        // The lock file is opened once and kept; the engine's in-process mutex is held around
+        // this, so only other processes contend. Uncontended, `try_lock` takes it without a
+        // trip to the blocking pool.
+        let f = {
+            let mut held = self.lock_file.lock().unwrap_or_else(|p| p.into_inner());
+            match &*held {
+                Some(f) => f.clone(),
+                None => {
+                    let p = self.root.join(MARKER).join("lock");
+                    let f = std::sync::Arc::new(
+                        std::fs::OpenOptions::new()
+                            .create(true)
+                            .truncate(false)
+                            .write(true)
+                            .open(&p)?,
+                    );
+                    *held = Some(f.clone());
+                    f
+                }
+            }
+        };
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let f = f.clone();
+                blocking(move || Ok(f.lock()?)).await?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+        Ok(Box::new(HeldLock(f)) as LockGuard)
     }
 
     fn presign_key(&self) -> &[u8] {

@@ -85,6 +85,13 @@ impl Backend for MemBackend {
                 .collect()
         }))
     }
+    async fn stage_bytes(&self, body: Bytes) -> Result<Staged> {
+        Ok(Staged {
+            size: body.len() as u64,
+            md5: Md5::digest(&body).into(),
+            data: StagedData::Memory(body),
+        })
+    }
     async fn stage(&self, mut body: ByteStream) -> Result<Staged> {
         let mut buf = BytesMut::new();
         let mut md5 = Md5::new();
