@@ -9,6 +9,10 @@
 //! private range): EC2 may validate them after the permission check, and an answer that is
 //! neither verdict is reported as "did not say", with its code, never as allowed.
 //!
+//! An endpoint that ignores `DryRun` (an EC2-compatible cloud, an emulator) performs the call:
+//! the verdict says so, and what it made is deleted at once (the instance terminated, the
+//! security group deleted).
+//!
 //! Only calls whose `DryRun` moto honours are made: moto 5.2 ignores it on `CreateVpc` and
 //! `CreateSubnet` and creates the resource, and a check that may create is not a check. So
 //! network is checked by `CreateSecurityGroup` (the firewall the product creates) alone.
@@ -22,12 +26,16 @@ use crate::ec2::Ec2;
 use crate::error::from_sdk;
 use crate::AwsConfig;
 
-fn verdict<T>(need: &str, grant: &str, call: &str, r: Result<T>) -> Permission {
+/// `r` is the call's answer with, when it succeeded anyway, the result of undoing it.
+fn verdict(need: &str, grant: &str, call: &str, r: Result<Result<()>>) -> Permission {
     let (allowed, answer) = match r {
-        // The service ignored DryRun and did it: allowed, and said loudly.
-        Ok(_) => (
+        // The endpoint ignored DryRun and did it: allowed, said loudly, and undone.
+        Ok(undone) => (
             Some(true),
-            "succeeded: the endpoint ignored DryRun and performed the call".to_string(),
+            match undone {
+                Ok(()) => "succeeded: the endpoint ignored DryRun and performed the call (doctor deleted what it made)".to_string(),
+                Err(e) => format!("succeeded: the endpoint ignored DryRun and performed the call, and deleting what it made failed ({e}): delete it by hand"),
+            },
         ),
         Err(e) => match e.raw_code() {
             Some("DryRunOperation") => (Some(true), "answered DryRunOperation".into()),
@@ -62,18 +70,40 @@ pub(crate) async fn dry_runs(service: &str, cfg: AwsConfig) -> Result<Vec<Permis
             .send()
             .await
             .map_err(from_sdk);
+        let r = match r {
+            Ok(o) => {
+                let ids: Vec<String> = o
+                    .instances()
+                    .iter()
+                    .filter_map(|i| i.instance_id().map(str::to_string))
+                    .collect();
+                Ok(if ids.is_empty() {
+                    Ok(())
+                } else {
+                    c.terminate_instances()
+                        .set_instance_ids(Some(ids))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(from_sdk)
+                })
+            }
+            Err(e) => Err(e),
+        };
         out.push(verdict(
             "compute.create_instance",
             "ec2:RunInstances",
             "RunInstances",
             r,
         ));
+        // Terminating an instance that does not exist makes nothing to undo.
         let r = c
             .terminate_instances()
             .dry_run(true)
             .instance_ids("i-00000000000000000")
             .send()
             .await
+            .map(|_| Ok(()))
             .map_err(from_sdk);
         out.push(verdict(
             "compute.delete_instance",
@@ -92,6 +122,19 @@ pub(crate) async fn dry_runs(service: &str, cfg: AwsConfig) -> Result<Vec<Permis
             .send()
             .await
             .map_err(from_sdk);
+        let r = match r {
+            Ok(o) => Ok(match o.group_id() {
+                Some(id) => c
+                    .delete_security_group()
+                    .group_id(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(from_sdk),
+                None => Ok(()),
+            }),
+            Err(e) => Err(e),
+        };
         out.push(verdict(
             "network.create_firewall",
             "ec2:CreateSecurityGroup",

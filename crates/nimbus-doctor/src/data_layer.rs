@@ -121,16 +121,31 @@ async fn write(cx: &Cx<'_>, s: &dyn Storage, bucket: &str) -> CheckResult {
     let key = format!("{PREFIX}probe-{}", random_name());
     let body = Bytes::from(format!("nimbus doctor write probe {key}\n"));
     let perm = "grant writes on this bucket (s3:PutObject and s3:DeleteObject; SAS `c`, `w` and `d`; storage.objects.create and delete; a writable local root)";
+    // Whatever happens after the put was sent, the sentinel is deleted (a put that timed out
+    // may still have been stored), and a sentinel that could not be deleted is named.
+    let left = |deleted: &nimbus_core::Result<()>| match deleted {
+        Ok(()) => String::new(),
+        Err(e) if e.kind() == ErrorKind::NotFound => String::new(),
+        Err(_) => format!("; `{key}` may be left in `{bucket}`: delete it by hand"),
+    };
     if let Err(e) = within(s.put(bucket, &key, body.clone(), &PutOptions::default())).await {
+        let deleted = within(s.delete(bucket, &key)).await;
         let fix = if e.kind() == ErrorKind::PermissionDenied {
             perm
         } else {
             "see the error; the store refused a plain put of a few bytes"
         };
-        return failure(cx, id, &format!("cannot write `{key}` in `{bucket}`"), &e, fix);
+        return failure(
+            cx,
+            id,
+            &format!("cannot write `{key}` in `{bucket}`{}", left(&deleted)),
+            &e,
+            fix,
+        );
     }
     let back = within(s.get_bytes(bucket, &key)).await;
     let deleted = within(s.delete(bucket, &key)).await;
+    let left = left(&deleted);
     let gone = match &deleted {
         Ok(()) => matches!(within(s.head(bucket, &key)).await, Err(e) if e.kind() == ErrorKind::NotFound),
         Err(_) => false,
@@ -139,7 +154,7 @@ async fn write(cx: &Cx<'_>, s: &dyn Storage, bucket: &str) -> CheckResult {
         Err(e) => failure(
             cx,
             id,
-            &format!("wrote `{key}` in `{bucket}` but cannot read it back"),
+            &format!("wrote `{key}` in `{bucket}` but cannot read it back{left}"),
             &e,
             "grant reads on this bucket",
         ),
@@ -148,7 +163,7 @@ async fn write(cx: &Cx<'_>, s: &dyn Storage, bucket: &str) -> CheckResult {
             id,
             Status::Fail,
             format!(
-                "wrote {} bytes to `{key}` in `{bucket}` and read back {} different bytes",
+                "wrote {} bytes to `{key}` in `{bucket}` and read back {} different bytes{left}",
                 body.len(),
                 b.len()
             ),

@@ -86,15 +86,69 @@ fn is_loopback(h: &str) -> bool {
             .is_ok_and(|a| a.is_loopback() || a.is_unspecified())
 }
 
+/// An AWS region label (`eu-west-1`, `us-gov-west-1`) or a Google one (`europe-west4`),
+/// by their vocabularies: a customer's label shaped alike (`acme-backup-2024`) is not one.
 fn is_region(l: &str) -> bool {
-    // AWS (`eu-west-1`, `us-gov-west-1`) and Google (`europe-west4`) region labels.
-    let parts: Vec<&str> = l.split('-').collect();
-    parts.len() >= 2
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        && parts.last().is_some_and(|p| p.chars().any(|c| c.is_ascii_digit()))
-        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+    const AREAS: &[&str] = &["us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx", "cn"];
+    const GOOGLE_AREAS: &[&str] = &[
+        "us",
+        "europe",
+        "asia",
+        "australia",
+        "northamerica",
+        "southamerica",
+        "me",
+        "africa",
+    ];
+    const DIRECTIONS: &[&str] = &[
+        "north",
+        "south",
+        "east",
+        "west",
+        "central",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+    ];
+    let number = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit());
+    match l.split('-').collect::<Vec<_>>().as_slice() {
+        [a, d, n] => AREAS.contains(a) && DIRECTIONS.contains(d) && number(n),
+        [a, "gov" | "iso" | "isob", d, n] => AREAS.contains(a) && DIRECTIONS.contains(d) && number(n),
+        [a, dn] => {
+            let d = dn.trim_end_matches(|c: char| c.is_ascii_digit());
+            GOOGLE_AREAS.contains(a) && DIRECTIONS.contains(&d) && d.len() < dn.len()
+        }
+        _ => false,
+    }
+}
+
+/// Whether a name found in a URL or given as this machine's is worth replacing: a dotted name
+/// whose last label starts with a letter (`1.2.3` is a version), or a single label with a
+/// digit or a hyphen (`build-7`; a plain word such as `minio` or `storage` names a service and
+/// appears in check ids too).
+fn collectable(h: &str) -> bool {
+    match h.rsplit_once('.') {
+        Some((_, tld)) => tld.starts_with(|c: char| c.is_ascii_alphabetic()),
+        None => {
+            h.len() >= 3
+                && h.chars().any(|c| c.is_ascii_alphabetic())
+                && h.chars().any(|c| c.is_ascii_digit() || c == '-')
+        }
+    }
+}
+
+/// Whether the text before `at` ends a word: a host or an address must not continue one. An
+/// escape such as JSON's `\n` before it counts as a boundary (multi-line messages inside JSON).
+fn starts_word(text: &str, at: usize, dot_is_word: bool) -> bool {
+    let mut it = text[..at].chars().rev();
+    match it.next() {
+        None => true,
+        Some(c) if c.is_ascii_alphanumeric() || c == '-' || c == '_' || (dot_is_word && c == '.') => {
+            "ntrbf".contains(c) && it.next() == Some('\\')
+        }
+        Some(_) => true,
+    }
 }
 
 impl Anonymizer {
@@ -117,7 +171,7 @@ impl Anonymizer {
         found.extend(extra.iter().map(|h| h.to_ascii_lowercase()));
         let mut hosts: BTreeSet<String> = BTreeSet::new();
         for h in found {
-            if is_loopback(&h) || h.parse::<std::net::IpAddr>().is_ok() || h.len() < 3 {
+            if is_loopback(&h) || h.parse::<std::net::IpAddr>().is_ok() || !collectable(&h) {
                 continue;
             }
             // Parent domains too (`corp.example` of `s3.corp.example`: wildcard certificate
@@ -136,7 +190,7 @@ impl Anonymizer {
             matcher: None,
             hosts: Vec::new(),
             ip: Regex::new(
-                r"(?i)\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b|\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b|\b(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,5})?",
+                r"(?i)(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b|(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b|(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,5})?",
             )
             .expect("ip rule"),
             token: Box::new(token),
@@ -198,8 +252,11 @@ impl Anonymizer {
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         if let Some(m) = &self.matcher {
-            for mt in m.find_iter(text) {
-                let before = text[..mt.start()].chars().next_back();
+            let mut pos = 0;
+            while pos < text.len() {
+                let Some(mt) = m.find(aho_corasick::Input::new(text).span(pos..text.len())) else {
+                    break;
+                };
                 let after = text[mt.end()..].chars().next();
                 // `.` after a host ends a sentence as often as it continues a name: a
                 // continuing name has a letter or digit after the dot.
@@ -210,7 +267,10 @@ impl Anonymizer {
                         .is_some_and(|c| c.is_ascii_alphanumeric());
                 // A dot before is fine: `x.corp.example` with only `corp.example` collected
                 // still loses the customer's domain.
-                if word(before) || word(after) || continues {
+                if !starts_word(text, mt.start(), false) || word(after) || continues {
+                    // Not a whole word here; a shorter host may start inside it (the
+                    // parent domain of a name glued to other text).
+                    pos = mt.start() + text[mt.start()..].chars().next().map_or(1, char::len_utf8);
                     continue;
                 }
                 out.push_str(&text[last..mt.start()]);
@@ -218,12 +278,19 @@ impl Anonymizer {
                 out.push_str(&self.map[host]);
                 *hits.entry("anonymize-host".into()).or_default() += 1;
                 last = mt.end();
+                pos = mt.end();
             }
         }
         out.push_str(&text[last..]);
         let mut n = 0;
         let replaced = self.ip.replace_all(&out, |c: &regex_lite::Captures<'_>| {
-            let s = c.get(0).map_or("", |m| m.as_str());
+            let m = c.get(0).expect("the whole match");
+            let s = m.as_str();
+            // The pattern has no leading `\b` (it would fail after an escape such as `\n`):
+            // the start is checked here instead.
+            if !starts_word(&out, m.start(), true) {
+                return s.to_string();
+            }
             match s.parse::<std::net::IpAddr>() {
                 Ok(a) if a.is_loopback() || a.is_unspecified() => s.to_string(),
                 Ok(_) => {
@@ -291,6 +358,31 @@ mod tests {
         );
         assert!(out.contains("core::diag") && out.contains("1.2.3"), "{out}");
         assert_eq!(hits["anonymize-ip"], 2);
+    }
+
+    #[test]
+    fn review_cases_region_lookalikes_escapes_versions_and_words() {
+        // A bucket shaped like a region is the customer's, not the cloud's.
+        let text = "https://acme-backup-2024.s3.eu-west-1.amazonaws.com/x";
+        let (out, _) = anon(&[text]).apply(text);
+        assert!(
+            !out.contains("acme-backup-2024") && out.contains(".s3.eu-west-1.amazonaws.com"),
+            "{out}"
+        );
+        // After a JSON escape (`\n` inside a string) a host and an address are still words.
+        let url = "https://proxy.corp.example:3128";
+        let json = r#"{"error": "line one\nproxy.corp.example refused\n10.1.2.3 too"}"#;
+        let (out, _) = anon(&[url]).apply(json);
+        assert!(!out.contains("corp.example") && !out.contains("10.1.2.3"), "{out}");
+        assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok(), "{out}");
+        // A version before a port is not a host; a plain word is not either.
+        let text = "version 1.2.3:45 and http://storage:9000 and identity.storage and 2.3";
+        let a = anon(&[text]);
+        let (out, _) = a.apply(text);
+        assert!(
+            out.contains("1.2.3:45") && out.contains("identity.storage") && out.ends_with("2.3"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -210,7 +210,18 @@ impl Builder {
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let a = anonymize::Anonymizer::new(&refs, &this_host(), self.redactor.anon_tokens());
+        // Names too: a member named after a log file (`logs/00-s3.corp.example.log`), the
+        // rows already counted for it, and the collectors' errors.
+        for (path, _, _) in &mut self.redactions {
+            *path = a.apply(path).0;
+        }
+        for c in &mut self.collectors {
+            if let Some(e) = &mut c.error {
+                *e = a.apply(e).0;
+            }
+        }
         for ((path, data), text) in self.members.iter_mut().zip(&texts) {
+            *path = a.apply(path).0;
             let (out, hits) = a.apply(text);
             for (rule, n) in hits {
                 self.redactions.push((path.clone(), rule, n));
@@ -489,11 +500,16 @@ pub fn redact_bundle(archive: &[u8], literals: Vec<Literal>, anonymize: bool) ->
             (_, Err(_)) => dropped.push(path.clone()),
         }
     }
-    if anonymize {
-        let a = b.anonymize();
+    let anon = anonymize.then(|| b.anonymize());
+    if let Some(a) = &anon {
         for x in manifest["args"].as_array_mut().into_iter().flatten() {
             if let Some(s) = x.as_str() {
                 *x = json!(a.apply(s).0);
+            }
+        }
+        for c in manifest["collectors"].as_array_mut().into_iter().flatten() {
+            if let Some(e) = c["error"].as_str() {
+                c["error"] = json!(a.apply(e).0);
             }
         }
         manifest["redaction"]["anonymized"] = json!(true);
@@ -511,10 +527,13 @@ pub fn redact_bundle(archive: &[u8], literals: Vec<Literal>, anonymize: bool) ->
         "too_short_to_search": old_report["too_short_to_search"],
         "dropped_not_utf8": dropped,
     });
-    b.add(
-        "redaction-report.json",
-        &serde_json::to_string_pretty(&report).unwrap_or_default(),
-    );
+    // The earlier rounds' rows name files too.
+    let report_text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    let report_text = match &anon {
+        Some(a) => a.apply(&report_text).0,
+        None => report_text,
+    };
+    b.add("redaction-report.json", &report_text);
     let files = file_entries(&b.members);
     manifest["files"] = json!(files);
     manifest["redaction"]["rounds"] = json!(round);

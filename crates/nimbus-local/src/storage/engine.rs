@@ -313,8 +313,8 @@ impl<B: Backend> Storage for Engine<B> {
 
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
         let r: Result<ObjectMeta> = async {
-            // The bucket is checked once, under the commit lock: staging a body already in
-            // memory is quick, and a missing bucket discards it.
+            // The bucket is checked once, by `commit_staged` after staging: staging a body
+            // already in memory is quick, and a missing bucket discards it.
             self.check(bucket, key)?;
             let staged = self.backend.stage_bytes(body).await?;
             let etag = hex::encode(staged.md5);
@@ -413,7 +413,9 @@ impl<B: Backend> Storage for Engine<B> {
                 (None, Some(s)) => Some(s.clone()),
                 (None, None) => None,
             };
-            let delimiter = options.delimiter.as_deref();
+            // An empty delimiter groups nothing (S3 treats it as absent); grouping every key
+            // under "" would never advance.
+            let delimiter = options.delimiter.as_deref().filter(|d| !d.is_empty());
             // Resume where the last page stopped: after its last key, or past every key under
             // its last common prefix. The backend finds that point without visiting the keys
             // before it, so a whole listing is linear in its length.
@@ -428,7 +430,14 @@ impl<B: Backend> Storage for Engine<B> {
             let mut more = false;
             // The page's objects, whose metadata is read in one call at the end.
             let mut object_keys: Vec<String> = Vec::new();
+            // Set when `from` would have to move past the greatest string: the listing ends.
+            let mut exhausted_all = matches!(&after, Some(a) if token.is_some()
+                && delimiter.is_some_and(|d| a.ends_with(d))
+                && from == Bound::Unbounded);
             'pages: loop {
+                if exhausted_all {
+                    break;
+                }
                 let keys = self.backend.keys_from(bucket, prefix, &from, limit + 1).await?;
                 let exhausted = keys.len() <= limit;
                 for k in keys {
@@ -440,6 +449,10 @@ impl<B: Backend> Storage for Engine<B> {
                     from = Bound::Excluded(k.clone());
                     if let Some(p) = grouped {
                         from = past_prefix(&p);
+                        if from == Bound::Unbounded {
+                            // No string sorts after every key under `p`: nothing follows it.
+                            exhausted_all = true;
+                        }
                         if last.as_deref() == Some(p.as_str()) {
                             continue;
                         }

@@ -691,14 +691,25 @@ impl Backend for FsBackend {
             }
         };
         match f.try_lock() {
-            Ok(()) => {}
+            Ok(()) => Ok(Box::new(HeldLock(f)) as LockGuard),
+            // Another process holds it: wait on a file of our own. If the caller stops waiting
+            // (a timeout), the task still ends by taking the lock, and dropping its unused
+            // result closes that file, which releases it; the kept file would stay locked.
             Err(std::fs::TryLockError::WouldBlock) => {
-                let f = f.clone();
-                blocking(move || Ok(f.lock()?)).await?;
+                let p = self.root.join(MARKER).join("lock");
+                blocking(move || {
+                    let own = std::fs::OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(&p)?;
+                    own.lock()?;
+                    Ok(Box::new(own) as LockGuard)
+                })
+                .await
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
         }
-        Ok(Box::new(HeldLock(f)) as LockGuard)
     }
 
     fn presign_key(&self) -> &[u8] {
