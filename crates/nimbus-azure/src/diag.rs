@@ -56,16 +56,19 @@ fn arm(_: &Settings) -> Result<Vec<Endpoint>> {
     Ok(Vec::new())
 }
 
+/// The value of `key` in a SAS query string (the colons of its times percent-decoded).
+fn sas_param(sas: &str, key: &str) -> Option<String> {
+    sas.split('&')
+        .find_map(|p| p.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+        .map(|v| v.replace("%3A", ":").replace("%3a", ":"))
+}
+
 /// What a SAS token grants, read from its own query: `sp` letters named (the service SAS and
 /// account SAS permission letters of learn.microsoft.com/rest/api/storageservices/
 /// create-account-sas), `se` as the expiry. Offline: the token says what it grants; whether
 /// the account still honours it is for the access and data-plane checks.
 pub fn sas_identity(account: &str, sas: &str) -> Identity {
-    let param = |k: &str| {
-        sas.split('&')
-            .find_map(|p| p.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
-            .map(|v| v.replace("%3A", ":").replace("%3a", ":"))
-    };
+    let param = |k: &str| sas_param(sas, k);
     let roles = param("sp")
         .unwrap_or_default()
         .chars()
@@ -244,11 +247,7 @@ pub fn explain(e: &nimbus_core::Error) -> Option<Explained> {
 /// create-account-sas, "Permissions"): `r` reads, `l` lists, `w` writes (creates or
 /// overwrites), `d` deletes.
 pub fn sas_permissions(sas: &str) -> Vec<Permission> {
-    let sp = sas
-        .split('&')
-        .find_map(|p| p.strip_prefix("sp="))
-        .unwrap_or_default()
-        .to_string();
+    let sp = sas_param(sas, "sp").unwrap_or_default();
     [
         ("storage.read", 'r'),
         ("storage.list", 'l'),

@@ -69,6 +69,67 @@ pub(crate) async fn within<T>(
     }
 }
 
+/// A wanted service whose provider has the hook a layer calls, and whose endpoints and access
+/// check passed.
+pub(crate) struct Hooked<'a, H> {
+    /// The service.
+    pub svc: &'static str,
+    /// Its provider.
+    pub provider: &'a nimbus_core::provider::Provider,
+    /// The provider's hook.
+    pub hook: H,
+    /// Its settings.
+    pub settings: &'a nimbus_core::config::Settings,
+    /// The labels of its endpoints.
+    pub labels: Vec<&'a str>,
+}
+
+/// The services a layer after access runs its provider hook for (identity, permissions). For
+/// the others it pushes a skip to `out`, id `FAMILY.SERVICE`: the provider has no such hook
+/// (`none` says what it lacks), or the service's endpoint or access check failed.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn hooked<'a, H>(
+    inputs: &'a Inputs,
+    profile: &'a Profile,
+    targets: &'a [Target],
+    results: &[CheckResult],
+    layer: crate::report::Layer,
+    family: &str,
+    hook: impl Fn(&nimbus_core::diag::Diag) -> Option<H>,
+    none: &str,
+    out: &mut Vec<CheckResult>,
+) -> Vec<Hooked<'a, H>> {
+    let mut run = Vec::new();
+    for svc in nimbus_core::config::SERVICES.into_iter().filter(|s| inputs.wants(s)) {
+        let id = format!("{family}.{svc}");
+        let sc = profile.service(svc);
+        let Some(p) = inputs.providers.iter().find(|p| p.name == sc.provider) else {
+            continue;
+        };
+        let Some(h) = p.diag.and_then(&hook) else {
+            out.push(CheckResult::skipped(
+                layer,
+                id,
+                &format!("provider `{}` {none}", p.name),
+            ));
+            continue;
+        };
+        let labels = labels(targets, svc);
+        if let Some(b) = failed(results, svc, &labels, &[format!("auth.{svc}")]) {
+            out.push(CheckResult::skipped(layer, id, &format!("{} failed", b.id)));
+            continue;
+        }
+        run.push(Hooked {
+            svc,
+            provider: p,
+            hook: h,
+            settings: &sc.settings,
+            labels,
+        });
+    }
+    run
+}
+
 /// The labels of the endpoints `svc` contacts.
 pub(crate) fn labels<'a>(targets: &'a [Target], svc: &str) -> Vec<&'a str> {
     targets

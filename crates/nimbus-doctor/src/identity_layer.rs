@@ -17,7 +17,7 @@ use nimbus_core::diag::Identity;
 use nimbus_core::ErrorKind;
 use serde_json::json;
 
-use crate::access_layer::{explain, failed, holders, labels, within};
+use crate::access_layer::{explain, holders, hooked, within, Hooked};
 use crate::endpoints::Target;
 use crate::report::{CheckResult, Layer, Status};
 use crate::Inputs;
@@ -198,26 +198,28 @@ fn judge(id: String, svc: &str, identity: &Identity, profile: &Profile, now: Sys
 /// The identity checks, after the access layer (`results` holds every earlier check).
 pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results: &[CheckResult]) -> Vec<CheckResult> {
     let mut out = Vec::new();
-    for svc in nimbus_core::config::SERVICES.into_iter().filter(|s| inputs.wants(s)) {
+    let run = hooked(
+        inputs,
+        profile,
+        targets,
+        results,
+        Layer::Identity,
+        "identity",
+        |d| d.identity,
+        "has no credentials to identify",
+        &mut out,
+    );
+    for Hooked {
+        svc,
+        provider: p,
+        hook,
+        settings,
+        labels,
+    } in run
+    {
         let id = format!("identity.{svc}");
-        let sc = profile.service(svc);
-        let Some(p) = inputs.providers.iter().find(|p| p.name == sc.provider) else {
-            continue;
-        };
-        let Some(hook) = p.diag.and_then(|d| d.identity) else {
-            out.push(CheckResult::skipped(
-                Layer::Identity,
-                id,
-                &format!("provider `{}` has no credentials to identify", p.name),
-            ));
-            continue;
-        };
-        if let Some(b) = failed(results, svc, &labels(targets, svc), &[format!("auth.{svc}")]) {
-            out.push(CheckResult::skipped(Layer::Identity, id, &format!("{} failed", b.id)));
-            continue;
-        }
         let t = Instant::now();
-        let answer = within(DEADLINE, hook(svc, &sc.settings)).await;
+        let answer = within(DEADLINE, hook(svc, settings)).await;
         let r = match answer {
             Ok(identity) => judge(id, svc, &identity, profile, SystemTime::now()),
             Err(e) if e.kind() == ErrorKind::Unsupported => {
@@ -225,8 +227,8 @@ pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results
             }
             Err(e) => {
                 let ev = json!({"kind": format!("{:?}", e.kind()), "error": e.to_string()});
-                let fix = explain(p, &e, results, &labels(targets, svc)).unwrap_or_else(|| match e.kind() {
-                    ErrorKind::Unauthenticated => format!("check {}", holders(p, &sc.settings)),
+                let fix = explain(p, &e, results, &labels).unwrap_or_else(|| match e.kind() {
+                    ErrorKind::Unauthenticated => format!("check {}", holders(p, settings)),
                     _ => "run with --evidence and see this service's network checks".into(),
                 });
                 CheckResult::new(

@@ -20,7 +20,7 @@ use nimbus_core::diag::Permission;
 use nimbus_core::ErrorKind;
 use serde_json::json;
 
-use crate::access_layer::{explain, failed, labels, within};
+use crate::access_layer::{explain, hooked, within, Hooked};
 use crate::endpoints::Target;
 use crate::report::{CheckResult, Layer, Status};
 use crate::Inputs;
@@ -69,31 +69,28 @@ pub fn rejudge(id: &str, evidence: &serde_json::Value, profile: &str) -> Option<
 /// The permission checks (`results` holds every earlier check).
 pub async fn run(inputs: &Inputs, profile: &Profile, targets: &[Target], results: &[CheckResult]) -> Vec<CheckResult> {
     let mut out = Vec::new();
-    for svc in nimbus_core::config::SERVICES.into_iter().filter(|s| inputs.wants(s)) {
+    let run = hooked(
+        inputs,
+        profile,
+        targets,
+        results,
+        Layer::Permissions,
+        "perm",
+        |d| d.permissions,
+        "has no permission check that does not act",
+        &mut out,
+    );
+    for Hooked {
+        svc,
+        provider: p,
+        hook,
+        settings,
+        labels,
+    } in run
+    {
         let id = format!("perm.{svc}");
-        let sc = profile.service(svc);
-        let Some(p) = inputs.providers.iter().find(|p| p.name == sc.provider) else {
-            continue;
-        };
-        let Some(hook) = p.diag.and_then(|d| d.permissions) else {
-            out.push(CheckResult::skipped(
-                Layer::Permissions,
-                id,
-                &format!("provider `{}` has no permission check that does not act", p.name),
-            ));
-            continue;
-        };
-        let labels = labels(targets, svc);
-        if let Some(b) = failed(results, svc, &labels, &[format!("auth.{svc}")]) {
-            out.push(CheckResult::skipped(
-                Layer::Permissions,
-                id,
-                &format!("{} failed", b.id),
-            ));
-            continue;
-        }
         let t = Instant::now();
-        let answer = within(DEADLINE, hook(svc, &sc.settings)).await;
+        let answer = within(DEADLINE, hook(svc, settings)).await;
         match answer {
             Ok(perms) => {
                 let ms = t.elapsed();

@@ -141,18 +141,19 @@ pub fn may_pass_under(dir_prefix: &str, from: &Bound<String>) -> bool {
 }
 
 /// The first string after every string starting with `p` (`a/` → `a0`): where a listing
-/// resumes past a common prefix without visiting its keys.
-pub fn past_prefix(p: &str) -> Bound<String> {
+/// resumes past a common prefix without visiting its keys. `None` when no string sorts after
+/// them (`p` is empty or made of the greatest character): the listing ends there.
+pub fn past_prefix(p: &str) -> Option<Bound<String>> {
     let mut s = p.to_string();
     while let Some(c) = s.pop() {
         let n = c as u32 + 1;
         let n = if (0xD800..0xE000).contains(&n) { 0xE000 } else { n };
         if let Some(next) = char::from_u32(n) {
             s.push(next);
-            return Bound::Included(s);
+            return Some(Bound::Included(s));
         }
     }
-    Bound::Unbounded
+    None
 }
 
 #[cfg(test)]
@@ -165,8 +166,9 @@ mod tests {
         assert!(passes("a/n", &after) && !passes("a/m", &after));
         assert!(may_pass_under("a/", &after), "a/ holds keys after a/m");
         assert!(!may_pass_under("a-", &after) && may_pass_under("b/", &after));
-        assert_eq!(past_prefix("a/"), Bound::Included("a0".to_string()));
-        let past = past_prefix("a/");
+        assert_eq!(past_prefix("a/"), Some(Bound::Included("a0".to_string())));
+        assert_eq!(past_prefix(""), None);
+        let past = past_prefix("a/").unwrap();
         assert!(!passes("a/zzz", &past) && passes("a0", &past) && passes("b", &past));
         assert!(!may_pass_under("a/", &past));
     }

@@ -418,11 +418,11 @@ impl<B: Backend> Storage for Engine<B> {
             let delimiter = options.delimiter.as_deref().filter(|d| !d.is_empty());
             // Resume where the last page stopped: after its last key, or past every key under
             // its last common prefix. The backend finds that point without visiting the keys
-            // before it, so a whole listing is linear in its length.
+            // before it, so a whole listing is linear in its length. `None`: nothing follows.
             let mut from = match &after {
                 Some(a) if token.is_some() && delimiter.is_some_and(|d| a.ends_with(d)) => past_prefix(a),
-                Some(a) => Bound::Excluded(a.clone()),
-                None => Bound::Unbounded,
+                Some(a) => Some(Bound::Excluded(a.clone())),
+                None => Some(Bound::Unbounded),
             };
             let mut page = ListPage::default();
             let mut count = 0;
@@ -430,15 +430,8 @@ impl<B: Backend> Storage for Engine<B> {
             let mut more = false;
             // The page's objects, whose metadata is read in one call at the end.
             let mut object_keys: Vec<String> = Vec::new();
-            // Set when `from` would have to move past the greatest string: the listing ends.
-            let mut exhausted_all = matches!(&after, Some(a) if token.is_some()
-                && delimiter.is_some_and(|d| a.ends_with(d))
-                && from == Bound::Unbounded);
-            'pages: loop {
-                if exhausted_all {
-                    break;
-                }
-                let keys = self.backend.keys_from(bucket, prefix, &from, limit + 1).await?;
+            'pages: while let Some(bound) = &from {
+                let keys = self.backend.keys_from(bucket, prefix, bound, limit + 1).await?;
                 let exhausted = keys.len() <= limit;
                 for k in keys {
                     let grouped = delimiter.and_then(|d| {
@@ -446,13 +439,9 @@ impl<B: Backend> Storage for Engine<B> {
                             .find(d)
                             .map(|i| k[..prefix.len() + i + d.len()].to_string())
                     });
-                    from = Bound::Excluded(k.clone());
+                    from = Some(Bound::Excluded(k.clone()));
                     if let Some(p) = grouped {
                         from = past_prefix(&p);
-                        if from == Bound::Unbounded {
-                            // No string sorts after every key under `p`: nothing follows it.
-                            exhausted_all = true;
-                        }
                         if last.as_deref() == Some(p.as_str()) {
                             continue;
                         }
