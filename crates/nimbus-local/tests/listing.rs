@@ -139,3 +139,34 @@ async fn a_cached_directory_sees_later_writes() {
     );
     assert_eq!(got.len(), 52, "{got:?}");
 }
+
+/// Read-after-write for listings while the directory is being written: every listing right
+/// after a put sees it, though the directory's entries are cached as soon as it has been
+/// still for a few clock ticks. A second handle writes half of the keys, as another process
+/// would.
+#[tokio::test]
+async fn listings_between_quick_writes_see_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = StorageOptions::default();
+    o.durable = false;
+    let a = open_fs(dir.path(), o.clone()).unwrap();
+    let b = open_fs(dir.path(), o).unwrap();
+    a.create_bucket("bkt", &Default::default()).await.unwrap();
+    for i in 0..150 {
+        let w = if i % 2 == 0 { &a } else { &b };
+        w.put(
+            "bkt",
+            &format!("k{i:03}"),
+            Bytes::from_static(b"x"),
+            &PutOptions::default(),
+        )
+        .await
+        .unwrap();
+        if i % 7 == 3 {
+            // Now and then still for longer than the settling time, so the cache is used.
+            tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        }
+        let got = listing(&*a, "", None, None, 16).await;
+        assert_eq!(got.len(), i + 1, "after k{i:03}: {got:?}");
+    }
+}

@@ -5,6 +5,13 @@
 //! the same everywhere; only `create_multipart`/`upload_part`/`complete_multipart` differ.
 //! An object smaller than one part is written with a single `put`, so small writes never pay
 //! for a multipart round trip.
+//!
+//! Up to [`WriterOptions::concurrency`] parts (default [`DEFAULT_CONCURRENCY`]) are in flight
+//! at once, as object_store's `WriteMultipart` and the AWS transfer manager do: the next part
+//! fills while the last uploads (or, on the embedded store, is hashed on another core). Memory
+//! stays bounded by `(concurrency + 1) × part size`, whatever the object's size. The in-flight
+//! uploads are futures owned by the writer, so they advance while the writer is awaited
+//! (`write`, `finish`, `abort`); each is started as soon as it is queued.
 
 use bytes::{Bytes, BytesMut};
 
@@ -13,6 +20,8 @@ use crate::{Capability, Error, Result};
 
 /// Default part size when the provider's minimum is smaller.
 pub const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
+/// Parts in flight at once unless [`WriterOptions::concurrency`] says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 2;
 
 /// Options of an [`ObjectWriter`].
 #[derive(Debug, Clone, Default)]
@@ -25,6 +34,8 @@ pub struct WriterOptions {
     /// Expected total size, if known: the part size grows so that the upload stays within
     /// the provider's maximum part count.
     pub size_hint: Option<u64>,
+    /// Parts uploaded at once; `None` is [`DEFAULT_CONCURRENCY`], `Some(1)` one at a time.
+    pub concurrency: Option<usize>,
 }
 
 impl WriterOptions {
@@ -43,7 +54,15 @@ impl WriterOptions {
         self.size_hint = Some(n);
         self
     }
+    /// Sets how many parts may be in flight at once (at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = Some(n.max(1));
+        self
+    }
 }
+
+/// A part on its way: resolves to the completed part.
+type InFlight<'a> = futures::future::BoxFuture<'a, Result<CompletedPart>>;
 
 /// Writes an object part by part; see the module docs.
 pub struct ObjectWriter<'a, S: Storage + ?Sized> {
@@ -55,6 +74,9 @@ pub struct ObjectWriter<'a, S: Storage + ?Sized> {
     buf: BytesMut,
     upload: Option<MultipartUpload>,
     parts: Vec<CompletedPart>,
+    /// Parts sent so far (numbered from 1), finished or not.
+    sent: u32,
+    in_flight: futures::stream::FuturesUnordered<InFlight<'a>>,
     written: u64,
 }
 
@@ -64,6 +86,7 @@ impl<'a, S: Storage + ?Sized> std::fmt::Debug for ObjectWriter<'a, S> {
             .field("bucket", &self.bucket)
             .field("key", &self.key)
             .field("parts", &self.parts.len())
+            .field("in_flight", &self.in_flight.len())
             .field("written", &self.written)
             .finish()
     }
@@ -80,6 +103,8 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
             buf: BytesMut::new(),
             upload: None,
             parts: Vec::new(),
+            sent: 0,
+            in_flight: futures::stream::FuturesUnordered::new(),
             written: 0,
         }
     }
@@ -131,6 +156,11 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
         let part = self.part_size()? as usize;
         self.written += data.len() as u64;
         while !data.is_empty() {
+            if self.buf.is_empty() && data.len() < part {
+                // One allocation per part, not a doubling series with a copy at each step.
+                // Untouched pages of a part that stays small cost no memory.
+                self.buf.reserve(part);
+            }
             let room = part - self.buf.len();
             let take = room.min(data.len());
             self.buf.extend_from_slice(&data.split_to(take));
@@ -155,18 +185,55 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
                 .await?;
             self.upload = Some(up);
         }
-        let up = self.upload.as_ref().expect("upload created above");
         let caps = self.store.capabilities();
-        let number = self.parts.len() as u32 + 1;
+        let number = self.sent + 1;
         if caps.multipart_max_parts > 0 && number > caps.multipart_max_parts {
             return Err(Error::invalid(format!(
                 "the upload needs more than {} parts; set a larger part size or a size hint",
                 caps.multipart_max_parts
             )));
         }
-        let part = self.store.upload_part(up, number, body).await?;
-        self.parts.push(part);
+        // Room for this part first: at most `concurrency` in flight.
+        let limit = self.options.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
+        while self.in_flight.len() >= limit {
+            self.next_done().await?;
+        }
+        let up = self.upload.clone().expect("upload created above");
+        let store = self.store;
+        self.sent = number;
+        self.in_flight
+            .push(Box::pin(async move { store.upload_part(&up, number, body).await }));
+        // Start it now (a blocking-pool task, a request on its way) and collect any part that
+        // is already done, without waiting.
+        while let Some(done) = futures::FutureExt::now_or_never(futures::StreamExt::next(&mut self.in_flight)) {
+            match done {
+                Some(part) => self.parts.push(part?),
+                None => break,
+            }
+        }
         Ok(())
+    }
+
+    /// Waits for one part in flight and records it.
+    async fn next_done(&mut self) -> Result<()> {
+        if let Some(part) = futures::StreamExt::next(&mut self.in_flight).await {
+            self.parts.push(part?);
+        }
+        Ok(())
+    }
+
+    /// Waits for every part in flight; the first error wins, but all are awaited, so no part
+    /// is left half-sent when the upload is then completed or aborted.
+    async fn drain(&mut self) -> Result<()> {
+        let mut first = Ok(());
+        while let Some(part) = futures::StreamExt::next(&mut self.in_flight).await {
+            match part {
+                Ok(p) => self.parts.push(p),
+                Err(e) if first.is_ok() => first = Err(e),
+                Err(_) => {}
+            }
+        }
+        first
     }
 
     /// Writes a whole stream and completes the object, aborting the upload when a chunk, a
@@ -199,14 +266,20 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
             let body = self.buf.split().freeze();
             return self.store.put(self.bucket, self.key, body, &self.options.put).await;
         }
-        if !self.buf.is_empty() {
-            if let Err(e) = self.flush_part().await {
-                let up = self.upload.take().expect("checked above");
-                let _ = self.store.abort_multipart(&up).await;
-                return Err(e);
-            }
+        let last = if self.buf.is_empty() {
+            Ok(())
+        } else {
+            self.flush_part().await
+        };
+        if let Err(e) = last.and(self.drain().await) {
+            let _ = self.drain().await;
+            let up = self.upload.take().expect("checked above");
+            let _ = self.store.abort_multipart(&up).await;
+            return Err(e);
         }
         let up = self.upload.take().expect("checked above");
+        // Parts finish in any order; the completion lists them by number.
+        self.parts.sort_by_key(|p| p.part_number);
         match self.store.complete_multipart(&up, &self.parts).await {
             Ok(meta) => Ok(meta),
             Err(e) => {
@@ -224,6 +297,8 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
     /// wait): it logs a warning naming the upload left behind. `put_stream` through the
     /// facade's contract does abort on cancellation.
     pub async fn abort(mut self) -> Result<()> {
+        // Parts still in flight finish first, so the abort frees them too.
+        let _ = self.drain().await;
         if let Some(up) = self.upload.take() {
             self.store.abort_multipart(&up).await?;
         }

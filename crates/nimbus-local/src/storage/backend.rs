@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 /// Data written but not yet visible under a key.
 #[derive(Debug)]
 pub enum StagedData {
-    /// Bytes in memory.
-    Memory(Bytes),
+    /// Bytes in memory, as the chunks they arrived in: a multipart object is its parts, kept
+    /// without being copied into one buffer.
+    Memory(Vec<Bytes>),
     /// A temporary file in the store's tmp directory (same filesystem as the data).
     File(PathBuf),
 }
@@ -27,8 +28,23 @@ pub enum StagedData {
 pub struct Staged {
     pub data: StagedData,
     pub size: u64,
-    pub md5: [u8; 16],
+    /// The MD5 of the data. `None` for a joined multipart object: its ETag is made from its
+    /// parts' MD5s, so a second pass over the whole object would be thrown away.
+    pub md5: Option<[u8; 16]>,
 }
+
+impl Staged {
+    /// The hex MD5, the ETag of a single-part object.
+    pub fn md5_hex(&self) -> Result<String> {
+        self.md5
+            .map(hex::encode)
+            .ok_or_else(|| nimbus_core::Error::internal("staged data has no MD5"))
+    }
+}
+
+/// The engine's check of a read against the object's metadata (conditions, range), returning
+/// the byte range to read ([`Backend::open_checked`]).
+pub type Pick = Box<dyn FnOnce(&StoredMeta) -> Result<Range<u64>> + Send>;
 
 /// Metadata kept beside the data.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -75,8 +91,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// [`Backend::stage`] of a body already in memory (`put`): one round trip, and the memory
     /// store keeps the caller's buffer instead of copying it.
     async fn stage_bytes(&self, body: Bytes) -> Result<Staged>;
-    /// Concatenates staged parts into one staged object.
-    async fn concat(&self, parts: &[&Staged]) -> Result<Staged>;
+    /// [`Backend::stage_bytes`] of one multipart part. A part is never visible by itself, so a
+    /// durable store need not sync it: [`Backend::concat`] syncs the joined object once.
+    async fn stage_part(&self, body: Bytes) -> Result<Staged> {
+        self.stage_bytes(body).await
+    }
+    /// Joins staged parts, in order, into one staged object, consuming them (a part's storage
+    /// may become the object's). No MD5 is computed (`md5` is `None`).
+    async fn concat(&self, parts: Vec<Staged>) -> Result<Staged>;
     /// Frees staged data.
     async fn discard(&self, staged: Staged);
     async fn read_meta(&self, bucket: &str, key: &str) -> Result<Option<StoredMeta>>;
@@ -110,6 +132,23 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Copies a committed object to another key.
     async fn copy_object(&self, src: (&str, &str), dst: (&str, &str), meta: &StoredMeta) -> Result<()>;
     async fn open(&self, bucket: &str, key: &str, range: Range<u64>) -> Result<ByteStream>;
+    /// Reads the key's metadata, lets `pick` check the read's conditions and choose the range,
+    /// and opens that range: one round trip where a call has a fixed cost, and the bytes
+    /// belong to the metadata read (the filesystem store opens the file first). `None` when
+    /// there is no such object.
+    async fn open_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        pick: Pick,
+    ) -> Result<Option<(StoredMeta, Range<u64>, ByteStream)>> {
+        let Some(meta) = self.read_meta(bucket, key).await? else {
+            return Ok(None);
+        };
+        let range = pick(&meta)?;
+        let body = self.open(bucket, key, range.clone()).await?;
+        Ok(Some((meta, range, body)))
+    }
     async fn remove(&self, bucket: &str, key: &str) -> Result<()>;
     /// Up to `limit` keys starting with `prefix` and after `from`, sorted by UTF-8 bytes. A
     /// listing asks page by page from where the last page stopped, so a backend must find

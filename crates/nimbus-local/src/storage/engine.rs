@@ -19,7 +19,7 @@ use nimbus_core::storage::*;
 use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities};
 use tokio::sync::Mutex;
 
-use super::backend::{past_prefix, Backend, Decide, Staged, StoredMeta};
+use super::backend::{past_prefix, Backend, Decide, Pick, Staged, StoredMeta};
 use super::presign;
 
 /// Tunables of a local store.
@@ -196,18 +196,17 @@ impl<B: Backend> Engine<B> {
 
     async fn meta_or_not_found(&self, bucket: &str, key: &str) -> Result<StoredMeta> {
         self.require_bucket(bucket).await?;
-        self.backend.read_meta(bucket, key).await?.ok_or_else(|| {
-            Error::new(ErrorKind::NotFound, format!("object `{bucket}/{key}` does not exist"))
-                .with_raw_code("NoSuchKey")
-                .with_resource(format!("{bucket}/{key}"))
-        })
+        self.backend
+            .read_meta(bucket, key)
+            .await?
+            .ok_or_else(|| no_such_key(bucket, key))
     }
 
     async fn put_inner(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
         self.check(bucket, key)?;
         self.require_bucket(bucket).await?;
         let staged = self.backend.stage(body).await?;
-        let etag = hex::encode(staged.md5);
+        let etag = staged.md5_hex()?;
         self.commit_staged(bucket, key, staged, options, etag).await
     }
 
@@ -227,10 +226,6 @@ impl<B: Backend> Engine<B> {
     pub async fn uploads_in_progress(&self) -> usize {
         self.uploads.lock().await.len()
     }
-}
-
-fn once(b: Bytes) -> ByteStream {
-    Box::pin(futures::stream::once(async move { Ok(b) }))
 }
 
 #[async_trait]
@@ -317,7 +312,7 @@ impl<B: Backend> Storage for Engine<B> {
             // already in memory is quick, and a missing bucket discards it.
             self.check(bucket, key)?;
             let staged = self.backend.stage_bytes(body).await?;
-            let etag = hex::encode(staged.md5);
+            let etag = staged.md5_hex()?;
             self.commit_staged(bucket, key, staged, options, etag).await
         }
         .await;
@@ -333,28 +328,39 @@ impl<B: Backend> Storage for Engine<B> {
     async fn get(&self, bucket: &str, key: &str, options: &GetOptions) -> Result<GetResult> {
         let r: Result<GetResult> = async {
             self.check(bucket, key)?;
-            let m = self.meta_or_not_found(bucket, key).await?;
-            if let Some(want) = &options.if_match {
-                if want.trim_matches('"') != m.etag && want != "*" {
-                    return Err(
-                        Error::new(ErrorKind::PreconditionFailed, format!("ETag is {}, not {want}", m.etag))
-                            .with_raw_code("PreconditionFailed"),
-                    );
+            // The conditions and the range are checked against the metadata inside the
+            // backend's one round trip (`open_checked`), so the bytes match that metadata.
+            let (if_match, if_none_match) = (options.if_match.clone(), options.if_none_match.clone());
+            let want_range = options.range.clone();
+            let pick: Pick = Box::new(move |m: &StoredMeta| {
+                if let Some(want) = &if_match {
+                    if want.trim_matches('"') != m.etag && want != "*" {
+                        return Err(Error::new(
+                            ErrorKind::PreconditionFailed,
+                            format!("ETag is {}, not {want}", m.etag),
+                        )
+                        .with_raw_code("PreconditionFailed"));
+                    }
+                }
+                if let Some(not) = &if_none_match {
+                    if not.trim_matches('"') == m.etag || not == "*" {
+                        return Err(Error::new(ErrorKind::NotModified, "ETag matches if-none-match")
+                            .with_raw_code("NotModified"));
+                    }
+                }
+                match &want_range {
+                    None => Ok(0..m.size),
+                    Some(r) => r.resolve(m.size).map_err(|e| e.with_raw_code("InvalidRange")),
+                }
+            });
+            match self.backend.open_checked(bucket, key, pick).await? {
+                Some((m, range, body)) => Ok(GetResult::new(m.to_meta(key), range, body)),
+                // Which is missing, the bucket or the object: asked only on this path.
+                None => {
+                    self.require_bucket(bucket).await?;
+                    Err(no_such_key(bucket, key))
                 }
             }
-            if let Some(not) = &options.if_none_match {
-                if not.trim_matches('"') == m.etag || not == "*" {
-                    return Err(
-                        Error::new(ErrorKind::NotModified, "ETag matches if-none-match").with_raw_code("NotModified")
-                    );
-                }
-            }
-            let range = match &options.range {
-                None => 0..m.size,
-                Some(r) => r.resolve(m.size).map_err(|e| e.with_raw_code("InvalidRange"))?,
-            };
-            let body = self.backend.open(bucket, key, range.clone()).await?;
-            Ok(GetResult::new(m.to_meta(key), range, body))
         }
         .await;
         r.map_err(|e| self.err(e, "get", || format!("{bucket}/{key}")))
@@ -558,10 +564,10 @@ impl<B: Backend> Storage for Engine<B> {
         let size = body.len() as u64;
         let staged = self
             .backend
-            .stage(once(body))
+            .stage_part(body)
             .await
             .map_err(|e| self.err(e, "upload_part", res))?;
-        let etag = hex::encode(staged.md5);
+        let etag = staged.md5_hex().map_err(|e| self.err(e, "upload_part", res))?;
         let mut uploads = self.uploads.lock().await;
         let Some(up) = uploads.get_mut(&upload.upload_id) else {
             drop(uploads);
@@ -597,7 +603,7 @@ impl<B: Backend> Storage for Engine<B> {
                         return Err(Error::invalid(format!("part {} was not uploaded", p.part_number))
                             .with_raw_code("InvalidPart"));
                     };
-                    if hex::encode(s.md5) != p.etag {
+                    if s.md5.map(hex::encode).as_deref() != Some(p.etag.as_str()) {
                         return Err(Error::invalid(format!("part {} has another ETag", p.part_number))
                             .with_raw_code("InvalidPart"));
                     }
@@ -616,13 +622,15 @@ impl<B: Backend> Storage for Engine<B> {
             self.uploads.lock().await.insert(upload.upload_id.clone(), up);
             return Err(self.err(e, "complete_multipart", res));
         }
-        let chosen: Vec<&Staged> = parts.iter().filter_map(|p| up.parts.get(&p.part_number)).collect();
+        // The checks above found every chosen part, with its MD5. The parts are joined without
+        // another pass over their bytes: S3's multipart ETag is the MD5 of the parts' MD5s.
+        let chosen: Vec<Staged> = parts.iter().filter_map(|p| up.parts.remove(&p.part_number)).collect();
         let mut md5s = Vec::with_capacity(16 * chosen.len());
         for s in &chosen {
-            md5s.extend_from_slice(&s.md5);
+            md5s.extend_from_slice(&s.md5.unwrap_or_default());
         }
         let etag = format!("{}-{}", hex::encode(Md5::digest(&md5s)), chosen.len());
-        let joined = self.backend.concat(&chosen).await;
+        let joined = self.backend.concat(chosen).await;
         let leftover = std::mem::take(&mut up.parts);
         for (_, s) in leftover {
             self.backend.discard(s).await;
@@ -674,6 +682,12 @@ impl<B: Backend> Storage for Engine<B> {
         .await;
         r.map_err(|e| self.err(e, "presign", || format!("{bucket}/{key}")))
     }
+}
+
+fn no_such_key(bucket: &str, key: &str) -> Error {
+    Error::new(ErrorKind::NotFound, format!("object `{bucket}/{key}` does not exist"))
+        .with_raw_code("NoSuchKey")
+        .with_resource(format!("{bucket}/{key}"))
 }
 
 fn no_upload(upload: &MultipartUpload) -> Error {

@@ -24,11 +24,16 @@ use nimbus_core::storage::{BucketInfo, ByteStream};
 use nimbus_core::{Error, ErrorKind, Result};
 use sha2::Sha256;
 
-use super::backend::{Backend, Decide, LockGuard, Staged, StagedData, StoredMeta};
+use super::backend::{Backend, Decide, LockGuard, Pick, Staged, StagedData, StoredMeta};
 
 /// Marker directory that makes a directory a local store root.
 pub const MARKER: &str = ".nimbus";
-const CHUNK: usize = 64 * 1024;
+/// The slice a staged body is hashed and written in (well inside a core's L2 cache).
+const HASH_SLICE: usize = 256 * 1024;
+/// A read of at most this many bytes is done in the trip that opens the file.
+const SMALL_READ: u64 = 256 * 1024;
+/// The chunk a larger read yields per trip to the blocking pool.
+const READ_CHUNK: usize = 1024 * 1024;
 
 /// The filesystem backend.
 #[derive(Clone)]
@@ -77,6 +82,39 @@ fn conflict_collision(key: &str) -> Error {
 }
 
 impl FsBackend {
+    /// Stages a body held in memory in one trip to the blocking pool: a temp file, synced when
+    /// `sync`, and the body's MD5.
+    async fn stage_in_memory(&self, body: Bytes, sync: bool) -> Result<Staged> {
+        let path = self.tmp_path();
+        blocking(move || {
+            // Hashed and written a slice at a time, so the write reads bytes the hash just
+            // brought into the cache: a part is larger than the cache, and this machine's memory
+            // bandwidth, not the CPU, bounds two separate passes.
+            let mut md5 = Md5::new();
+            let write = |md5: &mut Md5| -> Result<()> {
+                let mut f = std::fs::File::create(&path)?;
+                for slice in body.chunks(HASH_SLICE) {
+                    md5.update(slice);
+                    f.write_all(slice)?;
+                }
+                if sync {
+                    f.sync_data()?;
+                }
+                Ok(())
+            };
+            if let Err(e) = write(&mut md5) {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+            Ok(Staged {
+                size: body.len() as u64,
+                md5: Some(md5.finalize().into()),
+                data: StagedData::File(path),
+            })
+        })
+        .await
+    }
+
     /// Opens (creating if needed) a store rooted at `root`.
     pub(crate) fn open(root: &Path, durable: bool) -> Result<Self> {
         let meta = root.join(MARKER);
@@ -213,10 +251,10 @@ struct Entry {
 /// unchanged (adding or removing a child changes it, whichever process does it), so the pages
 /// of one listing read and sort a large directory once.
 ///
-/// Only directories unchanged for [`SETTLED`] are kept: the kernel stamps times from a coarse
-/// clock (a tick of a few milliseconds), so two changes within one tick can leave the same
-/// mtime; once a directory has been still for longer than a tick, any later change gives it a
-/// new one.
+/// Only directories that had been unchanged for a while ([`settled`]) when they were read are
+/// kept: the kernel stamps times from a coarse clock (a tick of a few milliseconds), so two
+/// changes within one tick can leave the same mtime; once a directory has been still for
+/// longer than a tick, any later change gives it a new one.
 #[derive(Debug, Default)]
 struct DirCache {
     dirs: std::sync::Mutex<std::collections::HashMap<PathBuf, Cached>>,
@@ -228,11 +266,25 @@ type Cached = (SystemTime, std::sync::Arc<Vec<Entry>>);
 /// Directories kept; beyond this the cache starts over (listings touch few at once).
 const DIR_CACHE_MAX: usize = 256;
 
-/// How long a directory must have been unchanged before its entries are cached.
-const SETTLED: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a directory must have been unchanged, when its entries are read, for them to be
+/// cached: well over one tick of the clock that stamped its mtime. A filesystem with
+/// sub-second times (ext4, XFS, btrfs, tmpfs: a tick of 1–4 ms) settles after 50 ms, so
+/// the pages of a listing of a directory written just before share one read; a time with no
+/// sub-second part may come from a filesystem that keeps whole seconds (or two, FAT), so it
+/// waits 2.5 s. A time that happens to fall on a whole second only waits longer.
+fn settled(mtime: SystemTime) -> std::time::Duration {
+    let sub_second = mtime.duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    if sub_second == 0 {
+        std::time::Duration::from_millis(2500)
+    } else {
+        std::time::Duration::from_millis(50)
+    }
+}
 
 impl DirCache {
     fn entries(&self, dir: &Path) -> std::io::Result<std::sync::Arc<Vec<Entry>>> {
+        // Taken before the directory is read: a change after this instant gives a later mtime.
+        let started = SystemTime::now();
         let mtime = std::fs::metadata(dir)?.modified()?;
         let dirs = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((t, e)) = dirs.get(dir) {
@@ -259,7 +311,7 @@ impl DirCache {
         }
         v.sort_by(|a, b| a.sort.cmp(&b.sort));
         let v = std::sync::Arc::new(v);
-        if SystemTime::now().duration_since(mtime).unwrap_or_default() < SETTLED {
+        if started.duration_since(mtime).unwrap_or_default() < settled(mtime) {
             return Ok(v);
         }
         let mut dirs = self.dirs.lock().unwrap_or_else(|p| p.into_inner());
@@ -348,36 +400,77 @@ fn hex_lower(bytes: &[u8]) -> String {
 /// size disagrees is stale); a file without one (placed by another tool, or metadata lost) is
 /// described from the file itself. `None` when there is no such file.
 fn read_meta_at(data: &Path, mp: &Path) -> Result<Option<StoredMeta>> {
-    let fm = match std::fs::metadata(data) {
-        Ok(m) if m.is_file() => m,
-        Ok(_) => return Ok(None),
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(e.into()),
-    };
+    match std::fs::metadata(data) {
+        Ok(fm) if fm.is_file() => Ok(Some(meta_for(&fm, mp))),
+        Ok(_) => Ok(None),
+        Err(e) if missing(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
+}
+
+/// The metadata of a data file from its sidecar `mp`; see [`read_meta_at`].
+fn meta_for(fm: &std::fs::Metadata, mp: &Path) -> StoredMeta {
     if let Ok(raw) = std::fs::read(mp) {
         if let Ok(m) = serde_json::from_slice::<StoredMeta>(&raw) {
             if m.size == fm.len() {
-                return Ok(Some(m));
+                return m;
             }
         }
     }
     let modified = fm.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let ns = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
-    Ok(Some(StoredMeta {
+    StoredMeta {
         size: fm.len(),
         etag: format!("{:x}-{}", ns.as_nanos(), fm.len()),
         version: ns.as_nanos().to_string(),
         modified_ms: ns.as_millis() as u64,
         content_type: None,
         user_metadata: Default::default(),
-    }))
+    }
+}
+
+/// A stream of `range` of an open file (call on the blocking pool). A range of at most
+/// [`SMALL_READ`] bytes is read now, so a small get costs no further trip to the pool; a larger
+/// one is read [`READ_CHUNK`] bytes per trip, straight into the buffer handed out. A file that
+/// ends before the range does is an error, never a short body.
+fn read_range(mut f: std::fs::File, range: Range<u64>) -> Result<ByteStream> {
+    f.seek(SeekFrom::Start(range.start))?;
+    let len = range.end - range.start;
+    if len <= SMALL_READ {
+        let chunk = read_chunk(&mut f, len as usize)?;
+        return Ok(Box::pin(futures::stream::iter((len > 0).then_some(Ok(chunk)))));
+    }
+    let s = futures::stream::try_unfold((Some(f), len), |(f, left)| async move {
+        let Some(mut f) = f.filter(|_| left > 0) else {
+            return Ok(None);
+        };
+        let want = left.min(READ_CHUNK as u64) as usize;
+        let (f, chunk) = blocking(move || read_chunk(&mut f, want).map(|c| (f, c))).await?;
+        Ok(Some((chunk, (Some(f), left - want as u64))))
+    });
+    Ok(Box::pin(s))
+}
+
+fn read_chunk(f: &mut std::fs::File, want: usize) -> Result<Bytes> {
+    let mut buf = Vec::with_capacity(want);
+    f.take(want as u64).read_to_end(&mut buf)?;
+    if buf.len() < want {
+        return Err(Error::new(
+            ErrorKind::Conflict,
+            format!(
+                "the object's file ended {} bytes early: it was cut short by another writer",
+                want - buf.len()
+            ),
+        ));
+    }
+    Ok(Bytes::from(buf))
 }
 
 #[async_trait]
@@ -472,72 +565,64 @@ impl Backend for FsBackend {
         Ok(Staged {
             data: StagedData::File(path),
             size,
-            md5: md5.finalize().into(),
+            md5: Some(md5.finalize().into()),
         })
     }
 
     async fn stage_bytes(&self, body: Bytes) -> Result<Staged> {
-        let path = self.tmp_path();
+        self.stage_in_memory(body, self.durable).await
+    }
+
+    async fn stage_part(&self, body: Bytes) -> Result<Staged> {
+        // Not synced: a part is never visible by itself; `concat` syncs the joined object.
+        self.stage_in_memory(body, false).await
+    }
+
+    async fn concat(&self, parts: Vec<Staged>) -> Result<Staged> {
+        let size: u64 = parts.iter().map(|p| p.size).sum();
+        let mut paths = Vec::with_capacity(parts.len());
+        for p in parts {
+            match p.data {
+                StagedData::File(path) => paths.push(path),
+                StagedData::Memory(_) => return Err(Error::internal("fs backend got memory staging")),
+            }
+        }
         let durable = self.durable;
-        blocking(move || {
-            let write = || -> Result<()> {
-                let mut f = std::fs::File::create(&path)?;
-                f.write_all(&body)?;
+        let joined = blocking(move || {
+            // The first part's file becomes the object: the others are appended to it, by the
+            // kernel (`std::io::copy` between files is `copy_file_range` on Linux, which
+            // shares extents where the filesystem can), and removed. One sync at the end.
+            let mut it = paths.into_iter();
+            let first = it.next().ok_or_else(|| Error::internal("no parts to join"))?;
+            let rest: Vec<PathBuf> = it.collect();
+            let join = || -> Result<()> {
+                let mut w = std::fs::OpenOptions::new().write(true).open(&first)?;
+                w.seek(SeekFrom::End(0))?;
+                for p in &rest {
+                    std::io::copy(&mut std::fs::File::open(p)?, &mut w)?;
+                }
                 if durable {
-                    f.sync_data()?;
+                    w.sync_data()?;
                 }
                 Ok(())
             };
-            if let Err(e) = write() {
-                let _ = std::fs::remove_file(&path);
-                return Err(e);
+            let r = join();
+            for p in &rest {
+                let _ = std::fs::remove_file(p);
             }
-            Ok(Staged {
-                size: body.len() as u64,
-                md5: Md5::digest(&body).into(),
-                data: StagedData::File(path),
-            })
-        })
-        .await
-    }
-
-    async fn concat(&self, parts: &[&Staged]) -> Result<Staged> {
-        let paths: Vec<PathBuf> = parts
-            .iter()
-            .filter_map(|s| match &s.data {
-                StagedData::File(p) => Some(p.clone()),
-                StagedData::Memory(_) => None,
-            })
-            .collect();
-        let out = self.tmp_path();
-        let size: u64 = parts.iter().map(|p| p.size).sum();
-        let out2 = out.clone();
-        let durable = self.durable;
-        let md5 = blocking(move || {
-            let mut w = std::fs::File::create(&out2)?;
-            let mut md5 = Md5::new();
-            let mut buf = vec![0u8; CHUNK];
-            for p in paths {
-                let mut r = std::fs::File::open(p)?;
-                loop {
-                    let n = r.read(&mut buf)?;
-                    if n == 0 {
-                        break;
-                    }
-                    md5.update(&buf[..n]);
-                    w.write_all(&buf[..n])?;
+            match r {
+                Ok(()) => Ok(first),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&first);
+                    Err(e)
                 }
             }
-            if durable {
-                w.sync_data()?;
-            }
-            Ok(md5.finalize().into())
         })
         .await?;
         Ok(Staged {
-            data: StagedData::File(out),
+            data: StagedData::File(joined),
             size,
-            md5,
+            md5: None,
         })
     }
 
@@ -612,12 +697,39 @@ impl Backend for FsBackend {
 
     async fn open(&self, bucket: &str, key: &str, range: Range<u64>) -> Result<ByteStream> {
         let path = self.data_path(bucket, key)?;
-        let mut f = std::fs::File::open(&path)?;
-        f.seek(SeekFrom::Start(range.start))?;
-        let reader = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(f), range.end - range.start);
-        let s = tokio_util::io::ReaderStream::with_capacity(reader, CHUNK)
-            .map(|r: std::io::Result<Bytes>| r.map_err(Error::from));
-        Ok(Box::pin(s))
+        blocking(move || {
+            let f = std::fs::File::open(&path)?;
+            read_range(f, range)
+        })
+        .await
+    }
+
+    async fn open_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        pick: Pick,
+    ) -> Result<Option<(StoredMeta, Range<u64>, ByteStream)>> {
+        let data = self.data_path(bucket, key)?;
+        let mp = self.meta_path(bucket, key);
+        blocking(move || {
+            // The file is opened first and described from the open handle, so the bytes read
+            // are the bytes the metadata describes even if the key is replaced meanwhile.
+            let f = match std::fs::File::open(&data) {
+                Ok(f) => f,
+                Err(e) if missing(&e) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            let fm = f.metadata()?;
+            if !fm.is_file() {
+                return Ok(None);
+            }
+            let meta = meta_for(&fm, &mp);
+            let range = pick(&meta)?;
+            let body = read_range(f, range.clone())?;
+            Ok(Some((meta, range, body)))
+        })
+        .await
     }
 
     async fn remove(&self, bucket: &str, key: &str) -> Result<()> {

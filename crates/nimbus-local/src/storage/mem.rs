@@ -6,7 +6,7 @@ use std::ops::{Bound, Range};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::StreamExt;
 use md5::{Digest, Md5};
 use nimbus_core::storage::{BucketInfo, ByteStream};
@@ -14,7 +14,13 @@ use nimbus_core::{Error, ErrorKind, Result};
 
 use super::backend::{Backend, LockGuard, Staged, StagedData, StoredMeta};
 
-type Objects = BTreeMap<String, (Bytes, StoredMeta)>;
+/// An object's bytes as the chunks it was staged in (a multipart object: its parts). Kept as
+/// they came, so a 256 MiB object costs 256 MiB, not a second copy joined at completion.
+type Rope = std::sync::Arc<[Bytes]>;
+type Objects = BTreeMap<String, (Rope, StoredMeta)>;
+
+/// The size of the chunks a read yields.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// The memory backend (sealed: reach it only through [`super::MemoryStorage`]).
 pub struct MemBackend {
@@ -42,11 +48,32 @@ impl MemBackend {
     }
 }
 
-fn bytes_of(s: &Staged) -> Bytes {
-    match &s.data {
-        StagedData::Memory(b) => b.clone(),
-        StagedData::File(_) => Bytes::new(),
+fn rope_of(s: Staged) -> Result<Rope> {
+    match s.data {
+        StagedData::Memory(chunks) => Ok(chunks.into()),
+        StagedData::File(_) => Err(Error::internal("memory backend got file staging")),
     }
+}
+
+/// The chunks of `range` of a rope, each at most [`READ_CHUNK`] long.
+fn slices(rope: &Rope, range: Range<u64>) -> Vec<Result<Bytes>> {
+    let mut out = Vec::new();
+    let mut at = 0u64;
+    for c in rope.iter() {
+        let end = at + c.len() as u64;
+        let (lo, hi) = (range.start.max(at), range.end.min(end));
+        if lo < hi {
+            let part = c.slice((lo - at) as usize..(hi - at) as usize);
+            for i in (0..part.len()).step_by(READ_CHUNK) {
+                out.push(Ok(part.slice(i..(i + READ_CHUNK).min(part.len()))));
+            }
+        }
+        at = end;
+        if at >= range.end {
+            break;
+        }
+    }
+    out
 }
 
 #[async_trait]
@@ -88,33 +115,43 @@ impl Backend for MemBackend {
     async fn stage_bytes(&self, body: Bytes) -> Result<Staged> {
         Ok(Staged {
             size: body.len() as u64,
-            md5: Md5::digest(&body).into(),
-            data: StagedData::Memory(body),
+            md5: Some(Md5::digest(&body).into()),
+            data: StagedData::Memory(vec![body]),
         })
     }
     async fn stage(&self, mut body: ByteStream) -> Result<Staged> {
-        let mut buf = BytesMut::new();
+        // The chunks are kept as they arrive (no copy into one buffer).
+        let mut chunks = Vec::new();
+        let mut size = 0u64;
         let mut md5 = Md5::new();
         while let Some(c) = body.next().await {
             let c = c?;
             md5.update(&c);
-            buf.extend_from_slice(&c);
+            size += c.len() as u64;
+            if !c.is_empty() {
+                chunks.push(c);
+            }
         }
         Ok(Staged {
-            size: buf.len() as u64,
-            data: StagedData::Memory(buf.freeze()),
-            md5: md5.finalize().into(),
+            size,
+            data: StagedData::Memory(chunks),
+            md5: Some(md5.finalize().into()),
         })
     }
-    async fn concat(&self, parts: &[&Staged]) -> Result<Staged> {
-        let mut buf = BytesMut::new();
+    async fn concat(&self, parts: Vec<Staged>) -> Result<Staged> {
+        let mut chunks = Vec::new();
+        let mut size = 0;
         for p in parts {
-            buf.extend_from_slice(&bytes_of(p));
+            size += p.size;
+            match p.data {
+                StagedData::Memory(c) => chunks.extend(c),
+                StagedData::File(_) => return Err(Error::internal("memory backend got file staging")),
+            }
         }
         Ok(Staged {
-            size: buf.len() as u64,
-            md5: Md5::digest(&buf).into(),
-            data: StagedData::Memory(buf.freeze()),
+            size,
+            md5: None,
+            data: StagedData::Memory(chunks),
         })
     }
     async fn discard(&self, _staged: Staged) {}
@@ -122,7 +159,7 @@ impl Backend for MemBackend {
         Ok(self.with(|b| b.get(bucket).and_then(|o| o.get(key)).map(|(_, m)| m.clone())))
     }
     async fn commit(&self, bucket: &str, key: &str, staged: Staged, meta: &StoredMeta) -> Result<()> {
-        let data = bytes_of(&staged);
+        let data = rope_of(staged)?;
         self.with(|b| match b.get_mut(bucket) {
             Some(o) => {
                 o.insert(key.to_string(), (data, meta.clone()));
@@ -148,12 +185,7 @@ impl Backend for MemBackend {
         let data = self
             .with(|b| b.get(bucket).and_then(|o| o.get(key)).map(|(d, _)| d.clone()))
             .ok_or_else(|| Error::not_found(format!("{bucket}/{key}")))?;
-        let slice = data.slice(range.start as usize..range.end as usize);
-        let chunks: Vec<Result<Bytes>> = (0..slice.len())
-            .step_by(64 * 1024)
-            .map(|i| Ok(slice.slice(i..(i + 64 * 1024).min(slice.len()))))
-            .collect();
-        Ok(Box::pin(futures::stream::iter(chunks)))
+        Ok(Box::pin(futures::stream::iter(slices(&data, range))))
     }
     async fn remove(&self, bucket: &str, key: &str) -> Result<()> {
         self.with(|b| b.get_mut(bucket).map(|o| o.remove(key)));
@@ -179,6 +211,20 @@ impl Backend for MemBackend {
                 })
                 .unwrap_or_default()
         }))
+    }
+    async fn open_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        pick: super::backend::Pick,
+    ) -> Result<Option<(StoredMeta, Range<u64>, ByteStream)>> {
+        // The metadata and the bytes from one look at the map: they belong together.
+        let Some((data, meta)) = self.with(|b| b.get(bucket).and_then(|o| o.get(key)).cloned()) else {
+            return Ok(None);
+        };
+        let range = pick(&meta)?;
+        let body: ByteStream = Box::pin(futures::stream::iter(slices(&data, range.clone())));
+        Ok(Some((meta, range, body)))
     }
     async fn lock(&self) -> Result<LockGuard> {
         Ok(Box::new(()))
