@@ -23,7 +23,7 @@ use crate::Result;
 
 pub use ext::StorageExt;
 pub use types::*;
-pub use writer::{ObjectWriter, WriterOptions, DEFAULT_PART_SIZE};
+pub use writer::{ObjectWriter, WriterOptions, DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};
 
 /// Object storage: buckets and objects.
 ///
