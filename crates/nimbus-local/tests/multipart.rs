@@ -61,11 +61,15 @@ async fn joins_the_chosen_parts(s: Arc<dyn Storage>) {
     );
     assert_eq!(meta.size, want.len() as u64);
     assert_eq!(read_all(&*s, "big", None).await, want);
-    // Ranges inside one part and across both boundaries.
+    // Ranges inside a part, starting and ending exactly on a part boundary, and across one
+    // and both boundaries (part 1 ends at b1, part 2 at b2).
+    let (b1, b2) = (PART as u64 + 5, 2 * PART as u64 + 5);
     for (lo, hi) in [
         (0u64, 10u64),
-        (PART as u64, PART as u64 + 6),
-        (PART as u64 - 3, 2 * PART as u64 + 9),
+        (b1 - 10, b1),
+        (b1, b1 + 10),
+        (b1 - 3, b1 + 6),
+        (b1 - 3, b2 + 9),
     ] {
         let got = read_all(&*s, "big", Some(GetRange::Bounded(lo..hi))).await;
         assert_eq!(got, &want[lo as usize..hi as usize], "range {lo}..{hi}");
@@ -126,14 +130,13 @@ async fn a_file_cut_short_under_an_open_read_is_an_error() {
 }
 
 /// The writer keeps several parts in flight: the object is whole and in order, and nothing is
-/// left staged.
-#[tokio::test]
-async fn a_concurrent_writer_writes_the_object_in_order() {
+/// left staged. On the filesystem store parts really are in flight (each is staged on the
+/// blocking pool), so they can finish out of order.
+async fn concurrent_writer_keeps_order(s: Arc<dyn Storage>) -> Vec<u8> {
     use nimbus_core::storage::{StorageExt, WriterOptions};
-    let mem = nimbus_local::open_memory(options());
-    mem.create_bucket("bkt", &Default::default()).await.unwrap();
+    s.create_bucket("bkt", &Default::default()).await.unwrap();
     let mut want = Vec::new();
-    let mut w = mem.writer(
+    let mut w = s.writer(
         "bkt",
         "w",
         WriterOptions::default().part_size(PART as u64).concurrency(3),
@@ -146,8 +149,24 @@ async fn a_concurrent_writer_writes_the_object_in_order() {
     let meta = w.finish().await.unwrap();
     assert_eq!(meta.size, want.len() as u64);
     assert!(meta.etag.as_deref().unwrap().ends_with("-7"), "{:?}", meta.etag);
-    assert_eq!(read_all(&*mem, "w", None).await, want);
+    assert_eq!(read_all(&*s, "w", None).await, want);
+    want
+}
+
+#[tokio::test]
+async fn a_concurrent_writer_writes_the_object_in_order() {
+    let mem = nimbus_local::open_memory(options());
+    concurrent_writer_keeps_order(mem.clone()).await;
     assert_eq!(mem.uploads_in_progress().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_writer_on_the_filesystem_writes_the_object_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = nimbus_local::open_fs(dir.path(), options()).unwrap();
+    concurrent_writer_keeps_order(fs.clone()).await;
+    assert_eq!(fs.uploads_in_progress().await, 0);
+    assert_eq!(std::fs::read_dir(dir.path().join(".nimbus/tmp")).unwrap().count(), 0);
 }
 
 /// Fails the third part sent, passes every other call.
@@ -179,41 +198,50 @@ impl nimbus_core::layers::Interceptor for FailThirdPart {
 }
 
 /// A part that fails with others in flight fails the write, and the upload is aborted after
-/// the others have finished: no upload is left open, nothing is committed.
-#[tokio::test]
+/// the others have finished: no upload is left open, nothing is committed, no staging is left.
+/// A caller that ignores the error and finishes anyway gets an error too, never an object with
+/// a part missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_part_aborts_the_upload_after_the_parts_in_flight() {
     use nimbus_core::layers::Layered;
     use nimbus_core::storage::{StorageExt, WriterOptions};
-    let mem = nimbus_local::open_memory(options());
-    mem.create_bucket("bkt", &Default::default()).await.unwrap();
-    let faulty: Arc<dyn Storage> = Arc::new(Layered::new(
-        mem.clone() as Arc<dyn Storage>,
-        FailThirdPart(Default::default()),
-    ));
-    let mut w = faulty.writer(
-        "bkt",
-        "f",
-        WriterOptions::default().part_size(PART as u64).concurrency(3),
-    );
-    let mut failed = None;
-    for i in 0..12u8 {
-        if let Err(e) = w.write(body(i, PART / 2)).await {
-            failed = Some(e);
-            break;
+    for ignore_the_error in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let fs = nimbus_local::open_fs(dir.path(), options()).unwrap();
+        fs.create_bucket("bkt", &Default::default()).await.unwrap();
+        let faulty: Arc<dyn Storage> = Arc::new(Layered::new(
+            fs.clone() as Arc<dyn Storage>,
+            FailThirdPart(Default::default()),
+        ));
+        let mut w = faulty.writer(
+            "bkt",
+            "f",
+            WriterOptions::default().part_size(PART as u64).concurrency(3),
+        );
+        let mut failed = None;
+        for i in 0..12u8 {
+            if let Err(e) = w.write(body(i, PART / 2)).await {
+                failed = Some(e);
+                if !ignore_the_error {
+                    break;
+                }
+            }
         }
+        let e = match (failed, ignore_the_error) {
+            (Some(e), false) => {
+                w.abort().await.unwrap();
+                e
+            }
+            (_, _) => w.finish().await.unwrap_err(),
+        };
+        assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+        assert_eq!(fs.uploads_in_progress().await, 0, "the upload was left open");
+        assert_eq!(
+            fs.head("bkt", "f").await.unwrap_err().kind(),
+            ErrorKind::NotFound,
+            "nothing is committed (ignoring the error: {ignore_the_error})"
+        );
+        let tmp = std::fs::read_dir(dir.path().join(".nimbus/tmp")).unwrap().count();
+        assert_eq!(tmp, 0, "staging left behind (ignoring the error: {ignore_the_error})");
     }
-    let e = match failed {
-        Some(e) => {
-            w.abort().await.unwrap();
-            e
-        }
-        None => w.finish().await.unwrap_err(),
-    };
-    assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
-    assert_eq!(mem.uploads_in_progress().await, 0, "the upload was left open");
-    assert_eq!(
-        mem.head("bkt", "f").await.unwrap_err().kind(),
-        ErrorKind::NotFound,
-        "nothing is committed"
-    );
 }

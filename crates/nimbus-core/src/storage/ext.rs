@@ -81,13 +81,14 @@ pub trait StorageExt: Storage {
         Box::pin(async move { self.get(bucket, key, &GetOptions::range(range)).await?.bytes().await })
     }
 
-    /// A streaming multipart writer: memory stays at one part whatever the object's size.
+    /// A streaming multipart writer: memory stays at `concurrency + 1` parts whatever the
+    /// object's size ([`WriterOptions::concurrency`]).
     fn writer<'a>(&'a self, bucket: &'a str, key: &'a str, options: WriterOptions) -> ObjectWriter<'a, Self> {
         ObjectWriter::new(self, bucket, key, options)
     }
 
     /// Uploads a stream of unknown length: multipart where the provider supports it (aborted
-    /// on failure), otherwise `put_stream`. Memory stays at one part.
+    /// on failure), otherwise `put_stream`. Memory stays at `concurrency + 1` parts.
     fn upload_stream<'a>(
         &'a self,
         bucket: &'a str,

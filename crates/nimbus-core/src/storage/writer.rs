@@ -10,8 +10,11 @@
 //! at once, as object_store's `WriteMultipart` and the AWS transfer manager do: the next part
 //! fills while the last uploads (or, on the embedded store, is hashed on another core). Memory
 //! stays bounded by `(concurrency + 1) × part size`, whatever the object's size. The in-flight
-//! uploads are futures owned by the writer, so they advance while the writer is awaited
-//! (`write`, `finish`, `abort`); each is started as soon as it is queued.
+//! uploads are futures owned by the writer (it borrows the store, so it cannot spawn them):
+//! each is polled once when queued, which starts work handed to another thread (the embedded
+//! store's blocking-pool task), and otherwise advances only while the writer is awaited
+//! (`write`, `finish`, `abort`). A failed part poisons the writer: every later call fails, so
+//! an object never completes with a part missing.
 
 use bytes::{Bytes, BytesMut};
 
@@ -78,6 +81,9 @@ pub struct ObjectWriter<'a, S: Storage + ?Sized> {
     sent: u32,
     in_flight: futures::stream::FuturesUnordered<InFlight<'a>>,
     written: u64,
+    /// A part failed (or its body was lost with an error): every later `write` and `finish`
+    /// fails too, so an object can never complete with a part missing.
+    failed: Option<(crate::ErrorKind, String)>,
 }
 
 impl<'a, S: Storage + ?Sized> std::fmt::Debug for ObjectWriter<'a, S> {
@@ -106,6 +112,7 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
             sent: 0,
             in_flight: futures::stream::FuturesUnordered::new(),
             written: 0,
+            failed: None,
         }
     }
 
@@ -153,26 +160,54 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
 
     /// Appends data; uploads a part whenever one is full.
     pub async fn write(&mut self, mut data: Bytes) -> Result<()> {
+        self.check_failed()?;
         let part = self.part_size()? as usize;
         self.written += data.len() as u64;
         while !data.is_empty() {
-            if self.buf.is_empty() && data.len() < part {
-                // One allocation per part, not a doubling series with a copy at each step.
-                // Untouched pages of a part that stays small cost no memory.
-                self.buf.reserve(part);
+            if !self.buf.is_empty() && self.buf.capacity() < part {
+                // The object spans more than one write: one allocation for the part, not a
+                // doubling series with a copy at each step. A single small write allocates
+                // only its own size.
+                self.buf.reserve(part - self.buf.len());
             }
             let room = part - self.buf.len();
             let take = room.min(data.len());
             self.buf.extend_from_slice(&data.split_to(take));
             if self.buf.len() == part {
-                self.flush_part().await?;
+                if let Err(e) = self.flush_part().await {
+                    self.failed = Some((e.kind(), e.to_string()));
+                    return Err(e);
+                }
             }
         }
         Ok(())
     }
 
+    fn check_failed(&self) -> Result<()> {
+        match &self.failed {
+            None => Ok(()),
+            Some((kind, msg)) => Err(Error::new(
+                *kind,
+                format!("an earlier part of this upload failed, so the object cannot be completed: {msg}"),
+            )),
+        }
+    }
+
+    /// The buffered bytes as a body, copied into an allocation of their own size when the
+    /// buffer is mostly empty (a store that keeps the body, like the memory store, would
+    /// otherwise pin a whole part's allocation for a small object).
+    fn take_buf(&mut self) -> Bytes {
+        if self.buf.capacity() > 2 * self.buf.len() {
+            let b = Bytes::copy_from_slice(&self.buf);
+            self.buf = BytesMut::new();
+            b
+        } else {
+            self.buf.split().freeze()
+        }
+    }
+
     async fn flush_part(&mut self) -> Result<()> {
-        let body = self.buf.split().freeze();
+        let body = self.take_buf();
         if self.upload.is_none() {
             if !self.store.capabilities().multipart {
                 return Err(Error::unsupported(Capability::Multipart)
@@ -203,8 +238,8 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
         self.sent = number;
         self.in_flight
             .push(Box::pin(async move { store.upload_part(&up, number, body).await }));
-        // Start it now (a blocking-pool task, a request on its way) and collect any part that
-        // is already done, without waiting.
+        // Poll it once now (which starts a blocking-pool task) and collect any part that is
+        // already done, without waiting.
         while let Some(done) = futures::FutureExt::now_or_never(futures::StreamExt::next(&mut self.in_flight)) {
             match done {
                 Some(part) => self.parts.push(part?),
@@ -263,16 +298,18 @@ impl<'a, S: Storage + ?Sized> ObjectWriter<'a, S> {
     /// Uploads what is left and completes the object.
     pub async fn finish(mut self) -> Result<ObjectMeta> {
         if self.upload.is_none() {
-            let body = self.buf.split().freeze();
+            self.check_failed()?;
+            let body = self.take_buf();
             return self.store.put(self.bucket, self.key, body, &self.options.put).await;
         }
-        let last = if self.buf.is_empty() {
-            Ok(())
-        } else {
-            self.flush_part().await
+        let last = match self.check_failed() {
+            Err(e) => Err(e),
+            Ok(()) if self.buf.is_empty() => Ok(()),
+            Ok(()) => self.flush_part().await,
         };
-        if let Err(e) = last.and(self.drain().await) {
-            let _ = self.drain().await;
+        // Every part in flight is awaited (drain) even when the last one failed.
+        let drained = self.drain().await;
+        if let Err(e) = last.and(drained) {
             let up = self.upload.take().expect("checked above");
             let _ = self.store.abort_multipart(&up).await;
             return Err(e);

@@ -133,9 +133,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     async fn copy_object(&self, src: (&str, &str), dst: (&str, &str), meta: &StoredMeta) -> Result<()>;
     async fn open(&self, bucket: &str, key: &str, range: Range<u64>) -> Result<ByteStream>;
     /// Reads the key's metadata, lets `pick` check the read's conditions and choose the range,
-    /// and opens that range: one round trip where a call has a fixed cost, and the bytes
-    /// belong to the metadata read (the filesystem store opens the file first). `None` when
-    /// there is no such object.
+    /// and opens that range: one round trip where a call has a fixed cost (the filesystem
+    /// store opens the file first and checks the range against the open file's size). `None`
+    /// when there is no such object.
     async fn open_checked(
         &self,
         bucket: &str,

@@ -268,10 +268,13 @@ const DIR_CACHE_MAX: usize = 256;
 
 /// How long a directory must have been unchanged, when its entries are read, for them to be
 /// cached: well over one tick of the clock that stamped its mtime. A filesystem with
-/// sub-second times (ext4, XFS, btrfs, tmpfs: a tick of 1–4 ms) settles after 50 ms, so
+/// sub-second times (ext4, XFS, btrfs, tmpfs: a tick of 1–10 ms) settles after 50 ms, so
 /// the pages of a listing of a directory written just before share one read; a time with no
 /// sub-second part may come from a filesystem that keeps whole seconds (or two, FAT), so it
-/// waits 2.5 s. A time that happens to fall on a whole second only waits longer.
+/// waits 2.5 s. A time that happens to fall on a whole second only waits longer. The rule
+/// assumes the mtime comes from this machine's clock (a local filesystem); on a network
+/// filesystem whose server runs behind this clock by more than the settle time, a change
+/// within the server's tick could be missed until the directory changes again.
 fn settled(mtime: SystemTime) -> std::time::Duration {
     let sub_second = mtime.duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     if sub_second == 0 {
@@ -713,8 +716,11 @@ impl Backend for FsBackend {
         let data = self.data_path(bucket, key)?;
         let mp = self.meta_path(bucket, key);
         blocking(move || {
-            // The file is opened first and described from the open handle, so the bytes read
-            // are the bytes the metadata describes even if the key is replaced meanwhile.
+            // The file is opened first and its size taken from the open handle, so the range
+            // is checked against the bytes that will be read, and a sidecar of another size
+            // is rejected. Known gap: during a replace by an object of the same size, the
+            // sidecar (renamed after the data) can describe the other version for a moment;
+            // metadata kept on the data file's inode would close it (issue 19 handoff).
             let f = match std::fs::File::open(&data) {
                 Ok(f) => f,
                 Err(e) if missing(&e) => return Ok(None),
