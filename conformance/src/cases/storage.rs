@@ -187,6 +187,11 @@ pub fn cases() -> Vec<Case> {
         case!(storage, "an aborted upload leaves no object", multipart_abort),
         case!(
             storage,
+            "completing an upload with no parts makes an empty object",
+            multipart_zero_parts
+        ),
+        case!(
+            storage,
             "the streaming writer uploads a multi-part object byte-exact",
             writer_streams_in_parts
         ),
@@ -1007,6 +1012,31 @@ async fn multipart_part_too_small(c: Ctx) -> R {
     let _ = s.abort_multipart(&up).await;
     expect_kind("part below minimum", r, ErrorKind::InvalidInput)?;
     expect_kind("object must not exist", s.head(&b, "small").await, ErrorKind::NotFound)?;
+    Ok(Observed::Pass)
+}
+
+async fn multipart_zero_parts(c: Ctx) -> R {
+    let b = c.bucket().await?;
+    let s = c.storage();
+    let options = PutOptions::default().content_type("text/csv");
+    let up = s.create_multipart(&b, "empty-mp", &options).await;
+    if !s.capabilities().multipart {
+        return undeclared(Capability::Multipart, up);
+    }
+    let up = up.map_err(e("create"))?;
+    let m = s
+        .complete_multipart(&up, &[])
+        .await
+        .map_err(e("complete with no parts"))?;
+    ensure!(m.size == 0, "completed size {}", m.size);
+    let head = s.head(&b, "empty-mp").await.map_err(e("head"))?;
+    ensure!(head.size == 0, "stored size {}", head.size);
+    ensure!(
+        head.content_type.as_deref() == Some("text/csv"),
+        "content type given at create: {:?}",
+        head.content_type
+    );
+    ensure!(get(&c, &b, "empty-mp").await?.is_empty(), "body is not empty");
     Ok(Observed::Pass)
 }
 

@@ -20,6 +20,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "object-store")]
+mod bridge;
 mod open;
 mod registry;
 
@@ -27,6 +29,13 @@ pub use nimbus_core::provider::OpenedUrl;
 pub use nimbus_core::*;
 pub use open::{open_storage_url, open_storage_url_raw, schemas, with_standard_layers, Clouds, RawClouds};
 pub use registry::registry;
+
+/// The `object_store` bridge ([`NimbusStore`](nimbus_object_store::NimbusStore)), when the
+/// `object-store` feature is on.
+#[cfg(feature = "object-store")]
+pub use bridge::open_object_store_url;
+#[cfg(feature = "object-store")]
+pub use nimbus_object_store as object_store;
 
 /// The embedded provider, when the `local` feature is on.
 #[cfg(feature = "local")]

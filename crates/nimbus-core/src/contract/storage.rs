@@ -68,6 +68,8 @@ fn idle_timeout(body: ByteStream, idle: Duration) -> ByteStream {
             )),
         }
     })
+    // Fused: some consumers (object_store's `collect_bytes`) poll once more after the end.
+    .fuse()
     .boxed()
 }
 
@@ -368,6 +370,13 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
     async fn complete_multipart(&self, upload: &MultipartUpload, parts: &[CompletedPart]) -> Result<ObjectMeta> {
         let r = async {
             gate(&self.capabilities(), Capability::Multipart)?;
+            if parts.is_empty() {
+                // Portable: no parts make an empty object (object_store and Go CDK callers
+                // rely on it). S3 and its kin refuse an empty part list (MalformedXML), so
+                // one empty part is sent: a last part may be of any size everywhere.
+                let empty = self.inner.upload_part(upload, 1, Bytes::new()).await?;
+                return self.inner.complete_multipart(upload, &[empty]).await;
+            }
             self.inner.complete_multipart(upload, parts).await
         };
         let res = || format!("{}/{}", upload.bucket, upload.key);

@@ -55,6 +55,12 @@ pub struct StoredMeta {
     pub modified_ms: u64,
     pub content_type: Option<String>,
     pub user_metadata: BTreeMap<String, String>,
+    /// Filesystem store: the inode of the data file this sidecar describes. The data file is
+    /// renamed into place before its sidecar, so for a moment a reader can pair one version's
+    /// bytes with the other's sidecar; the inode tells them apart (readers retry). `None` in
+    /// memory and in sidecars written before it existed (checked by size only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ino: Option<u64>,
 }
 
 impl StoredMeta {

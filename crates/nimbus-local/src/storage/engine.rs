@@ -184,6 +184,7 @@ impl<B: Backend> Engine<B> {
                 .iter()
                 .map(|(k, v)| (k.to_lowercase(), v.clone()))
                 .collect(),
+            ino: None,
         };
         let mode = options.mode.clone();
         let decide: Decide = Box::new(move |existing| {

@@ -13,6 +13,7 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::{Bound, Range};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -194,20 +195,24 @@ impl FsBackend {
             .join(format!("t-{:016x}", rand::random::<u64>()))
     }
 
-    fn write_meta(&self, bucket: &str, key: &str, meta: &StoredMeta) -> Result<()> {
+    /// Writes the sidecar of the data file at inode `ino` (from [`Self::place`]).
+    fn write_meta(&self, bucket: &str, key: &str, meta: &StoredMeta, ino: u64) -> Result<()> {
         let p = self.meta_path(bucket, key);
         std::fs::create_dir_all(p.parent().expect("meta path has a parent"))?;
         let tmp = self.tmp_path();
+        let mut meta = meta.clone();
+        meta.ino = Some(ino);
         std::fs::write(
             &tmp,
-            serde_json::to_vec(meta).map_err(|e| Error::internal(e.to_string()))?,
+            serde_json::to_vec(&meta).map_err(|e| Error::internal(e.to_string()))?,
         )?;
         std::fs::rename(&tmp, &p)?;
         Ok(())
     }
 
     /// Moves a file into the data path, mapping file/directory collisions to `Conflict`.
-    fn place(&self, bucket: &str, key: &str, from: &Path) -> Result<()> {
+    /// Returns its inode, which the sidecar written next records.
+    fn place(&self, bucket: &str, key: &str, from: &Path) -> Result<u64> {
         let dest = self.data_path(bucket, key)?;
         if let Some(parent) = dest.parent() {
             if let Err(e) = std::fs::create_dir_all(parent) {
@@ -222,10 +227,15 @@ impl FsBackend {
             let _ = std::fs::remove_file(from);
             return Err(conflict_collision(key));
         }
+        let ino = std::fs::symlink_metadata(from).map(|m| m.ino()).map_err(|e| {
+            let _ = std::fs::remove_file(from);
+            Error::from(e)
+        })?;
         std::fs::rename(from, &dest).map_err(|e| {
             let _ = std::fs::remove_file(from);
             Error::from(e)
-        })
+        })?;
+        Ok(ino)
     }
 
     fn prune_empty_dirs(&self, bucket: &str, mut dir: Option<&Path>) {
@@ -399,34 +409,95 @@ fn hex_lower(bytes: &[u8]) -> String {
     out
 }
 
-/// An object's metadata from its sidecar, checked against the data file (a sidecar whose
-/// size disagrees is stale); a file without one (placed by another tool, or metadata lost) is
-/// described from the file itself. `None` when there is no such file.
+/// An object's metadata from its sidecar, checked against the data file (a sidecar of another
+/// inode or size is another version's, see [`described`]); a file without one (placed by
+/// another tool, or metadata lost) is described from the file itself. `None` when there is
+/// no such file.
 fn read_meta_at(data: &Path, mp: &Path) -> Result<Option<StoredMeta>> {
-    match std::fs::metadata(data) {
-        Ok(fm) if fm.is_file() => Ok(Some(meta_for(&fm, mp))),
-        Ok(_) => Ok(None),
-        Err(e) if missing(&e) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn missing(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    described(
+        || match std::fs::metadata(data) {
+            Ok(fm) if fm.is_file() => Ok(Some(fm)),
+            Ok(_) => Ok(None),
+            Err(e) if missing(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+        mp,
     )
+    .map(|d| d.map(|(_, m)| m))
 }
 
-/// The metadata of a data file from its sidecar `mp`; see [`read_meta_at`].
-fn meta_for(fm: &std::fs::Metadata, mp: &Path) -> StoredMeta {
-    if let Ok(raw) = std::fs::read(mp) {
-        if let Ok(m) = serde_json::from_slice::<StoredMeta>(&raw) {
-            if m.size == fm.len() {
-                return m;
+/// How often, and how long apart, a reader looks again when it finds the data file and its
+/// sidecar from two versions (a replace between its two renames, which are microseconds
+/// apart). After that the sidecar is taken as stale for good (the file was changed by another
+/// tool) and the file describes itself.
+const STALE_RETRIES: u32 = 50;
+const STALE_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Opens (or stats) the data file with `open` and pairs it with its sidecar `mp`, opening again
+/// while the sidecar is another version's. `open` returns the handle and its metadata.
+fn described<T>(mut open: impl FnMut() -> Result<Option<T>>, mp: &Path) -> Result<Option<(T, StoredMeta)>>
+where
+    T: Described,
+{
+    let mut tries = 0;
+    loop {
+        let Some(h) = open()? else { return Ok(None) };
+        let fm = h.file_meta();
+        match sidecar(fm, mp) {
+            Sidecar::Matches(m) => return Ok(Some((h, m))),
+            Sidecar::Other if tries < STALE_RETRIES => {
+                tries += 1;
+                std::thread::sleep(STALE_PAUSE);
+            }
+            _ => {
+                let m = self_described(fm);
+                return Ok(Some((h, m)));
             }
         }
     }
+}
+
+/// What [`described`] opens: a file's metadata, or an open file with it.
+trait Described {
+    fn file_meta(&self) -> &std::fs::Metadata;
+}
+
+impl Described for std::fs::Metadata {
+    fn file_meta(&self) -> &std::fs::Metadata {
+        self
+    }
+}
+
+impl Described for (std::fs::File, std::fs::Metadata) {
+    fn file_meta(&self) -> &std::fs::Metadata {
+        &self.1
+    }
+}
+
+enum Sidecar {
+    Matches(StoredMeta),
+    /// Another version's (inode or size differ).
+    Other,
+    /// None, or unreadable.
+    Absent,
+}
+
+fn sidecar(fm: &std::fs::Metadata, mp: &Path) -> Sidecar {
+    let Ok(raw) = std::fs::read(mp) else {
+        return Sidecar::Absent;
+    };
+    let Ok(m) = serde_json::from_slice::<StoredMeta>(&raw) else {
+        return Sidecar::Absent;
+    };
+    if m.size == fm.len() && m.ino.is_none_or(|i| i == fm.ino()) {
+        Sidecar::Matches(m)
+    } else {
+        Sidecar::Other
+    }
+}
+
+/// A file without a usable sidecar, described from its size and modification time.
+fn self_described(fm: &std::fs::Metadata) -> StoredMeta {
     let modified = fm.modified().unwrap_or(SystemTime::UNIX_EPOCH);
     let ns = modified.duration_since(UNIX_EPOCH).unwrap_or_default();
     StoredMeta {
@@ -436,7 +507,15 @@ fn meta_for(fm: &std::fs::Metadata, mp: &Path) -> StoredMeta {
         modified_ms: ns.as_millis() as u64,
         content_type: None,
         user_metadata: Default::default(),
+        ino: None,
     }
+}
+
+fn missing(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 /// A stream of `range` of an open file (call on the blocking pool). A range of at most
@@ -665,8 +744,8 @@ impl Backend for FsBackend {
                     return Err(e);
                 }
             };
-            this.place(&b, &k, &from)?;
-            this.write_meta(&b, &k, &meta)?;
+            let ino = this.place(&b, &k, &from)?;
+            this.write_meta(&b, &k, &meta, ino)?;
             Ok(meta)
         })
         .await
@@ -679,8 +758,8 @@ impl Backend for FsBackend {
         let this = self.clone();
         let (b, k, m) = (bucket.to_string(), key.to_string(), meta.clone());
         blocking(move || {
-            this.place(&b, &k, &from)?;
-            this.write_meta(&b, &k, &m)
+            let ino = this.place(&b, &k, &from)?;
+            this.write_meta(&b, &k, &m, ino)
         })
         .await
     }
@@ -692,8 +771,8 @@ impl Backend for FsBackend {
         blocking(move || {
             let tmp = this.tmp_path();
             std::fs::copy(&from, &tmp)?;
-            this.place(&b, &k, &tmp)?;
-            this.write_meta(&b, &k, &m)
+            let ino = this.place(&b, &k, &tmp)?;
+            this.write_meta(&b, &k, &m, ino)
         })
         .await
     }
@@ -716,21 +795,21 @@ impl Backend for FsBackend {
         let data = self.data_path(bucket, key)?;
         let mp = self.meta_path(bucket, key);
         blocking(move || {
-            // The file is opened first and its size taken from the open handle, so the range
-            // is checked against the bytes that will be read, and a sidecar of another size
-            // is rejected. Known gap: during a replace by an object of the same size, the
-            // sidecar (renamed after the data) can describe the other version for a moment;
-            // metadata kept on the data file's inode would close it (issue 19 handoff).
-            let f = match std::fs::File::open(&data) {
-                Ok(f) => f,
-                Err(e) if missing(&e) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            };
-            let fm = f.metadata()?;
-            if !fm.is_file() {
-                return Ok(None);
-            }
-            let meta = meta_for(&fm, &mp);
+            // The file is opened first and described from the open handle, so the range is
+            // checked against the bytes that will be read; a sidecar of another inode (a
+            // replace between the data's rename and the sidecar's) makes it open again.
+            let opened = described(
+                || match std::fs::File::open(&data) {
+                    Ok(f) => {
+                        let fm = f.metadata()?;
+                        Ok(fm.is_file().then_some((f, fm)))
+                    }
+                    Err(e) if missing(&e) => Ok(None),
+                    Err(e) => Err(e.into()),
+                },
+                &mp,
+            )?;
+            let Some(((f, _), meta)) = opened else { return Ok(None) };
             let range = pick(&meta)?;
             let body = read_range(f, range.clone())?;
             Ok(Some((meta, range, body)))

@@ -1,0 +1,114 @@
+//! `object_store` attributes, modes and metadata to Nimbus options and back.
+//!
+//! Why refuse instead of drop: Nimbus's portable put carries a content type and user metadata
+//! today. An attribute it cannot store (Cache-Control, Content-Disposition, Content-Encoding,
+//! Content-Language, storage class) or object tags make the put fail with `NotImplemented`
+//! naming them, as `object_store` asks of a store that cannot keep them, so a caller never
+//! believes a `Content-Encoding: gzip` was recorded when it was not.
+
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use nimbus_core::storage::{ObjectMeta as NimbusMeta, PutMode as NimbusMode, PutOptions as NimbusPut};
+use object_store::path::Path;
+use object_store::{Attribute, Attributes, ObjectMeta, PutMode, TagSet};
+
+/// Nimbus put options from `object_store`'s mode, tags and attributes.
+pub(crate) fn put_options(
+    mode: Option<&PutMode>,
+    tags: &TagSet,
+    attributes: &Attributes,
+) -> object_store::Result<NimbusPut> {
+    let mut out = NimbusPut::default();
+    if let Some(mode) = mode {
+        out.mode = match mode {
+            PutMode::Overwrite => NimbusMode::Overwrite,
+            PutMode::Create => NimbusMode::Create,
+            // The caller resolves the token first (`store::update_token`).
+            PutMode::Update(_) => NimbusMode::Overwrite,
+        };
+    }
+    if !tags.encoded().is_empty() {
+        return Err(not_implemented("object tags"));
+    }
+    for (k, v) in attributes {
+        match k {
+            Attribute::ContentType => out.content_type = Some(v.to_string()),
+            Attribute::Metadata(name) => {
+                out.user_metadata.insert(name.to_string(), v.to_string());
+            }
+            other => return Err(not_implemented(format!("the {other:?} attribute"))),
+        }
+    }
+    Ok(out)
+}
+
+fn not_implemented(what: impl Into<String>) -> object_store::Error {
+    object_store::Error::NotImplemented {
+        operation: format!("put with {}", what.into()),
+        implementer: "Nimbus (portable puts keep a content type and user metadata)".into(),
+    }
+}
+
+/// The attributes a get returns: the content type and the user metadata.
+pub(crate) fn attributes_of(meta: &NimbusMeta) -> Attributes {
+    let mut a = Attributes::new();
+    if let Some(ct) = &meta.content_type {
+        a.insert(Attribute::ContentType, ct.clone().into());
+    }
+    for (k, v) in &meta.user_metadata {
+        a.insert(Attribute::Metadata(k.clone().into()), v.clone().into());
+    }
+    a
+}
+
+/// `object_store` metadata of a Nimbus object at `location`.
+///
+/// `version` stays `None`: `object_store` uses it for reads of an older version, which Nimbus
+/// has no portable call for (the Nimbus version token is for compare-and-swap only). A
+/// provider that reports no modification time gets the Unix epoch, because `object_store`
+/// needs a value.
+pub(crate) fn meta_of(location: Path, meta: &NimbusMeta) -> ObjectMeta {
+    ObjectMeta {
+        location,
+        last_modified: time(meta.last_modified),
+        size: meta.size,
+        e_tag: meta.etag.clone(),
+        version: None,
+    }
+}
+
+fn time(t: Option<SystemTime>) -> DateTime<Utc> {
+    DateTime::<Utc>::from(t.unwrap_or(SystemTime::UNIX_EPOCH))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_nimbus_cannot_keep_are_refused_by_name() {
+        let a = Attributes::from_iter([(Attribute::ContentEncoding, "gzip")]);
+        let e = put_options(None, &TagSet::default(), &a).unwrap_err();
+        assert!(matches!(e, object_store::Error::NotImplemented { .. }));
+        assert!(e.to_string().contains("ContentEncoding"), "{e}");
+        let mut tags = TagSet::default();
+        tags.push("team", "data");
+        let e = put_options(None, &tags, &Attributes::new()).unwrap_err();
+        assert!(e.to_string().contains("tags"), "{e}");
+    }
+
+    #[test]
+    fn content_type_and_metadata_round_trip() {
+        let a = Attributes::from_iter([
+            (Attribute::ContentType, "text/csv"),
+            (Attribute::Metadata("owner".into()), "data team"),
+        ]);
+        let p = put_options(Some(&PutMode::Create), &TagSet::default(), &a).unwrap();
+        assert_eq!(p.mode, NimbusMode::Create);
+        let mut m = NimbusMeta::new("k", 3);
+        m.content_type = p.content_type.clone();
+        m.user_metadata = p.user_metadata.clone();
+        assert_eq!(attributes_of(&m), a);
+    }
+}
