@@ -85,6 +85,16 @@ pub fn cases() -> Vec<Case> {
         case!(storage, "the content type is kept", content_type_round_trip),
         case!(
             storage,
+            "Cache-Control, Content-Disposition, Content-Encoding, Content-Language are kept by put, copy and multipart",
+            http_attributes_round_trip
+        ),
+        case!(
+            storage,
+            "an HTTP attribute carrying a line break is refused before any request",
+            http_attribute_injection_refused
+        ),
+        case!(
+            storage,
             "user metadata is kept (lower-case keys)",
             user_metadata_round_trip
         ),
@@ -431,6 +441,62 @@ async fn content_type_round_trip(c: Ctx) -> R {
             format!("put with application/json, head says {:?}", h.content_type),
         );
     }
+    Ok(Observed::Pass)
+}
+
+fn attributes() -> PutOptions {
+    PutOptions::default()
+        .content_type("text/csv")
+        .attribute("cache-control", "max-age=60, public")
+        .attribute("content-disposition", "attachment; filename=\"report.csv\"")
+        // A coding no HTTP client decodes on its own, so the bytes read are the bytes stored
+        // (a `gzip` body is transcoded by Cloud Storage for clients that do not accept it).
+        .attribute("content-encoding", "x-nimbus-test")
+        .attribute("content-language", "en-US")
+}
+
+async fn http_attributes_round_trip(c: Ctx) -> R {
+    let b = c.bucket().await?;
+    let s = c.storage();
+    let o = attributes();
+    let body = Bytes::from_static(b"a,b\n1,2\n");
+    let put = s.put(&b, "attrs.csv", body.clone(), &o).await;
+    if !s.capabilities().http_attributes {
+        return undeclared(Capability::HttpAttributes, put);
+    }
+    put.map_err(e("put"))?;
+    let h = s.head(&b, "attrs.csv").await.map_err(e("head"))?;
+    ensure!(h.attributes == o.attributes, "head: {:?}", h.attributes);
+    let g = s.get(&b, "attrs.csv", &GetOptions::default()).await.map_err(e("get"))?;
+    ensure!(g.meta.attributes == o.attributes, "get: {:?}", g.meta.attributes);
+    ensure!(g.bytes().await.map_err(e("body"))? == body, "the body changed");
+    if s.capabilities().copy {
+        s.copy(&b, "attrs.csv", &b, "attrs-copy.csv", &CopyOptions::default())
+            .await
+            .map_err(e("copy"))?;
+        let h = s.head(&b, "attrs-copy.csv").await.map_err(e("head copy"))?;
+        ensure!(h.attributes == o.attributes, "copy: {:?}", h.attributes);
+    }
+    if s.capabilities().multipart {
+        let up = s.create_multipart(&b, "attrs-mp.csv", &o).await.map_err(e("create"))?;
+        let p = s.upload_part(&up, 1, body.clone()).await.map_err(e("part"))?;
+        s.complete_multipart(&up, &[p]).await.map_err(e("complete"))?;
+        let h = s.head(&b, "attrs-mp.csv").await.map_err(e("head multipart"))?;
+        ensure!(h.attributes == o.attributes, "multipart: {:?}", h.attributes);
+    }
+    Ok(Observed::Pass)
+}
+
+async fn http_attribute_injection_refused(c: Ctx) -> R {
+    let b = c.bucket().await?;
+    let s = c.storage();
+    let o = PutOptions::default().attribute("content-disposition", "inline\r\nx-amz-acl: public-read");
+    let put = s.put(&b, "injected", Bytes::from_static(b"x"), &o).await;
+    if !s.capabilities().http_attributes {
+        return undeclared(Capability::HttpAttributes, put);
+    }
+    expect_kind("put with a line break in an attribute", put, ErrorKind::InvalidInput)?;
+    expect_kind("nothing stored", s.head(&b, "injected").await, ErrorKind::NotFound)?;
     Ok(Observed::Pass)
 }
 

@@ -30,6 +30,7 @@ pub fn s3_capabilities() -> StorageCapabilities {
     c.list_start_after = true;
     c.list_max_page_size = 1000;
     c.user_metadata = true;
+    c.http_attributes = true;
     c.max_key_len = 1024;
     c
 }

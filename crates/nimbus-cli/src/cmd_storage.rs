@@ -215,12 +215,16 @@ pub async fn run(cmd: StorageCmd, profile: Option<&str>) -> Result<()> {
                     .await?
             } else {
                 // Two stores (or one that cannot copy): stream the bytes through, with their
-                // content type, and their metadata where the destination keeps metadata.
+                // content type, and their metadata and HTTP attributes where the destination
+                // keeps them.
                 let got = s.storage.get(&s.bucket, &s.key, &Default::default()).await?;
                 let mut opts = nimbus::storage::PutOptions::default();
                 opts.content_type = got.meta.content_type.clone();
                 if d.storage.capabilities().user_metadata {
                     opts.user_metadata = got.meta.user_metadata.clone();
+                }
+                if d.storage.capabilities().http_attributes {
+                    opts.attributes = got.meta.attributes.clone();
                 }
                 d.storage.put_stream(&d.bucket, &d.key, got.body, &opts).await?
             };

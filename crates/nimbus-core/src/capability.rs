@@ -41,6 +41,10 @@ pub enum Capability {
     ListStartAfter,
     /// User-defined object metadata.
     UserMetadata,
+    /// The standard HTTP attributes kept with an object and returned with it: Cache-Control,
+    /// Content-Disposition, Content-Encoding, Content-Language
+    /// ([`crate::storage::HttpAttributes`]).
+    HttpAttributes,
     /// Start a stopped instance.
     InstanceStart,
     /// Stop a running instance.
@@ -77,6 +81,7 @@ impl Capability {
         Capability::ListDelimiter,
         Capability::ListStartAfter,
         Capability::UserMetadata,
+        Capability::HttpAttributes,
         Capability::InstanceStart,
         Capability::InstanceStop,
         Capability::InstanceDeallocate,
@@ -104,6 +109,7 @@ impl Capability {
             Capability::ListDelimiter => "storage.list_delimiter",
             Capability::ListStartAfter => "storage.list_start_after",
             Capability::UserMetadata => "storage.user_metadata",
+            Capability::HttpAttributes => "storage.http_attributes",
             Capability::InstanceStart => "compute.start",
             Capability::InstanceStop => "compute.stop",
             Capability::InstanceDeallocate => "compute.deallocate",
@@ -179,6 +185,9 @@ pub struct StorageCapabilities {
     pub list_max_page_size: usize,
     /// User metadata on objects.
     pub user_metadata: bool,
+    /// Cache-Control, Content-Disposition, Content-Encoding and Content-Language kept with
+    /// objects (put, multipart create, copy) and returned by head and get.
+    pub http_attributes: bool,
     /// Longest key in UTF-8 bytes.
     pub max_key_len: usize,
     /// `put_stream` sends the body as one native streamed request (a file, a resumable
@@ -214,6 +223,7 @@ impl StorageCapabilities {
             list_start_after: false,
             list_max_page_size: 1000,
             user_metadata: false,
+            http_attributes: false,
             max_key_len: 1024,
             native_streamed_put: false,
         }
@@ -235,6 +245,7 @@ impl StorageCapabilities {
             Capability::ListDelimiter => self.list_delimiter,
             Capability::ListStartAfter => self.list_start_after,
             Capability::UserMetadata => self.user_metadata,
+            Capability::HttpAttributes => self.http_attributes,
             _ => false,
         }
     }

@@ -1,10 +1,11 @@
 //! `object_store` attributes, modes and metadata to Nimbus options and back.
 //!
-//! Why refuse instead of drop: Nimbus's portable put carries a content type and user metadata
-//! today. An attribute it cannot store (Cache-Control, Content-Disposition, Content-Encoding,
-//! Content-Language, storage class) or object tags make the put fail with `NotImplemented`
-//! naming them, as `object_store` asks of a store that cannot keep them, so a caller never
-//! believes a `Content-Encoding: gzip` was recorded when it was not.
+//! Why refuse instead of drop: Nimbus's portable put carries a content type, user metadata
+//! and the four HTTP attributes (on providers that declare `storage.http_attributes`). A
+//! storage class, object tags, or HTTP attributes on a provider that cannot keep them make
+//! the put fail with `NotImplemented` naming them, as `object_store` asks of a store that
+//! cannot keep them, so a caller never believes a `Content-Encoding: gzip` was recorded when
+//! it was not.
 
 use std::time::SystemTime;
 
@@ -37,6 +38,10 @@ pub(crate) fn put_options(
             Attribute::Metadata(name) => {
                 out.user_metadata.insert(name.to_string(), v.to_string());
             }
+            Attribute::CacheControl => out.attributes.cache_control = Some(v.to_string()),
+            Attribute::ContentDisposition => out.attributes.content_disposition = Some(v.to_string()),
+            Attribute::ContentEncoding => out.attributes.content_encoding = Some(v.to_string()),
+            Attribute::ContentLanguage => out.attributes.content_language = Some(v.to_string()),
             other => return Err(not_implemented(format!("the {other:?} attribute"))),
         }
     }
@@ -46,8 +51,20 @@ pub(crate) fn put_options(
 fn not_implemented(what: impl Into<String>) -> object_store::Error {
     object_store::Error::NotImplemented {
         operation: format!("put with {}", what.into()),
-        implementer: "Nimbus (portable puts keep a content type and user metadata)".into(),
+        implementer: "Nimbus (portable puts keep a content type, user metadata and HTTP attributes)".into(),
     }
+}
+
+/// A put refused because the provider cannot keep HTTP attributes is `NotImplemented` for
+/// `object_store` (its answer for attributes a store cannot keep); other errors map as usual.
+pub(crate) fn refused_attributes(e: &nimbus_core::Error) -> Option<object_store::Error> {
+    e.is_unsupported(nimbus_core::Capability::HttpAttributes)
+        .then(|| object_store::Error::NotImplemented {
+            operation:
+                "put with HTTP attributes (Cache-Control, Content-Disposition, Content-Encoding, Content-Language)"
+                    .into(),
+            implementer: format!("Nimbus on {} (capability storage.http_attributes)", e.provider()),
+        })
 }
 
 /// The attributes a get returns: the content type and the user metadata.
@@ -58,6 +75,17 @@ pub(crate) fn attributes_of(meta: &NimbusMeta) -> Attributes {
     }
     for (k, v) in &meta.user_metadata {
         a.insert(Attribute::Metadata(k.clone().into()), v.clone().into());
+    }
+    let h = &meta.attributes;
+    for (attr, value) in [
+        (Attribute::CacheControl, &h.cache_control),
+        (Attribute::ContentDisposition, &h.content_disposition),
+        (Attribute::ContentEncoding, &h.content_encoding),
+        (Attribute::ContentLanguage, &h.content_language),
+    ] {
+        if let Some(v) = value {
+            a.insert(attr, v.clone().into());
+        }
     }
     a
 }
@@ -88,10 +116,10 @@ mod tests {
 
     #[test]
     fn attributes_nimbus_cannot_keep_are_refused_by_name() {
-        let a = Attributes::from_iter([(Attribute::ContentEncoding, "gzip")]);
+        let a = Attributes::from_iter([(Attribute::StorageClass, "GLACIER")]);
         let e = put_options(None, &TagSet::default(), &a).unwrap_err();
         assert!(matches!(e, object_store::Error::NotImplemented { .. }));
-        assert!(e.to_string().contains("ContentEncoding"), "{e}");
+        assert!(e.to_string().contains("StorageClass"), "{e}");
         let mut tags = TagSet::default();
         tags.push("team", "data");
         let e = put_options(None, &tags, &Attributes::new()).unwrap_err();
@@ -103,12 +131,17 @@ mod tests {
         let a = Attributes::from_iter([
             (Attribute::ContentType, "text/csv"),
             (Attribute::Metadata("owner".into()), "data team"),
+            (Attribute::CacheControl, "no-cache"),
+            (Attribute::ContentDisposition, "inline"),
+            (Attribute::ContentEncoding, "gzip"),
+            (Attribute::ContentLanguage, "de"),
         ]);
         let p = put_options(Some(&PutMode::Create), &TagSet::default(), &a).unwrap();
         assert_eq!(p.mode, NimbusMode::Create);
         let mut m = NimbusMeta::new("k", 3);
         m.content_type = p.content_type.clone();
         m.user_metadata = p.user_metadata.clone();
+        m.attributes = p.attributes.clone();
         assert_eq!(attributes_of(&m), a);
     }
 }

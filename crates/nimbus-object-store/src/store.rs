@@ -18,7 +18,7 @@ use object_store::{
     ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 
-use crate::attributes::{attributes_of, meta_of, put_options};
+use crate::attributes::{attributes_of, meta_of, put_options, refused_attributes};
 use crate::errors::{map, not_supported, Asked};
 use crate::NimbusStore;
 
@@ -175,7 +175,7 @@ impl ObjectStore for NimbusStore {
                 .put(&self.bucket, &key, Bytes::from(payload), &options)
                 .await
         }
-        .map_err(|e| map(e, location.as_ref(), asked))?;
+        .map_err(|e| refused_attributes(&e).unwrap_or_else(|| map(e, location.as_ref(), asked)))?;
         Ok(PutResult {
             e_tag: meta.etag,
             version: None,

@@ -20,7 +20,7 @@ use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{MultipartId, MultipartUpload, PutMultipartOptions, PutPayload, PutResult, UploadPart};
 
-use crate::attributes::put_options;
+use crate::attributes::{put_options, refused_attributes};
 use crate::errors::{map, Asked, STORE};
 use crate::NimbusStore;
 
@@ -42,7 +42,7 @@ impl NimbusStore {
             .storage
             .create_multipart(&self.bucket, &key, options)
             .await
-            .map_err(|e| map(e, location.as_ref(), Asked::Plain))?;
+            .map_err(|e| refused_attributes(&e).unwrap_or_else(|| map(e, location.as_ref(), Asked::Plain)))?;
         Ok(Upload {
             store: self.clone(),
             location: location.clone(),

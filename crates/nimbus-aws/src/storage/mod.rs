@@ -219,7 +219,11 @@ impl Storage for S3Storage {
             .bucket(bucket)
             .key(key)
             .body(AwsBody::from(body))
-            .set_content_type(options.content_type.clone());
+            .set_content_type(options.content_type.clone())
+            .set_cache_control(options.attributes.cache_control.clone())
+            .set_content_disposition(options.attributes.content_disposition.clone())
+            .set_content_encoding(options.attributes.content_encoding.clone())
+            .set_content_language(options.attributes.content_language.clone());
         for (k, v) in &options.user_metadata {
             req = req.metadata(k.to_lowercase(), v);
         }
@@ -242,6 +246,7 @@ impl Storage for S3Storage {
         m.etag = out.e_tag().map(unquote);
         m.version = m.etag.clone();
         m.content_type = options.content_type.clone();
+        m.attributes = options.attributes.clone();
         m.user_metadata = options
             .user_metadata
             .iter()
@@ -299,6 +304,12 @@ impl Storage for S3Storage {
         meta.last_modified = out.last_modified().and_then(to_systime);
         meta.content_type = out.content_type().map(str::to_string);
         meta.user_metadata = out.metadata().cloned().unwrap_or_default().into_iter().collect();
+        meta.attributes = attributes(
+            out.cache_control(),
+            out.content_disposition(),
+            out.content_encoding(),
+            out.content_language(),
+        );
         Ok(GetResult::new(meta, range, body_stream(out.body)))
     }
 
@@ -317,6 +328,12 @@ impl Storage for S3Storage {
         meta.last_modified = out.last_modified().and_then(to_systime);
         meta.content_type = out.content_type().map(str::to_string);
         meta.user_metadata = out.metadata().cloned().unwrap_or_default().into_iter().collect();
+        meta.attributes = attributes(
+            out.cache_control(),
+            out.content_disposition(),
+            out.content_encoding(),
+            out.content_language(),
+        );
         Ok(meta)
     }
 
@@ -432,7 +449,11 @@ impl Storage for S3Storage {
             .create_multipart_upload()
             .bucket(bucket)
             .key(key)
-            .set_content_type(options.content_type.clone());
+            .set_content_type(options.content_type.clone())
+            .set_cache_control(options.attributes.cache_control.clone())
+            .set_content_disposition(options.attributes.content_disposition.clone())
+            .set_content_encoding(options.attributes.content_encoding.clone())
+            .set_content_language(options.attributes.content_language.clone());
         for (k, v) in &options.user_metadata {
             req = req.metadata(k.to_lowercase(), v);
         }
@@ -572,4 +593,19 @@ fn encode_key(k: &str) -> String {
         }
     }
     out
+}
+
+/// The HTTP attributes of a head or get answer.
+fn attributes(
+    cache_control: Option<&str>,
+    disposition: Option<&str>,
+    encoding: Option<&str>,
+    language: Option<&str>,
+) -> HttpAttributes {
+    let mut a = HttpAttributes::default();
+    a.cache_control = cache_control.map(str::to_string);
+    a.content_disposition = disposition.map(str::to_string);
+    a.content_encoding = encoding.map(str::to_string);
+    a.content_language = language.map(str::to_string);
+    a
 }

@@ -90,6 +90,7 @@ pub fn azure_capabilities(can_presign: bool) -> StorageCapabilities {
     c.list_start_after = true;
     c.list_max_page_size = MAX_PAGE;
     c.user_metadata = true;
+    c.http_attributes = true;
     c.max_key_len = 1024;
     c
 }
@@ -135,6 +136,41 @@ struct UploadState {
     version: Option<String>,
     content_type: Option<String>,
     metadata: BTreeMap<String, String>,
+    /// The HTTP attributes, set on the blob at commit (absent in handles made before them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_language: Option<String>,
+}
+
+impl UploadState {
+    fn attributes(&self) -> HttpAttributes {
+        let mut a = HttpAttributes::default();
+        a.cache_control = self.cache_control.clone();
+        a.content_disposition = self.content_disposition.clone();
+        a.content_encoding = self.content_encoding.clone();
+        a.content_language = self.content_language.clone();
+        a
+    }
+}
+
+/// Attributes from the four values a properties or download answer carries.
+fn attributes_from(
+    cache_control: Option<String>,
+    disposition: Option<String>,
+    encoding: Option<String>,
+    language: Option<String>,
+) -> HttpAttributes {
+    let mut a = HttpAttributes::default();
+    a.cache_control = cache_control;
+    a.content_disposition = disposition;
+    a.content_encoding = encoding;
+    a.content_language = language;
+    a
 }
 
 fn encode_upload(s: &UploadState) -> String {
@@ -192,6 +228,12 @@ impl AzureBlobStorage {
         m.version = m.etag.clone();
         m.last_modified = props.last_modified().ok().flatten().map(SystemTime::from);
         m.content_type = props.content_type().ok().flatten();
+        m.attributes = attributes_from(
+            props.cache_control().ok().flatten(),
+            props.content_disposition().ok().flatten(),
+            props.content_encoding().ok().flatten(),
+            props.content_language().ok().flatten(),
+        );
         m.user_metadata = props
             .metadata()
             .unwrap_or_default()
@@ -278,8 +320,13 @@ impl Storage for AzureBlobStorage {
 
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
         let size = body.len() as u64;
+        let a = &options.attributes;
         let opts = BlobClientUploadOptions {
             blob_content_type: options.content_type.clone(),
+            blob_cache_control: a.cache_control.clone(),
+            blob_content_disposition: a.content_disposition.clone(),
+            blob_content_encoding: a.content_encoding.clone(),
+            blob_content_language: a.content_language.clone(),
             metadata: (!options.user_metadata.is_empty()).then(|| lower(&options.user_metadata)),
             if_none_match: (options.mode == PutMode::Create).then(|| Etag::from("*")),
             if_match: match &options.mode {
@@ -299,6 +346,7 @@ impl Storage for AzureBlobStorage {
         m.version = m.etag.clone();
         m.last_modified = out.last_modified.map(SystemTime::from);
         m.content_type = options.content_type.clone();
+        m.attributes = options.attributes.clone();
         m.user_metadata = lower(&options.user_metadata).into_iter().collect();
         Ok(m)
     }
@@ -359,6 +407,12 @@ impl Storage for AzureBlobStorage {
         m.version = m.etag.clone();
         m.last_modified = out.properties.last_modified.map(SystemTime::from);
         m.content_type = out.properties.content_type;
+        m.attributes = attributes_from(
+            out.properties.cache_control,
+            out.properties.content_disposition,
+            out.properties.content_encoding,
+            out.properties.content_language,
+        );
         m.user_metadata = out
             .properties
             .metadata
@@ -465,6 +519,10 @@ impl Storage for AzureBlobStorage {
             },
             content_type: options.content_type.clone(),
             metadata: options.user_metadata.clone(),
+            cache_control: options.attributes.cache_control.clone(),
+            content_disposition: options.attributes.content_disposition.clone(),
+            content_encoding: options.attributes.content_encoding.clone(),
+            content_language: options.attributes.content_language.clone(),
         };
         Ok(MultipartUpload::new(bucket, key, encode_upload(&state)))
     }
@@ -502,6 +560,10 @@ impl Storage for AzureBlobStorage {
         };
         let opts = BlockBlobClientCommitBlockListOptions {
             blob_content_type: state.content_type.clone(),
+            blob_cache_control: state.cache_control.clone(),
+            blob_content_disposition: state.content_disposition.clone(),
+            blob_content_encoding: state.content_encoding.clone(),
+            blob_content_language: state.content_language.clone(),
             metadata: (!state.metadata.is_empty()).then(|| lower(&state.metadata)),
             if_none_match: (mode == PutMode::Create).then(|| Etag::from("*")),
             if_match: match &mode {
@@ -520,6 +582,7 @@ impl Storage for AzureBlobStorage {
         m.etag = out.etag().ok().flatten().map(unquote);
         m.version = m.etag.clone();
         m.last_modified = out.last_modified().ok().flatten().map(SystemTime::from);
+        m.attributes = state.attributes();
         m.content_type = state.content_type;
         m.user_metadata = lower(&state.metadata).into_iter().collect();
         Ok(m)
@@ -573,6 +636,10 @@ mod tests {
             version: None,
             content_type: Some("text/plain".into()),
             metadata: [("k".to_string(), "v".to_string())].into(),
+            cache_control: Some("no-cache".into()),
+            content_disposition: None,
+            content_encoding: None,
+            content_language: None,
         };
         let id = encode_upload(&s);
         let back = decode_upload(&id).unwrap();

@@ -9,7 +9,9 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use super::{ctx, Contract};
-use crate::storage::validate::{validate_bucket_name, validate_key, validate_object, validate_prefix};
+use crate::storage::validate::{
+    validate_attributes, validate_bucket_name, validate_key, validate_object, validate_prefix,
+};
 use crate::storage::*;
 use crate::{Capability, Error, ErrorKind, Result, StorageCapabilities};
 
@@ -31,6 +33,10 @@ fn gate_put(caps: &StorageCapabilities, options: &PutOptions) -> Result<()> {
     }
     if !options.user_metadata.is_empty() {
         gate(caps, Capability::UserMetadata)?;
+    }
+    if !options.attributes.is_empty() {
+        gate(caps, Capability::HttpAttributes)?;
+        validate_attributes(&options.attributes)?;
     }
     Ok(())
 }

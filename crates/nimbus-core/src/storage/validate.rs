@@ -122,6 +122,34 @@ pub fn validate_prefix(prefix: &str) -> Result<()> {
     validate_key(prefix)
 }
 
+/// Longest HTTP attribute value accepted (header values this long are already unusual; the
+/// clouds' own limits on all headers together are 8 KiB and up).
+pub const MAX_ATTRIBUTE_LEN: usize = 1024;
+
+/// Checks [`crate::storage::HttpAttributes`] values: non-empty, at most
+/// [`MAX_ATTRIBUTE_LEN`] bytes, printable US-ASCII (spaces and tabs allowed). A CR or LF would
+/// let a value add headers of its own to the request, and non-ASCII is refused or mangled
+/// differently by each cloud, so both are refused everywhere.
+pub fn validate_attributes(a: &crate::storage::HttpAttributes) -> Result<()> {
+    for (name, value) in a.fields() {
+        let Some(v) = value else { continue };
+        let fail = |why: &str| Err(Error::invalid(format!("invalid {name} `{}`: {why}", v.escape_debug())));
+        if v.trim().is_empty() {
+            return fail("must not be empty");
+        }
+        if v.len() > MAX_ATTRIBUTE_LEN {
+            return fail(&format!("is {} bytes long; the limit is {MAX_ATTRIBUTE_LEN}", v.len()));
+        }
+        if let Some(c) = v.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ' || *c == '\t')) {
+            return fail(&format!(
+                "character U+{:04X} is not allowed (printable US-ASCII only)",
+                c as u32
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +225,27 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{}", k.escape_debug());
             assert!(!e.message().contains('\0'));
         }
+    }
+
+    #[test]
+    fn attribute_values_are_printable_ascii() {
+        use crate::storage::HttpAttributes;
+        let mut ok = HttpAttributes::default();
+        ok.set("Cache-Control", "max-age=60, public");
+        ok.set("content-disposition", "attachment; filename=\"r.csv\"");
+        validate_attributes(&ok).unwrap();
+        for bad in [
+            "gzip\r\nx-amz-acl: public-read",
+            "",
+            "  ",
+            "caf\u{e9}",
+            &"a".repeat(MAX_ATTRIBUTE_LEN + 1),
+        ] {
+            let mut a = HttpAttributes::default();
+            a.set("content-encoding", bad);
+            let e = validate_attributes(&a).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad:?}");
+        }
+        assert!(!HttpAttributes::default().set("x-amz-acl", "public-read"));
     }
 }

@@ -23,6 +23,16 @@ pub(crate) fn meta_of(o: &Value) -> ObjectMeta {
     m.version = s("generation").map(str::to_string);
     m.last_modified = s("updated").and_then(rfc3339);
     m.content_type = s("contentType").filter(|c| !c.is_empty()).map(str::to_string);
+    for (field, header) in [
+        ("cacheControl", "cache-control"),
+        ("contentDisposition", "content-disposition"),
+        ("contentEncoding", "content-encoding"),
+        ("contentLanguage", "content-language"),
+    ] {
+        if let Some(v) = s(field).filter(|v| !v.is_empty()) {
+            m.attributes.set(header, v);
+        }
+    }
     m.user_metadata = o
         .get("metadata")
         .and_then(Value::as_object)

@@ -73,6 +73,7 @@ pub fn gcs_capabilities(can_presign: bool) -> StorageCapabilities {
     c.list_start_after = true;
     c.list_max_page_size = MAX_PAGE;
     c.user_metadata = true;
+    c.http_attributes = true;
     c.max_key_len = 1024;
     c
 }
@@ -554,6 +555,19 @@ fn with_options<T>(mut w: WriteObject<T>, options: &PutOptions) -> Result<WriteO
     if let Some(ct) = &options.content_type {
         w = w.set_content_type(ct.clone());
     }
+    let a = &options.attributes;
+    if let Some(v) = &a.cache_control {
+        w = w.set_cache_control(v.clone());
+    }
+    if let Some(v) = &a.content_disposition {
+        w = w.set_content_disposition(v.clone());
+    }
+    if let Some(v) = &a.content_encoding {
+        w = w.set_content_encoding(v.clone());
+    }
+    if let Some(v) = &a.content_language {
+        w = w.set_content_language(v.clone());
+    }
     Ok(match &options.mode {
         PutMode::Create => w.set_if_generation_match(0),
         PutMode::Update(v) => w.set_if_generation_match(generation(v)?),
@@ -567,6 +581,11 @@ fn meta_from_model(o: &google_cloud_storage::model::Object) -> ObjectMeta {
     m.etag = Some(o.etag.clone()).filter(|e| !e.is_empty());
     m.version = Some(o.generation.to_string());
     m.content_type = Some(o.content_type.clone()).filter(|c| !c.is_empty());
+    let some = |v: &String| Some(v.clone()).filter(|v| !v.is_empty());
+    m.attributes.cache_control = some(&o.cache_control);
+    m.attributes.content_disposition = some(&o.content_disposition);
+    m.attributes.content_encoding = some(&o.content_encoding);
+    m.attributes.content_language = some(&o.content_language);
     m.user_metadata = o.metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
     m.last_modified = o
         .update_time

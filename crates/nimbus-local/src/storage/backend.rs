@@ -55,6 +55,16 @@ pub struct StoredMeta {
     pub modified_ms: u64,
     pub content_type: Option<String>,
     pub user_metadata: BTreeMap<String, String>,
+    /// The HTTP attributes (absent from the sidecar when unset, so older sidecars read as
+    /// none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
     /// Filesystem store: the inode of the data file this sidecar describes. The data file is
     /// renamed into place before its sidecar, so for a moment a reader can pair one version's
     /// bytes with the other's sidecar; the inode tells them apart (readers retry). `None` in
@@ -70,6 +80,10 @@ impl StoredMeta {
         m.version = Some(self.version.clone());
         m.last_modified = Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(self.modified_ms));
         m.content_type = self.content_type.clone();
+        m.attributes.cache_control = self.cache_control.clone();
+        m.attributes.content_disposition = self.content_disposition.clone();
+        m.attributes.content_encoding = self.content_encoding.clone();
+        m.attributes.content_language = self.content_language.clone();
         m.user_metadata = self.user_metadata.clone();
         m
     }

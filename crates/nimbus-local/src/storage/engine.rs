@@ -184,6 +184,10 @@ impl<B: Backend> Engine<B> {
                 .iter()
                 .map(|(k, v)| (k.to_lowercase(), v.clone()))
                 .collect(),
+            cache_control: options.attributes.cache_control.clone(),
+            content_disposition: options.attributes.content_disposition.clone(),
+            content_encoding: options.attributes.content_encoding.clone(),
+            content_language: options.attributes.content_language.clone(),
             ino: None,
         };
         let mode = options.mode.clone();
@@ -257,6 +261,7 @@ impl<B: Backend> Storage for Engine<B> {
         c.list_start_after = true;
         c.list_max_page_size = 1000;
         c.user_metadata = true;
+        c.http_attributes = true;
         c.max_key_len = nimbus_core::storage::validate::MAX_KEY_LEN;
         // Bodies stream straight into a staged file or buffer: no need to split them.
         c.native_streamed_put = true;

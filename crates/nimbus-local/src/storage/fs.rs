@@ -444,8 +444,8 @@ where
         let Some(h) = open()? else { return Ok(None) };
         let fm = h.file_meta();
         match sidecar(fm, mp) {
-            Sidecar::Matches(m) => return Ok(Some((h, m))),
-            Sidecar::Other if tries < STALE_RETRIES => {
+            Ok(m) => return Ok(Some((h, m))),
+            Err(Unusable::Other) if tries < STALE_RETRIES => {
                 tries += 1;
                 std::thread::sleep(STALE_PAUSE);
             }
@@ -474,25 +474,22 @@ impl Described for (std::fs::File, std::fs::Metadata) {
     }
 }
 
-enum Sidecar {
-    Matches(StoredMeta),
-    /// Another version's (inode or size differ).
+/// Why a sidecar cannot describe a data file.
+enum Unusable {
+    /// It is another version's (inode or size differ).
     Other,
-    /// None, or unreadable.
+    /// There is none, or it cannot be read.
     Absent,
 }
 
-fn sidecar(fm: &std::fs::Metadata, mp: &Path) -> Sidecar {
-    let Ok(raw) = std::fs::read(mp) else {
-        return Sidecar::Absent;
-    };
-    let Ok(m) = serde_json::from_slice::<StoredMeta>(&raw) else {
-        return Sidecar::Absent;
-    };
+/// The sidecar `mp` when it describes the data file `fm`.
+fn sidecar(fm: &std::fs::Metadata, mp: &Path) -> std::result::Result<StoredMeta, Unusable> {
+    let raw = std::fs::read(mp).map_err(|_| Unusable::Absent)?;
+    let m = serde_json::from_slice::<StoredMeta>(&raw).map_err(|_| Unusable::Absent)?;
     if m.size == fm.len() && m.ino.is_none_or(|i| i == fm.ino()) {
-        Sidecar::Matches(m)
+        Ok(m)
     } else {
-        Sidecar::Other
+        Err(Unusable::Other)
     }
 }
 
@@ -507,6 +504,10 @@ fn self_described(fm: &std::fs::Metadata) -> StoredMeta {
         modified_ms: ns.as_millis() as u64,
         content_type: None,
         user_metadata: Default::default(),
+        cache_control: None,
+        content_disposition: None,
+        content_encoding: None,
+        content_language: None,
         ino: None,
     }
 }

@@ -160,6 +160,9 @@ impl Cluster {
         c.list_start_after = true;
         c.list_max_page_size = self.container_listing_limit;
         c.user_metadata = true;
+        // Swift keeps these four by its default `allowed_headers` (object-server.conf); an
+        // operator who removed them makes the conformance case fail, which is how it shows.
+        c.http_attributes = true;
         c.max_key_len = self.max_object_name_length;
         // The contract writes streams as SLO segments (each retried on its own, objects
         // above `max_file_size` possible); `put_stream` itself is one chunked PUT, used where

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use nimbus_core::storage::ObjectMeta;
+use nimbus_core::storage::{HttpAttributes, ObjectMeta, PutOptions};
 use nimbus_core::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::RequestBuilder;
@@ -37,6 +37,28 @@ pub fn meta_headers(metadata: &BTreeMap<String, String>) -> Result<Vec<(HeaderNa
                 ))
             })?;
             Ok((name, value))
+        })
+        .collect()
+}
+
+/// The headers of a put: user metadata and the HTTP attributes (which Swift keeps by its
+/// default `allowed_headers`: cache-control, content-disposition, content-encoding,
+/// content-language).
+pub fn object_headers(options: &PutOptions) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    let mut h = meta_headers(&options.user_metadata)?;
+    h.extend(attribute_headers(&options.attributes)?);
+    Ok(h)
+}
+
+/// The HTTP attributes as request headers.
+pub fn attribute_headers(a: &HttpAttributes) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    a.fields()
+        .into_iter()
+        .filter_map(|(name, v)| Some((name, v?)))
+        .map(|(name, v)| {
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| Error::invalid(format!("{name} holds a control character or a line break")))?;
+            Ok((HeaderName::from_static(name), value))
         })
         .collect()
 }
@@ -73,6 +95,11 @@ pub fn from_headers(key: &str, size: u64, h: &HeaderMap) -> ObjectMeta {
     m.version = m.etag.clone();
     m.last_modified = text(h, "last-modified").and_then(|s| http_date(&s));
     m.content_type = text(h, "content-type");
+    for (name, _) in HttpAttributes::default().fields() {
+        if let Some(v) = text(h, name) {
+            m.attributes.set(name, v);
+        }
+    }
     m.user_metadata = h
         .iter()
         .filter_map(|(k, v)| {

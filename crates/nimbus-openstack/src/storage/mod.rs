@@ -62,7 +62,7 @@ use reqwest::{Method, Response};
 use crate::client::{json_of, request_id, Service, Session};
 use crate::config::OpenStackConfig;
 pub use cluster::Cluster;
-use meta::{from_headers, is_slo, meta_headers, unquote, with_headers};
+use meta::{from_headers, is_slo, unquote, with_headers};
 
 const PROVIDER: &str = "openstack-swift";
 const OS: Service = Service::ObjectStore;
@@ -309,6 +309,7 @@ fn put_meta(key: &str, size: u64, resp: &Response, options: &PutOptions) -> Obje
         .and_then(|v| v.to_str().ok())
         .and_then(meta::http_date);
     m.content_type = options.content_type.clone();
+    m.attributes = options.attributes.clone();
     m.user_metadata = options
         .user_metadata
         .iter()
@@ -419,7 +420,7 @@ impl Storage for SwiftStorage {
     async fn put(&self, bucket: &str, key: &str, body: Bytes, options: &PutOptions) -> Result<ObjectMeta> {
         self.state().await?;
         refuse_update(options)?;
-        let headers = meta_headers(&options.user_metadata)?;
+        let headers = meta::object_headers(options)?;
         let md5 = hex::encode(Md5::digest(&body));
         let create = options.mode == PutMode::Create;
         let resp = self
@@ -446,7 +447,7 @@ impl Storage for SwiftStorage {
     async fn put_stream(&self, bucket: &str, key: &str, body: ByteStream, options: &PutOptions) -> Result<ObjectMeta> {
         self.state().await?;
         refuse_update(options)?;
-        let headers = meta_headers(&options.user_metadata)?;
+        let headers = meta::object_headers(options)?;
         let create = options.mode == PutMode::Create;
         struct Seen {
             md5: Md5,

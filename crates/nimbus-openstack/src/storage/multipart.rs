@@ -9,19 +9,25 @@ use nimbus_core::{Capability, Error, ErrorKind, Result};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use reqwest::Method;
 
-use super::meta::{is_slo, meta_headers, with_headers};
+use super::meta::{self, is_slo, with_headers};
 use super::{path, put_meta, refuse_update, refused_create, slo, SwiftStorage, OS};
 
 impl SwiftStorage {
     pub(super) async fn create_upload(&self, bucket: &str, key: &str, options: &PutOptions) -> Result<MultipartUpload> {
         self.slo_cluster().await?;
         refuse_update(options)?;
-        meta_headers(&options.user_metadata)?;
+        meta::object_headers(options)?;
         let record = slo::UploadRecord {
             key: key.to_string(),
             content_type: options.content_type.clone(),
             metadata: options.user_metadata.clone(),
             create_only: options.mode == PutMode::Create,
+            attributes: options
+                .attributes
+                .fields()
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), v?.to_string())))
+                .collect(),
         };
         let body = serde_json::to_vec(&record).map_err(|e| Error::internal(format!("upload record: {e}")))?;
         let id = slo::new_upload_id();
@@ -92,7 +98,13 @@ impl SwiftStorage {
         }
         let (manifest, size) = slo::manifest(&seg, &upload.upload_id, parts)?;
         let body = serde_json::to_vec(&manifest).map_err(|e| Error::internal(format!("manifest: {e}")))?;
-        let headers = meta_headers(&record.metadata)?;
+        let mut opts = PutOptions::default();
+        opts.content_type = record.content_type.clone();
+        opts.user_metadata = record.metadata.clone();
+        for (k, v) in &record.attributes {
+            opts.attributes.set(k, v.clone());
+        }
+        let headers = meta::object_headers(&opts)?;
         let resp = self
             .session
             .send(
@@ -112,9 +124,6 @@ impl SwiftStorage {
             )
             .await
             .map_err(|e| refused_create(record.create_only, e))?;
-        let mut opts = PutOptions::default();
-        opts.content_type = record.content_type.clone();
-        opts.user_metadata = record.metadata.clone();
         let meta = put_meta(&upload.key, size, &resp, &opts);
         // The object exists: the record goes (a failure here only leaves a small object).
         if let Err(e) = self.session.send(OS, Method::DELETE, &record_path, |r| r).await {

@@ -80,6 +80,9 @@ pub struct UploadRecord {
     /// Create-only (`If-None-Match: *` on the manifest).
     #[serde(default)]
     pub create_only: bool,
+    /// HTTP attributes by header name (set on the manifest).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// The manifest body: one `{path, etag, size_bytes}` per part in part-number order, and
@@ -167,6 +170,7 @@ mod tests {
             content_type: Some("text/plain".into()),
             metadata: [("a".to_string(), "1".to_string())].into(),
             create_only: true,
+            attributes: [("cache-control".to_string(), "no-cache".to_string())].into(),
         };
         let s = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<UploadRecord>(&s).unwrap(), r);
