@@ -1005,6 +1005,7 @@ async fn copy_if_not_exists(c: Ctx) -> R {
         .copy(&b, "src", &b, "fresh", &o)
         .await
         .map_err(e("copy to new key"))?;
+    ensure!(get(&c, &b, "fresh").await? == "new", "the copy's content differs");
     Ok(Observed::Pass)
 }
 

@@ -15,7 +15,9 @@ pub fn s3_capabilities() -> StorageCapabilities {
     c.conditional_get = true;
     c.ranged_get = true;
     c.copy = true;
-    c.copy_if_not_exists = false;
+    // Through a multipart upload of copied parts, completed under `If-None-Match: *`
+    // (storage/mod.rs `copy_create_only`; S3 conditional writes).
+    c.copy_if_not_exists = true;
     c.multipart = true;
     c.multipart_min_part_size = 5 * 1024 * 1024;
     c.multipart_max_part_size = 5 * 1024 * 1024 * 1024;

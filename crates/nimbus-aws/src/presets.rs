@@ -376,6 +376,9 @@ impl Preset {
     pub fn capabilities(&self) -> StorageCapabilities {
         let mut c = s3_capabilities();
         c.put_create_only = self.create_only != CreateOnly::Unsupported;
+        // Create-only copies complete a multipart upload under `If-None-Match: *`, which no
+        // preset's vendor documents for CompleteMultipartUpload: not declared.
+        c.copy_if_not_exists = false;
         c.put_if_version = self.put_if_match;
         c.multipart_min_part_size = self.min_part_size;
         c.multipart_equal_parts = self.equal_parts;

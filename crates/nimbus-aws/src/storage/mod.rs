@@ -6,8 +6,9 @@
 //! create-only puts send `If-None-Match: *` and a 412 becomes `AlreadyExists`, `delete` of a
 //! missing key is S3's own idempotent delete, listings are S3's lexicographic ListObjectsV2
 //! pages, and a streamed put is written as a multipart upload so memory stays at one part.
-//! S3's CopyObject does not declare copy-if-not-exists, so the contract refuses it with the
-//! typed unsupported error.
+//! S3's CopyObject has no destination precondition, so copy-if-not-exists is a multipart upload
+//! of copied parts completed under `If-None-Match: *` (`copy_create_only`); it is declared for
+//! S3 itself, and for the presets only where the vendor documents that precondition.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -22,6 +23,9 @@ use aws_sdk_s3::Client;
 use bytes::Bytes;
 use nimbus_core::storage::*;
 use nimbus_core::{Error, ErrorKind, Result, StorageCapabilities, StorageExt};
+
+/// Part size of a create-only copy (UploadPartCopy copies at most 5 GiB per part).
+const COPY_PART: u64 = 5 * 1024 * 1024 * 1024;
 
 use crate::config::AwsConfig;
 use crate::error::from_sdk;
@@ -102,6 +106,75 @@ impl S3Storage {
     }
 
     /// The vendor header that expresses create-only, where the preset uses one.
+    /// A copy that fails when the destination exists, atomically. CopyObject has no
+    /// destination precondition, but CompleteMultipartUpload honours `If-None-Match: *`
+    /// (S3 conditional writes), so the source is copied in as the parts of an upload and the
+    /// upload completed create-only (object_store's method). The parts are pinned to the
+    /// source's ETag (`x-amz-copy-source-if-match`), so a source replaced meanwhile fails the
+    /// copy instead of mixing versions; the upload carries the source's content type,
+    /// metadata and attributes, as CopyObject would. Any failure aborts the upload. The copy's
+    /// ETag is a multipart ETag (`…-N`), not the source's.
+    async fn copy_create_only(&self, sb: &str, sk: &str, db: &str, dk: &str) -> Result<ObjectMeta> {
+        let src = self.head(sb, sk).await?;
+        let etag = src.etag.clone().unwrap_or_default();
+        let mut opts = PutOptions::with_mode(PutMode::Create);
+        opts.content_type = src.content_type.clone();
+        opts.user_metadata = src.user_metadata.clone();
+        opts.attributes = src.attributes.clone();
+        let up = self.create_multipart(db, dk, &opts).await?;
+        let parts = async {
+            if src.size == 0 {
+                return Ok(vec![self.upload_part(&up, 1, Bytes::new()).await?]);
+            }
+            let (_, id) = split_upload(&up);
+            let source = format!("{sb}/{}", encode_key(sk));
+            let mut parts = Vec::new();
+            let mut start = 0u64;
+            while start < src.size {
+                let end = (start + COPY_PART).min(src.size);
+                let n = parts.len() as u32 + 1;
+                let out = self
+                    .client
+                    .upload_part_copy()
+                    .bucket(db)
+                    .key(dk)
+                    .upload_id(id)
+                    .part_number(n as i32)
+                    .copy_source(&source)
+                    .copy_source_range(format!("bytes={start}-{}", end - 1))
+                    .copy_source_if_match(quote(&etag))
+                    .send()
+                    .await
+                    .map_err(from_sdk)?;
+                let tag = out
+                    .copy_part_result()
+                    .and_then(|r| r.e_tag())
+                    .map(unquote)
+                    .ok_or_else(|| Error::internal("UploadPartCopy answered without an ETag"))?;
+                parts.push(CompletedPart::new(n, tag, end - start));
+                start = end;
+            }
+            Ok::<_, Error>(parts)
+        }
+        .await;
+        let done = match parts {
+            Ok(parts) => self.complete_multipart(&up, &parts).await,
+            Err(e) => Err(e),
+        };
+        if done.is_err() {
+            if let Err(e) = self.abort_multipart(&up).await {
+                tracing::warn!(error = %e, "s3: a create-only copy's upload was not aborted");
+            }
+        }
+        done.map_err(|e| {
+            if e.kind() == ErrorKind::AlreadyExists {
+                Error::new(ErrorKind::AlreadyExists, "destination exists (copy if-not-exists)")
+            } else {
+                e
+            }
+        })
+    }
+
     fn create_only_header(&self, mode: &PutMode) -> Option<&'static str> {
         match (mode, self.create_only) {
             (PutMode::Create, CreateOnly::Header(h)) => Some(h),
@@ -428,18 +501,18 @@ impl Storage for S3Storage {
     }
 
     async fn copy(&self, sb: &str, sk: &str, db: &str, dk: &str, options: &CopyOptions) -> Result<ObjectMeta> {
-        let source = format!("{sb}/{}", encode_key(sk));
-        let mut req = self.client.copy_object().bucket(db).key(dk).copy_source(source);
         if options.if_not_exists {
-            req = req.if_none_match("*");
+            return self.copy_create_only(sb, sk, db, dk).await;
         }
-        req.send().await.map_err(|e| {
-            let mut e = from_sdk(e);
-            if options.if_not_exists && e.kind() == ErrorKind::PreconditionFailed {
-                e = Error::new(ErrorKind::AlreadyExists, "destination exists (copy if-not-exists)");
-            }
-            e
-        })?;
+        let source = format!("{sb}/{}", encode_key(sk));
+        self.client
+            .copy_object()
+            .bucket(db)
+            .key(dk)
+            .copy_source(source)
+            .send()
+            .await
+            .map_err(from_sdk)?;
         self.head(db, dk).await
     }
 
