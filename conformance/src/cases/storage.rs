@@ -85,6 +85,11 @@ pub fn cases() -> Vec<Case> {
         case!(storage, "the content type is kept", content_type_round_trip),
         case!(
             storage,
+            "if-modified-since and if-unmodified-since follow HTTP on every provider",
+            get_date_conditions
+        ),
+        case!(
+            storage,
             "Cache-Control, Content-Disposition, Content-Encoding, Content-Language are kept by put, copy and multipart",
             http_attributes_round_trip
         ),
@@ -440,6 +445,50 @@ async fn content_type_round_trip(c: Ctx) -> R {
             "content-type-not-stored",
             format!("put with application/json, head says {:?}", h.content_type),
         );
+    }
+    Ok(Observed::Pass)
+}
+
+async fn get_date_conditions(c: Ctx) -> R {
+    let b = c.bucket().await?;
+    put(&c, &b, "dated", "v1").await?;
+    let s = c.storage();
+    let h = s.head(&b, "dated").await.map_err(e("head"))?;
+    let Some(lm) = h.last_modified else {
+        return Err("head gave no last-modified time".into());
+    };
+    let hour = Duration::from_secs(3600);
+    let with = |ims: Option<std::time::SystemTime>, ius: Option<std::time::SystemTime>| {
+        let mut o = GetOptions::default();
+        o.if_modified_since = ims;
+        o.if_unmodified_since = ius;
+        o
+    };
+    let b = b.as_str();
+    let get = |o: GetOptions| async move { s.get(b, "dated", &o).await.map(|_| ()) };
+    expect_kind(
+        "if-modified-since = last-modified",
+        get(with(Some(lm), None)).await,
+        ErrorKind::NotModified,
+    )?;
+    get(with(Some(lm - hour), None))
+        .await
+        .map_err(e("if-modified-since an hour before"))?;
+    get(with(None, Some(lm + hour)))
+        .await
+        .map_err(e("if-unmodified-since an hour after"))?;
+    expect_kind(
+        "if-unmodified-since an hour before",
+        get(with(None, Some(lm - hour))).await,
+        ErrorKind::PreconditionFailed,
+    )?;
+    // An ETag condition outranks its date twin (RFC 9110 §13.2.2).
+    if s.capabilities().conditional_get {
+        if let Some(etag) = h.etag.clone() {
+            let mut o = with(None, Some(lm - hour));
+            o.if_match = Some(etag);
+            get(o).await.map_err(e("if-match with a failing if-unmodified-since"))?;
+        }
     }
     Ok(Observed::Pass)
 }

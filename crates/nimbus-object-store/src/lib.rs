@@ -24,8 +24,9 @@
 //! `NotSupported`/`NotImplemented`, never a silent approximation. What it does on the client,
 //! and why that is exact, is listed in `docs/design/0018-object-store-bridge.md`:
 //!
-//! - date conditions (`if_modified_since`, `if_unmodified_since`) are evaluated on the metadata
-//!   of the response itself, the same version as the body;
+//! - a head with conditions is evaluated on the head's own metadata (Nimbus's head takes
+//!   none); gets pass every condition to Nimbus, whose contract checks dates on the
+//!   response's metadata;
 //! - `PutMode::Update` with only an ETag reads the current version token first (an S3-style
 //!   compare on the ETag, then a compare-and-swap on the version);
 //! - a multipart part id carries its part number, size and the provider's tag.

@@ -4,6 +4,8 @@
 //! underneath already validates, gates capabilities, retries, traces and times out, so the
 //! bridge adds no second policy. Listing is in `list.rs`, multipart in `upload.rs`.
 
+use std::time::SystemTime;
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::{self, BoxStream};
@@ -211,17 +213,14 @@ impl ObjectStore for NimbusStore {
         get.range = options.range.as_ref().map(range_of);
         get.if_match = options.if_match.clone();
         get.if_none_match = options.if_none_match.clone();
+        get.if_modified_since = options.if_modified_since.map(SystemTime::from);
+        get.if_unmodified_since = options.if_unmodified_since.map(SystemTime::from);
         let got = self
             .storage
             .get(&self.bucket, &key, &get)
             .await
             .map_err(|e| map(e, location.as_ref(), Asked::Plain))?;
         let meta = meta_of(location.clone(), &got.meta);
-        if options.if_modified_since.is_some() || options.if_unmodified_since.is_some() {
-            // Evaluated on the metadata of this response, so on the very version whose body
-            // would follow: exact, at the cost of the request already made (dropped here).
-            options.check_preconditions(&meta)?;
-        }
         let path = location.to_string();
         let body = got.body.map_err(move |e| map(e, &path, Asked::Plain)).boxed();
         Ok(GetResult {

@@ -218,6 +218,10 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
                 gate(&caps, Capability::ConditionalGet)?;
             }
             let mut got = self.inner.get(bucket, key, options).await?;
+            // Date conditions: checked here on the response's own metadata (the version whose
+            // body follows), so they mean the same on every provider; the body is dropped
+            // unread when one fails.
+            options.check_dates(&got.meta)?;
             if let Some(idle) = self.read_idle_timeout {
                 let body = std::mem::replace(&mut got.body, futures::stream::empty().boxed());
                 got.body = idle_timeout(body, idle);

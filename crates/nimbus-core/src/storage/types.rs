@@ -239,9 +239,53 @@ pub struct GetOptions {
     pub if_match: Option<String>,
     /// Fail with `NotModified` if the ETag matches.
     pub if_none_match: Option<String>,
+    /// Fail with `NotModified` unless the object changed after this time (ignored when
+    /// `if_none_match` is set, as HTTP says). Compared in whole seconds, as HTTP dates are.
+    pub if_modified_since: Option<SystemTime>,
+    /// Fail with `PreconditionFailed` if the object changed after this time (ignored when
+    /// `if_match` is set). Compared in whole seconds.
+    pub if_unmodified_since: Option<SystemTime>,
 }
 
 impl GetOptions {
+    /// Checks the date conditions against the metadata of the object being read, in HTTP's
+    /// order (RFC 9110 §13.2.2): `if_unmodified_since` only without `if_match`,
+    /// `if_modified_since` only without `if_none_match`. The portable contract calls it on
+    /// the metadata of the very response whose body follows, so the answer is exact on every
+    /// provider.
+    pub fn check_dates(&self, meta: &ObjectMeta) -> crate::Result<()> {
+        let secs = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        };
+        let modified = meta.last_modified.map(secs);
+        if self.if_match.is_none() {
+            if let Some(since) = self.if_unmodified_since {
+                // Unknown modification time: the condition is false (RFC 9110 §13.1.4).
+                if modified.is_none_or(|m| m > secs(since)) {
+                    return Err(crate::Error::new(
+                        crate::ErrorKind::PreconditionFailed,
+                        "the object was modified after the if-unmodified-since time",
+                    )
+                    .with_resource(meta.key.clone()));
+                }
+            }
+        }
+        if self.if_none_match.is_none() {
+            if let (Some(since), Some(m)) = (self.if_modified_since, modified) {
+                if m <= secs(since) {
+                    return Err(crate::Error::new(
+                        crate::ErrorKind::NotModified,
+                        "the object was not modified after the if-modified-since time",
+                    )
+                    .with_resource(meta.key.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A ranged get.
     pub fn range(range: GetRange) -> Self {
         GetOptions {
