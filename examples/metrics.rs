@@ -32,7 +32,10 @@ async fn main() -> nimbus::Result<()> {
     );
 
     for line in handle.render().lines() {
-        if line.starts_with("nimbus_calls_total") || line.contains("nimbus_call_duration_seconds_count") {
+        if line.starts_with("nimbus_calls_total")
+            || line.starts_with("nimbus_bytes_total")
+            || line.contains("nimbus_call_duration_seconds_count")
+        {
             println!("{line}");
         }
     }

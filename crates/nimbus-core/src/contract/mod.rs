@@ -24,6 +24,7 @@ mod network;
 mod storage;
 #[cfg(all(test, feature = "mock"))]
 mod tests;
+mod traffic;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 
+use super::traffic::{self, Direction};
 use super::{ctx, Contract};
 use crate::storage::validate::{
     validate_attributes, validate_bucket_name, validate_key, validate_object, validate_prefix,
@@ -180,7 +181,10 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
             let caps = self.capabilities();
             check_object(&caps, bucket, key)?;
             gate_put(&caps, options)?;
-            self.inner.put(bucket, key, body, options).await
+            let n = body.len() as u64;
+            let m = self.inner.put(bucket, key, body, options).await?;
+            traffic::count(self.provider(), "put", Direction::Sent, n);
+            Ok(m)
         };
         ctx(self.provider(), "put", || format!("{bucket}/{key}"), r.await)
     }
@@ -193,6 +197,7 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
             let caps = self.capabilities();
             check_object(&caps, bucket, key)?;
             gate_put(&caps, options)?;
+            let body = traffic::counted(body, self.provider(), "put_stream", Direction::Sent);
             if caps.multipart && !caps.native_streamed_put {
                 self.write_in_parts(bucket, key, body, options).await
             } else {
@@ -222,6 +227,8 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
             // body follows), so they mean the same on every provider; the body is dropped
             // unread when one fails.
             options.check_dates(&got.meta)?;
+            let body = std::mem::replace(&mut got.body, futures::stream::empty().boxed());
+            got.body = traffic::counted(body, self.provider(), "get", Direction::Received);
             if let Some(idle) = self.read_idle_timeout {
                 let body = std::mem::replace(&mut got.body, futures::stream::empty().boxed());
                 got.body = idle_timeout(body, idle);
@@ -371,7 +378,10 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
                     caps.multipart_max_part_size
                 )));
             }
-            self.inner.upload_part(upload, part_number, body).await
+            let n = body.len() as u64;
+            let part = self.inner.upload_part(upload, part_number, body).await?;
+            traffic::count(self.provider(), "upload_part", Direction::Sent, n);
+            Ok(part)
         };
         let res = || format!("{}/{} part {part_number}", upload.bucket, upload.key);
         ctx(self.provider(), "upload_part", res, r.await)

@@ -9,7 +9,10 @@
 //! Names (labels in brackets):
 //! - `nimbus_calls_total` [provider, service, operation, outcome]: `outcome` is `ok` or the
 //!   portable error kind (`not_found`, `unavailable`, …);
-//! - `nimbus_call_duration_seconds` [provider, service, operation, outcome]: a histogram.
+//! - `nimbus_call_duration_seconds` [provider, service, operation, outcome]: a histogram;
+//! - `nimbus_bytes_total` [provider, operation, direction]: body bytes `sent` by puts, streamed
+//!   puts and parts, `received` by gets, counted by the portable contract, the one place that
+//!   sees bodies (`contract/traffic.rs`).
 //!
 //! The label names follow OpenTelemetry's RPC conventions where they exist (`rpc.system` is
 //! the provider, `rpc.service` the service, `rpc.method` the operation), spelled with
