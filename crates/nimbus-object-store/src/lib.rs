@@ -6,15 +6,17 @@
 //! configuring every cloud a second time:
 //!
 //! ```no_run
-//! # async fn demo() -> nimbus_core::Result<()> {
 //! use std::sync::Arc;
 //! use nimbus_object_store::NimbusStore;
-//! # let storage: Arc<dyn nimbus_core::Storage> = unimplemented!();
-//! // `storage` from `nimbus::Clouds::from_profile(Some("acme"))?.storage().await?`, or use
-//! // `nimbus::open_object_store_url("s3://reports/warehouse/")` (facade feature `object-store`).
-//! let store = NimbusStore::new(storage, "reports").with_prefix("warehouse");
-//! let store: Arc<dyn object_store::ObjectStore> = Arc::new(store);
-//! # Ok(()) }
+//!
+//! use nimbus_object_store::object_store::ObjectStore;
+//!
+//! // `storage` from `nimbus::Clouds::from_profile(Some("acme"))?.storage().await?`; or skip this
+//! // with `nimbus::open_object_store_url("s3://reports/warehouse/")` (facade feature `object-store`).
+//! fn warehouse(storage: Arc<dyn nimbus_core::Storage>) -> Arc<dyn ObjectStore> {
+//!     let store = NimbusStore::new(storage, "reports").with_prefix("warehouse");
+//!     Arc::new(store)
+//! }
 //! ```
 //!
 //! The bridge sits *above* the Nimbus service it is given, so a store opened the normal way

@@ -39,28 +39,22 @@ impl NimbusStore {
     /// Starts the background put; the caller's runtime runs it (object_store needs tokio).
     pub(crate) fn start_streamed(&self, location: &Path, options: NimbusPut) -> StreamedUpload {
         let (tx, rx) = mpsc::unbounded_channel::<Item>();
-        let body = futures::stream::unfold(rx, |mut rx| async move {
+        // State: the receiver, dropped after an abort's error so the body ends there.
+        let body = futures::stream::unfold(Some(rx), |state| async move {
+            let mut rx = state?;
             match rx.recv().await? {
                 Ok((bytes, taken)) => {
                     let _ = taken.send(());
-                    Some((Ok(bytes), rx))
+                    Some((Ok(bytes), Some(rx)))
                 }
                 Err(()) => Some((
                     Err(Error::new(
                         ErrorKind::Conflict,
                         "the upload was aborted before completion",
                     )),
-                    rx,
+                    None,
                 )),
             }
-        })
-        // After an abort's error the stream must end, whatever is queued behind it.
-        .scan(false, |failed, item| {
-            let out = if *failed { None } else { Some(item) };
-            if let Some(Err(_)) = &out {
-                *failed = true;
-            }
-            futures::future::ready(out)
         })
         .boxed();
         let (storage, bucket, key) = (self.storage.clone(), self.bucket.clone(), self.keys.key(location));

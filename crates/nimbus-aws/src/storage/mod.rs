@@ -377,11 +377,11 @@ impl Storage for S3Storage {
         meta.last_modified = out.last_modified().and_then(to_systime);
         meta.content_type = out.content_type().map(str::to_string);
         meta.user_metadata = out.metadata().cloned().unwrap_or_default().into_iter().collect();
-        meta.attributes = attributes(
-            out.cache_control(),
-            out.content_disposition(),
-            out.content_encoding(),
-            out.content_language(),
+        meta.attributes = HttpAttributes::new(
+            out.cache_control().map(str::to_string),
+            out.content_disposition().map(str::to_string),
+            out.content_encoding().map(str::to_string),
+            out.content_language().map(str::to_string),
         );
         Ok(GetResult::new(meta, range, body_stream(out.body)))
     }
@@ -401,11 +401,11 @@ impl Storage for S3Storage {
         meta.last_modified = out.last_modified().and_then(to_systime);
         meta.content_type = out.content_type().map(str::to_string);
         meta.user_metadata = out.metadata().cloned().unwrap_or_default().into_iter().collect();
-        meta.attributes = attributes(
-            out.cache_control(),
-            out.content_disposition(),
-            out.content_encoding(),
-            out.content_language(),
+        meta.attributes = HttpAttributes::new(
+            out.cache_control().map(str::to_string),
+            out.content_disposition().map(str::to_string),
+            out.content_encoding().map(str::to_string),
+            out.content_language().map(str::to_string),
         );
         Ok(meta)
     }
@@ -666,19 +666,4 @@ fn encode_key(k: &str) -> String {
         }
     }
     out
-}
-
-/// The HTTP attributes of a head or get answer.
-fn attributes(
-    cache_control: Option<&str>,
-    disposition: Option<&str>,
-    encoding: Option<&str>,
-    language: Option<&str>,
-) -> HttpAttributes {
-    let mut a = HttpAttributes::default();
-    a.cache_control = cache_control.map(str::to_string);
-    a.content_disposition = disposition.map(str::to_string);
-    a.content_encoding = encoding.map(str::to_string);
-    a.content_language = language.map(str::to_string);
-    a
 }

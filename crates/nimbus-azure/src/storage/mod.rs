@@ -149,28 +149,13 @@ struct UploadState {
 
 impl UploadState {
     fn attributes(&self) -> HttpAttributes {
-        let mut a = HttpAttributes::default();
-        a.cache_control = self.cache_control.clone();
-        a.content_disposition = self.content_disposition.clone();
-        a.content_encoding = self.content_encoding.clone();
-        a.content_language = self.content_language.clone();
-        a
+        HttpAttributes::new(
+            self.cache_control.clone(),
+            self.content_disposition.clone(),
+            self.content_encoding.clone(),
+            self.content_language.clone(),
+        )
     }
-}
-
-/// Attributes from the four values a properties or download answer carries.
-fn attributes_from(
-    cache_control: Option<String>,
-    disposition: Option<String>,
-    encoding: Option<String>,
-    language: Option<String>,
-) -> HttpAttributes {
-    let mut a = HttpAttributes::default();
-    a.cache_control = cache_control;
-    a.content_disposition = disposition;
-    a.content_encoding = encoding;
-    a.content_language = language;
-    a
 }
 
 fn encode_upload(s: &UploadState) -> String {
@@ -228,7 +213,7 @@ impl AzureBlobStorage {
         m.version = m.etag.clone();
         m.last_modified = props.last_modified().ok().flatten().map(SystemTime::from);
         m.content_type = props.content_type().ok().flatten();
-        m.attributes = attributes_from(
+        m.attributes = HttpAttributes::new(
             props.cache_control().ok().flatten(),
             props.content_disposition().ok().flatten(),
             props.content_encoding().ok().flatten(),
@@ -407,7 +392,7 @@ impl Storage for AzureBlobStorage {
         m.version = m.etag.clone();
         m.last_modified = out.properties.last_modified.map(SystemTime::from);
         m.content_type = out.properties.content_type;
-        m.attributes = attributes_from(
+        m.attributes = HttpAttributes::new(
             out.properties.cache_control,
             out.properties.content_disposition,
             out.properties.content_encoding,

@@ -103,6 +103,21 @@ pub struct HttpAttributes {
 }
 
 impl HttpAttributes {
+    /// The four attributes, in header order (for adapters that read them from an answer).
+    pub fn new(
+        cache_control: Option<String>,
+        content_disposition: Option<String>,
+        content_encoding: Option<String>,
+        content_language: Option<String>,
+    ) -> Self {
+        HttpAttributes {
+            cache_control,
+            content_disposition,
+            content_encoding,
+            content_language,
+        }
+    }
+
     /// Whether no attribute is set.
     pub fn is_empty(&self) -> bool {
         self.fields().iter().all(|(_, v)| v.is_none())

@@ -80,10 +80,12 @@ impl StoredMeta {
         m.version = Some(self.version.clone());
         m.last_modified = Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(self.modified_ms));
         m.content_type = self.content_type.clone();
-        m.attributes.cache_control = self.cache_control.clone();
-        m.attributes.content_disposition = self.content_disposition.clone();
-        m.attributes.content_encoding = self.content_encoding.clone();
-        m.attributes.content_language = self.content_language.clone();
+        m.attributes = nimbus_core::storage::HttpAttributes::new(
+            self.cache_control.clone(),
+            self.content_disposition.clone(),
+            self.content_encoding.clone(),
+            self.content_language.clone(),
+        );
         m.user_metadata = self.user_metadata.clone();
         m
     }
