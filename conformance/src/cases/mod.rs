@@ -6,6 +6,7 @@ mod instances;
 mod network;
 mod networks;
 mod storage;
+mod storage_class;
 
 use futures::future::BoxFuture;
 
@@ -79,6 +80,7 @@ pub(crate) use case;
 /// Every case, storage first.
 pub fn all_cases() -> Vec<Case> {
     let mut v = storage::cases();
+    v.extend(storage_class::cases());
     v.extend(compute::cases());
     v.extend(network::cases());
     v.extend(enforcement::cases());

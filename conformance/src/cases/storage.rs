@@ -100,8 +100,18 @@ pub fn cases() -> Vec<Case> {
         ),
         case!(
             storage,
-            "user metadata is kept (lower-case keys)",
+            "user metadata is kept (names in their case where declared, else lower-case)",
             user_metadata_round_trip
+        ),
+        case!(
+            storage,
+            "metadata names keep their case exactly where the provider declares it",
+            metadata_name_case
+        ),
+        case!(
+            storage,
+            "metadata names that differ only in case, or carry a line break, are refused",
+            metadata_name_collision_refused
         ),
         case!(
             storage,
@@ -568,15 +578,86 @@ async fn user_metadata_round_trip(c: Ctx) -> R {
                 "metadata {:?}",
                 h.user_metadata
             );
+            let build = if s.capabilities().metadata_case_preserved {
+                "Build"
+            } else {
+                "build"
+            };
             ensure!(
-                h.user_metadata.get("build").map(String::as_str) == Some("42"),
-                "keys are not lower-cased: {:?}",
+                h.user_metadata.get(build).map(String::as_str) == Some("42"),
+                "expected the name `{build}`: {:?}",
                 h.user_metadata
             );
             Ok(())
         },
     )
     .await
+}
+
+/// Declared both ways: with `metadata_case_preserved` a mixed-case name comes back exactly
+/// (from head, get and a listing entry that carries metadata); without it, lower-cased, never
+/// in some third spelling (Swift's title case) and never in two spellings at once.
+async fn metadata_name_case(c: Ctx) -> R {
+    let b = c.bucket().await?;
+    let s = c.storage();
+    let caps = s.capabilities();
+    let o = PutOptions::default().metadata("BuildId", "7").metadata("team", "a");
+    let put = s.put(&b, "case", Bytes::from_static(b"x"), &o).await;
+    if !caps.user_metadata {
+        return undeclared(Capability::UserMetadata, put);
+    }
+    put.map_err(e("put"))?;
+    let want: std::collections::BTreeMap<String, String> = if caps.metadata_case_preserved {
+        [("BuildId", "7"), ("team", "a")]
+    } else {
+        [("buildid", "7"), ("team", "a")]
+    }
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let h = s.head(&b, "case").await.map_err(e("head"))?;
+    ensure!(
+        h.user_metadata == want,
+        "head: {:?}, expected {want:?}",
+        h.user_metadata
+    );
+    let g = s.get(&b, "case", &GetOptions::default()).await.map_err(e("get"))?;
+    ensure!(
+        g.meta.user_metadata == want,
+        "get: {:?}, expected {want:?}",
+        g.meta.user_metadata
+    );
+    let page = s
+        .list_page(&b, &ListOptions::prefix("case"), None)
+        .await
+        .map_err(e("list"))?;
+    for m in page.objects.iter().filter(|m| !m.user_metadata.is_empty()) {
+        ensure!(
+            m.user_metadata == want,
+            "listing: {:?}, expected {want:?}",
+            m.user_metadata
+        );
+    }
+    Ok(Observed::Pass)
+}
+
+/// Names that differ only in case would become one entry on every provider that folds case
+/// (one value silently lost), and a line break in a value would let it add headers of its own:
+/// both are refused before any request, and nothing is stored.
+async fn metadata_name_collision_refused(c: Ctx) -> R {
+    let b = c.bucket().await?;
+    let s = c.storage();
+    let twins = PutOptions::default().metadata("Owner", "a").metadata("owner", "b");
+    let put = s.put(&b, "twins", Bytes::from_static(b"x"), &twins).await;
+    if !s.capabilities().user_metadata {
+        return undeclared(Capability::UserMetadata, put);
+    }
+    expect_kind("put with `Owner` and `owner`", put, ErrorKind::InvalidInput)?;
+    let injected = PutOptions::default().metadata("owner", "a\r\nx-amz-acl: public-read");
+    let put = s.put(&b, "twins", Bytes::from_static(b"x"), &injected).await;
+    expect_kind("put with a line break in a value", put, ErrorKind::InvalidInput)?;
+    expect_kind("nothing stored", s.head(&b, "twins").await, ErrorKind::NotFound)?;
+    Ok(Observed::Pass)
 }
 
 async fn etag_changes_with_content(c: Ctx) -> R {

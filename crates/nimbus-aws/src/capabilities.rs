@@ -33,6 +33,8 @@ pub fn s3_capabilities() -> StorageCapabilities {
     c.list_max_page_size = 1000;
     c.user_metadata = true;
     c.http_attributes = true;
+    // STANDARD, STANDARD_IA, GLACIER_IR and DEEP_ARCHIVE (storage/class.rs).
+    c.storage_class = true;
     c.max_key_len = 1024;
     c
 }

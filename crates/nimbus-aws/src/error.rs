@@ -14,6 +14,8 @@ pub(crate) fn kind_for(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         "NotModified" => ErrorKind::NotModified,
         "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" | "FileAlreadyExists" => ErrorKind::AlreadyExists,
         "BucketNotEmpty" | "ConditionalRequestConflict" | "OperationAborted" => ErrorKind::Conflict,
+        // A get or copy of an archived object that has not been restored.
+        "InvalidObjectState" | "ObjectNotInActiveTierError" => ErrorKind::Conflict,
         "InvalidRange" | "InvalidArgument" | "InvalidBucketName" | "EntityTooSmall" | "EntityTooLarge"
         | "InvalidPart" | "InvalidPartOrder" | "MalformedXML" | "KeyTooLongError" | "InvalidRequest" => {
             ErrorKind::InvalidInput

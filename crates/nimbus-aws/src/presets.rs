@@ -379,6 +379,9 @@ impl Preset {
         // Create-only copies complete a multipart upload under `If-None-Match: *`, which no
         // preset's vendor documents for CompleteMultipartUpload: not declared.
         c.copy_if_not_exists = false;
+        // Each vendor has its own classes (R2 Standard/InfrequentAccess, Wasabi none, MinIO
+        // STANDARD/REDUCED_REDUNDANCY as parity settings): none documents S3's four.
+        c.storage_class = false;
         c.put_if_version = self.put_if_match;
         c.multipart_min_part_size = self.min_part_size;
         c.multipart_equal_parts = self.equal_parts;

@@ -43,6 +43,10 @@ pub enum StorageCmd {
         /// Fail if the object exists.
         #[arg(long)]
         create_only: bool,
+        /// Storage class: standard, infrequent, cold or archive (where the provider declares
+        /// `storage.storage_class`).
+        #[arg(long, value_parser = |s: &str| s.parse::<nimbus::storage::StorageClass>().map_err(|e| e.to_string()))]
+        class: Option<nimbus::storage::StorageClass>,
     },
     /// Download an object to a file (`-` for stdout).
     Get {
@@ -123,6 +127,7 @@ pub async fn run(cmd: StorageCmd, profile: Option<&str>) -> Result<()> {
             url,
             content_type,
             create_only,
+            class,
         } => {
             let o = open(&url, profile).await?;
             need_key(&o, &url)?;
@@ -146,6 +151,7 @@ pub async fn run(cmd: StorageCmd, profile: Option<&str>) -> Result<()> {
             if create_only {
                 put.mode = PutMode::Create;
             }
+            put.storage_class = class;
             let mut w = WriterOptions::default().put(put);
             if let Some(s) = size {
                 w = w.size_hint(s);

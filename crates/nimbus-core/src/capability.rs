@@ -45,6 +45,9 @@ pub enum Capability {
     /// Content-Disposition, Content-Encoding, Content-Language
     /// ([`crate::storage::HttpAttributes`]).
     HttpAttributes,
+    /// A portable storage class on put, multipart and copy, reported by head
+    /// ([`crate::storage::StorageClass`]).
+    StorageClass,
     /// Start a stopped instance.
     InstanceStart,
     /// Stop a running instance.
@@ -82,6 +85,7 @@ impl Capability {
         Capability::ListStartAfter,
         Capability::UserMetadata,
         Capability::HttpAttributes,
+        Capability::StorageClass,
         Capability::InstanceStart,
         Capability::InstanceStop,
         Capability::InstanceDeallocate,
@@ -110,6 +114,7 @@ impl Capability {
             Capability::ListStartAfter => "storage.list_start_after",
             Capability::UserMetadata => "storage.user_metadata",
             Capability::HttpAttributes => "storage.http_attributes",
+            Capability::StorageClass => "storage.storage_class",
             Capability::InstanceStart => "compute.start",
             Capability::InstanceStop => "compute.stop",
             Capability::InstanceDeallocate => "compute.deallocate",
@@ -185,9 +190,18 @@ pub struct StorageCapabilities {
     pub list_max_page_size: usize,
     /// User metadata on objects.
     pub user_metadata: bool,
+    /// User metadata names come back in the case they were put in (`BuildId` stays
+    /// `BuildId`). Where this is not declared the provider (or its HTTP transport) does not
+    /// keep case, and the portable contract lower-cases every name it returns, so a name reads
+    /// back the same way on every such provider. Names are case-insensitively unique either
+    /// way: a put whose names differ only in case is refused.
+    pub metadata_case_preserved: bool,
     /// Cache-Control, Content-Disposition, Content-Encoding and Content-Language kept with
     /// objects (put, multipart create, copy) and returned by head and get.
     pub http_attributes: bool,
+    /// The four portable storage classes on put, multipart and copy; head reports the class
+    /// ([`crate::storage::StorageClass`]).
+    pub storage_class: bool,
     /// Longest key in UTF-8 bytes.
     pub max_key_len: usize,
     /// `put_stream` sends the body as one native streamed request (a file, a resumable
@@ -223,7 +237,9 @@ impl StorageCapabilities {
             list_start_after: false,
             list_max_page_size: 1000,
             user_metadata: false,
+            metadata_case_preserved: false,
             http_attributes: false,
+            storage_class: false,
             max_key_len: 1024,
             native_streamed_put: false,
         }
@@ -246,6 +262,7 @@ impl StorageCapabilities {
             Capability::ListStartAfter => self.list_start_after,
             Capability::UserMetadata => self.user_metadata,
             Capability::HttpAttributes => self.http_attributes,
+            Capability::StorageClass => self.storage_class,
             _ => false,
         }
     }

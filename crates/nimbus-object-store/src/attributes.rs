@@ -1,18 +1,51 @@
 //! `object_store` attributes, modes and metadata to Nimbus options and back.
 //!
-//! Why refuse instead of drop: Nimbus's portable put carries a content type, user metadata
-//! and the four HTTP attributes (on providers that declare `storage.http_attributes`). A
-//! storage class, object tags, or HTTP attributes on a provider that cannot keep them make
-//! the put fail with `NotImplemented` naming them, as `object_store` asks of a store that
-//! cannot keep them, so a caller never believes a `Content-Encoding: gzip` was recorded when
-//! it was not.
+//! Why refuse instead of drop: Nimbus's portable put carries a content type, user metadata,
+//! the four HTTP attributes (on providers that declare `storage.http_attributes`) and a
+//! portable storage class (`storage.storage_class`). Object tags, a class with no portable
+//! name, or an attribute or class on a provider that cannot keep it make the put fail with
+//! `NotImplemented` naming it, as `object_store` asks of a store that cannot keep them, so a
+//! caller never believes a `Content-Encoding: gzip` was recorded when it was not.
+//!
+//! Storage classes: `object_store` passes the provider's own string. The bridge accepts the
+//! portable names (`standard`, `infrequent`, `cold`, `archive`) and the exact provider names
+//! that mean one of them (S3 `STANDARD_IA`, Azure `Cool`, Cloud Storage `NEARLINE`, …, see
+//! [`CLASS_NAMES`]), so the same string stores the object in the same kind of class on every
+//! cloud. S3's `GLACIER` is not among them: Nimbus's archive class is `DEEP_ARCHIVE` on S3, and
+//! sending something other than what was asked would be a silent approximation. A get
+//! reports the portable name of any class but the default one.
 
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
-use nimbus_core::storage::{ObjectMeta as NimbusMeta, PutMode as NimbusMode, PutOptions as NimbusPut};
+use nimbus_core::storage::{ObjectMeta as NimbusMeta, PutMode as NimbusMode, PutOptions as NimbusPut, StorageClass};
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, ObjectMeta, PutMode, TagSet};
+
+/// Provider class names that mean one portable class exactly (S3, Azure, Cloud Storage).
+pub const CLASS_NAMES: &[(&str, StorageClass)] = &[
+    ("STANDARD", StorageClass::Standard),
+    ("Hot", StorageClass::Standard),
+    ("STANDARD_IA", StorageClass::Infrequent),
+    ("Cool", StorageClass::Infrequent),
+    ("NEARLINE", StorageClass::Infrequent),
+    ("GLACIER_IR", StorageClass::Cold),
+    ("COLDLINE", StorageClass::Cold),
+    ("DEEP_ARCHIVE", StorageClass::Archive),
+];
+
+/// The portable class an `object_store` storage-class string asks for.
+fn class_of(v: &str) -> object_store::Result<StorageClass> {
+    if let Ok(c) = v.parse::<StorageClass>() {
+        return Ok(c);
+    }
+    match StorageClass::from_provider(v.trim(), CLASS_NAMES) {
+        StorageClass::Other(_) => Err(not_implemented(format!(
+            "storage class `{v}` (not one of standard, infrequent, cold, archive or a provider name for one)"
+        ))),
+        c => Ok(c),
+    }
+}
 
 /// Nimbus put options from `object_store`'s mode, tags and attributes.
 pub(crate) fn put_options(
@@ -42,6 +75,7 @@ pub(crate) fn put_options(
             Attribute::ContentDisposition => out.attributes.content_disposition = Some(v.to_string()),
             Attribute::ContentEncoding => out.attributes.content_encoding = Some(v.to_string()),
             Attribute::ContentLanguage => out.attributes.content_language = Some(v.to_string()),
+            Attribute::StorageClass => out.storage_class = Some(class_of(v)?),
             other => return Err(not_implemented(format!("the {other:?} attribute"))),
         }
     }
@@ -51,20 +85,29 @@ pub(crate) fn put_options(
 fn not_implemented(what: impl Into<String>) -> object_store::Error {
     object_store::Error::NotImplemented {
         operation: format!("put with {}", what.into()),
-        implementer: "Nimbus (portable puts keep a content type, user metadata and HTTP attributes)".into(),
+        implementer:
+            "Nimbus (portable puts keep a content type, user metadata, HTTP attributes and a portable storage class)"
+                .into(),
     }
 }
 
-/// A put refused because the provider cannot keep HTTP attributes is `NotImplemented` for
-/// `object_store` (its answer for attributes a store cannot keep); other errors map as usual.
+/// A put refused because the provider cannot keep HTTP attributes or a storage class is
+/// `NotImplemented` for `object_store` (its answer for attributes a store cannot keep); other
+/// errors map as usual.
 pub(crate) fn refused_attributes(e: &nimbus_core::Error) -> Option<object_store::Error> {
-    e.is_unsupported(nimbus_core::Capability::HttpAttributes)
-        .then(|| object_store::Error::NotImplemented {
-            operation:
-                "put with HTTP attributes (Cache-Control, Content-Disposition, Content-Encoding, Content-Language)"
-                    .into(),
-            implementer: format!("Nimbus on {} (capability storage.http_attributes)", e.provider()),
-        })
+    use nimbus_core::Capability;
+    let what = if e.is_unsupported(Capability::HttpAttributes) {
+        "HTTP attributes (Cache-Control, Content-Disposition, Content-Encoding, Content-Language)"
+    } else if e.is_unsupported(Capability::StorageClass) {
+        "a storage class"
+    } else {
+        return None;
+    };
+    let cap = e.capability().map(|c| c.name()).unwrap_or_default();
+    Some(object_store::Error::NotImplemented {
+        operation: format!("put with {what}"),
+        implementer: format!("Nimbus on {} (capability {cap})", e.provider()),
+    })
 }
 
 /// The attributes a get returns: the content type and the user metadata.
@@ -86,6 +129,11 @@ pub(crate) fn attributes_of(meta: &NimbusMeta) -> Attributes {
         if let Some(v) = value {
             a.insert(attr, v.clone().into());
         }
+    }
+    // The default class is left out, as S3 leaves it out of its answers: a get then returns
+    // exactly the attributes that were put (object_store's `put_get_attributes` compares them).
+    if let Some(c) = meta.storage_class.as_ref().filter(|c| **c != StorageClass::Standard) {
+        a.insert(Attribute::StorageClass, c.as_str().to_string().into());
     }
     a
 }
@@ -119,7 +167,18 @@ mod tests {
         let a = Attributes::from_iter([(Attribute::StorageClass, "GLACIER")]);
         let e = put_options(None, &TagSet::default(), &a).unwrap_err();
         assert!(matches!(e, object_store::Error::NotImplemented { .. }));
-        assert!(e.to_string().contains("StorageClass"), "{e}");
+        assert!(e.to_string().contains("storage class `GLACIER`"), "{e}");
+        for (name, class) in [
+            ("STANDARD_IA", StorageClass::Infrequent),
+            ("cold", StorageClass::Cold),
+            ("Cool", StorageClass::Infrequent),
+        ] {
+            let a = Attributes::from_iter([(Attribute::StorageClass, name)]);
+            assert_eq!(
+                put_options(None, &TagSet::default(), &a).unwrap().storage_class,
+                Some(class)
+            );
+        }
         let mut tags = TagSet::default();
         tags.push("team", "data");
         let e = put_options(None, &tags, &Attributes::new()).unwrap_err();

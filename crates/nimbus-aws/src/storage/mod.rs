@@ -28,6 +28,8 @@ use nimbus_core::{Error, ErrorKind, Result, StorageCapabilities, StorageExt};
 const COPY_PART: u64 = 5 * 1024 * 1024 * 1024;
 
 use crate::config::AwsConfig;
+
+mod class;
 use crate::error::from_sdk;
 use crate::presets::{self, CreateOnly};
 
@@ -114,10 +116,18 @@ impl S3Storage {
     /// copy instead of mixing versions; the upload carries the source's content type,
     /// metadata and attributes, as CopyObject would. Any failure aborts the upload. The copy's
     /// ETag is a multipart ETag (`…-N`), not the source's.
-    async fn copy_create_only(&self, sb: &str, sk: &str, db: &str, dk: &str) -> Result<ObjectMeta> {
+    async fn copy_create_only(
+        &self,
+        sb: &str,
+        sk: &str,
+        db: &str,
+        dk: &str,
+        class: Option<&StorageClass>,
+    ) -> Result<ObjectMeta> {
         let src = self.head(sb, sk).await?;
         let etag = src.etag.clone().unwrap_or_default();
         let mut opts = PutOptions::with_mode(PutMode::Create);
+        opts.storage_class = class.cloned();
         opts.content_type = src.content_type.clone();
         opts.user_metadata = src.user_metadata.clone();
         opts.attributes = src.attributes.clone();
@@ -296,9 +306,10 @@ impl Storage for S3Storage {
             .set_cache_control(options.attributes.cache_control.clone())
             .set_content_disposition(options.attributes.content_disposition.clone())
             .set_content_encoding(options.attributes.content_encoding.clone())
-            .set_content_language(options.attributes.content_language.clone());
+            .set_content_language(options.attributes.content_language.clone())
+            .set_storage_class(class::to_s3(options.storage_class.as_ref()));
         for (k, v) in &options.user_metadata {
-            req = req.metadata(k.to_lowercase(), v);
+            req = req.metadata(k, v);
         }
         let header = self.create_only_header(&options.mode);
         req = match &options.mode {
@@ -320,11 +331,8 @@ impl Storage for S3Storage {
         m.version = m.etag.clone();
         m.content_type = options.content_type.clone();
         m.attributes = options.attributes.clone();
-        m.user_metadata = options
-            .user_metadata
-            .iter()
-            .map(|(k, v)| (k.to_lowercase(), v.clone()))
-            .collect();
+        m.user_metadata = options.user_metadata.clone();
+        m.storage_class = options.storage_class.clone();
         // PutObject's answer carries no Last-Modified, and no conformance case reads it from
         // a put (`head_metadata` checks the HEAD's), so it stays `None` rather than a HEAD
         // per put or this client's clock passed off as the server's.
@@ -383,6 +391,7 @@ impl Storage for S3Storage {
             out.content_encoding().map(str::to_string),
             out.content_language().map(str::to_string),
         );
+        meta.storage_class = Some(class::from_s3(out.storage_class().map(|c| c.as_str())));
         Ok(GetResult::new(meta, range, body_stream(out.body)))
     }
 
@@ -407,6 +416,7 @@ impl Storage for S3Storage {
             out.content_encoding().map(str::to_string),
             out.content_language().map(str::to_string),
         );
+        meta.storage_class = Some(class::from_s3(out.storage_class().map(|c| c.as_str())));
         Ok(meta)
     }
 
@@ -485,6 +495,7 @@ impl Storage for S3Storage {
             m.etag = o.e_tag().map(unquote);
             m.version = m.etag.clone();
             m.last_modified = o.last_modified().and_then(to_systime);
+            m.storage_class = Some(class::from_s3(o.storage_class().map(|c| c.as_str())));
             page.objects.push(m);
         }
         page.common_prefixes = out
@@ -502,7 +513,9 @@ impl Storage for S3Storage {
 
     async fn copy(&self, sb: &str, sk: &str, db: &str, dk: &str, options: &CopyOptions) -> Result<ObjectMeta> {
         if options.if_not_exists {
-            return self.copy_create_only(sb, sk, db, dk).await;
+            return self
+                .copy_create_only(sb, sk, db, dk, options.storage_class.as_ref())
+                .await;
         }
         let source = format!("{sb}/{}", encode_key(sk));
         self.client
@@ -510,6 +523,7 @@ impl Storage for S3Storage {
             .bucket(db)
             .key(dk)
             .copy_source(source)
+            .set_storage_class(class::to_s3(options.storage_class.as_ref()))
             .send()
             .await
             .map_err(from_sdk)?;
@@ -526,9 +540,10 @@ impl Storage for S3Storage {
             .set_cache_control(options.attributes.cache_control.clone())
             .set_content_disposition(options.attributes.content_disposition.clone())
             .set_content_encoding(options.attributes.content_encoding.clone())
-            .set_content_language(options.attributes.content_language.clone());
+            .set_content_language(options.attributes.content_language.clone())
+            .set_storage_class(class::to_s3(options.storage_class.as_ref()));
         for (k, v) in &options.user_metadata {
-            req = req.metadata(k.to_lowercase(), v);
+            req = req.metadata(k, v);
         }
         // A forbid-overwrite header is documented on multipart initiation (OSS, COS).
         let sent = send_with_flag!(req, self.create_only_header(&options.mode));

@@ -80,6 +80,8 @@ struct Properties {
     last_modified: Option<String>,
     #[serde(rename = "Content-Type", default)]
     content_type: Option<String>,
+    #[serde(rename = "AccessTier", default)]
+    access_tier: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -182,6 +184,7 @@ fn parse(xml: &str, start_after: Option<&str>) -> Result<ListPage> {
                 m.version = m.etag.clone();
                 m.last_modified = b.properties.last_modified.as_deref().and_then(http_date);
                 m.content_type = b.properties.content_type;
+                m.storage_class = b.properties.access_tier.as_deref().map(super::class::from_tier);
                 page.objects.push(m);
             }
             Item::BlobPrefix(p) => {

@@ -19,6 +19,7 @@
 //! error context, so the calls here keep only the round trips, the error-kind mapping and
 //! Azure's own rules.
 
+mod class;
 mod client;
 mod list;
 
@@ -91,6 +92,8 @@ pub fn azure_capabilities(can_presign: bool) -> StorageCapabilities {
     c.list_max_page_size = MAX_PAGE;
     c.user_metadata = true;
     c.http_attributes = true;
+    // Hot, Cool, Cold and Archive access tiers (class.rs).
+    c.storage_class = true;
     c.max_key_len = 1024;
     c
 }
@@ -123,8 +126,8 @@ fn unquote(e: impl AsRef<str>) -> String {
     e.as_ref().trim_matches('"').to_string()
 }
 
-fn lower(meta: &BTreeMap<String, String>) -> HashMap<String, String> {
-    meta.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect()
+fn to_map(meta: &BTreeMap<String, String>) -> HashMap<String, String> {
+    meta.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// What a multipart handle carries: Azure keeps no upload object, so the block-id prefix and
@@ -145,6 +148,9 @@ struct UploadState {
     content_encoding: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     content_language: Option<String>,
+    /// The portable storage class, set at commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    class: Option<String>,
 }
 
 impl UploadState {
@@ -219,12 +225,8 @@ impl AzureBlobStorage {
             props.content_encoding().ok().flatten(),
             props.content_language().ok().flatten(),
         );
-        m.user_metadata = props
-            .metadata()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k.to_lowercase(), v))
-            .collect();
+        m.user_metadata = props.metadata().unwrap_or_default().into_iter().collect();
+        m.storage_class = props.access_tier().ok().flatten().map(|t| class::from_tier(&t));
         Ok(m)
     }
 }
@@ -312,7 +314,8 @@ impl Storage for AzureBlobStorage {
             blob_content_disposition: a.content_disposition.clone(),
             blob_content_encoding: a.content_encoding.clone(),
             blob_content_language: a.content_language.clone(),
-            metadata: (!options.user_metadata.is_empty()).then(|| lower(&options.user_metadata)),
+            metadata: (!options.user_metadata.is_empty()).then(|| to_map(&options.user_metadata)),
+            tier: class::to_tier(options.storage_class.as_ref()),
             if_none_match: (options.mode == PutMode::Create).then(|| Etag::from("*")),
             if_match: match &options.mode {
                 PutMode::Update(v) => Some(etag(v)),
@@ -332,7 +335,8 @@ impl Storage for AzureBlobStorage {
         m.last_modified = out.last_modified.map(SystemTime::from);
         m.content_type = options.content_type.clone();
         m.attributes = options.attributes.clone();
-        m.user_metadata = lower(&options.user_metadata).into_iter().collect();
+        m.user_metadata = options.user_metadata.clone();
+        m.storage_class = options.storage_class.clone();
         Ok(m)
     }
 
@@ -398,12 +402,7 @@ impl Storage for AzureBlobStorage {
             out.properties.content_encoding,
             out.properties.content_language,
         );
-        m.user_metadata = out
-            .properties
-            .metadata
-            .into_iter()
-            .map(|(k, v)| (k.to_lowercase(), v))
-            .collect();
+        m.user_metadata = out.properties.metadata.into_iter().collect();
         let body: ByteStream = Box::pin(
             out.body
                 .map_err(|e| Error::new(ErrorKind::Unavailable, "reading the blob failed").with_source(from_azure(e))),
@@ -456,6 +455,7 @@ impl Storage for AzureBlobStorage {
         let dst = self.blob(dst_bucket, dst_key)?;
         let opts = BlobClientStartCopyFromUrlOptions {
             if_none_match: options.if_not_exists.then(|| Etag::from("*")),
+            tier: class::to_tier(options.storage_class.as_ref()),
             ..Default::default()
         };
         let started = dst.start_copy_from_url(src, Some(opts)).await.map_err(|e| {
@@ -508,6 +508,7 @@ impl Storage for AzureBlobStorage {
             content_disposition: options.attributes.content_disposition.clone(),
             content_encoding: options.attributes.content_encoding.clone(),
             content_language: options.attributes.content_language.clone(),
+            class: options.storage_class.as_ref().map(|c| c.as_str().to_string()),
         };
         Ok(MultipartUpload::new(bucket, key, encode_upload(&state)))
     }
@@ -543,13 +544,15 @@ impl Storage for AzureBlobStorage {
             (Some("update"), Some(v)) => PutMode::Update(v.clone()),
             _ => PutMode::Overwrite,
         };
+        let class = state.class.as_deref().map(str::parse::<StorageClass>).transpose()?;
         let opts = BlockBlobClientCommitBlockListOptions {
             blob_content_type: state.content_type.clone(),
             blob_cache_control: state.cache_control.clone(),
             blob_content_disposition: state.content_disposition.clone(),
             blob_content_encoding: state.content_encoding.clone(),
             blob_content_language: state.content_language.clone(),
-            metadata: (!state.metadata.is_empty()).then(|| lower(&state.metadata)),
+            metadata: (!state.metadata.is_empty()).then(|| to_map(&state.metadata)),
+            tier: class::to_tier(class.as_ref()),
             if_none_match: (mode == PutMode::Create).then(|| Etag::from("*")),
             if_match: match &mode {
                 PutMode::Update(v) => Some(etag(v)),
@@ -569,7 +572,8 @@ impl Storage for AzureBlobStorage {
         m.last_modified = out.last_modified().ok().flatten().map(SystemTime::from);
         m.attributes = state.attributes();
         m.content_type = state.content_type;
-        m.user_metadata = lower(&state.metadata).into_iter().collect();
+        m.user_metadata = state.metadata.clone();
+        m.storage_class = class;
         Ok(m)
     }
 
@@ -625,11 +629,13 @@ mod tests {
             content_disposition: None,
             content_encoding: None,
             content_language: None,
+            class: Some("cold".into()),
         };
         let id = encode_upload(&s);
         let back = decode_upload(&id).unwrap();
         assert_eq!(back.nonce, s.nonce);
         assert_eq!(back.metadata, s.metadata);
+        assert_eq!(back.class.as_deref(), Some("cold"));
         assert_eq!(
             block_id("00000000deadbeef", 1).len(),
             block_id("00000000deadbeef", 50_000).len()

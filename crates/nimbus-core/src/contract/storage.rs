@@ -11,7 +11,7 @@ use futures::StreamExt;
 use super::traffic::{self, Direction};
 use super::{ctx, Contract};
 use crate::storage::validate::{
-    validate_attributes, validate_bucket_name, validate_key, validate_object, validate_prefix,
+    validate_attributes, validate_bucket_name, validate_key, validate_metadata, validate_object, validate_prefix,
 };
 use crate::storage::*;
 use crate::{Capability, Error, ErrorKind, Result, StorageCapabilities};
@@ -34,12 +34,49 @@ fn gate_put(caps: &StorageCapabilities, options: &PutOptions) -> Result<()> {
     }
     if !options.user_metadata.is_empty() {
         gate(caps, Capability::UserMetadata)?;
+        validate_metadata(&options.user_metadata)?;
     }
     if !options.attributes.is_empty() {
         gate(caps, Capability::HttpAttributes)?;
         validate_attributes(&options.attributes)?;
     }
+    gate_class(caps, options.storage_class.as_ref())
+}
+
+/// A storage class needs `storage.storage_class`, and only the four portable classes may be
+/// asked for: a provider's own string would mean something else on the next cloud.
+fn gate_class(caps: &StorageCapabilities, class: Option<&StorageClass>) -> Result<()> {
+    let Some(class) = class else { return Ok(()) };
+    gate(caps, Capability::StorageClass)?;
+    if !class.is_portable() {
+        return Err(Error::invalid(format!(
+            "storage class `{class}` is not portable: ask for standard, infrequent, cold or archive"
+        )));
+    }
     Ok(())
+}
+
+/// Metadata names as the portable contract returns them: as stored where the provider keeps
+/// case (`metadata_case_preserved`), lower-cased everywhere else. Adapters hand on what the
+/// wire gave (Swift's `Owner`, S3's `owner`); the fold happens here, once. Names were put
+/// case-insensitively unique, so folding never merges two entries.
+fn fold_case(caps: &StorageCapabilities, mut meta: ObjectMeta) -> ObjectMeta {
+    fold_case_in(caps, &mut meta);
+    meta
+}
+
+fn fold_case_in(caps: &StorageCapabilities, meta: &mut ObjectMeta) {
+    if !caps.metadata_case_preserved
+        && meta
+            .user_metadata
+            .keys()
+            .any(|k| k.bytes().any(|b| b.is_ascii_uppercase()))
+    {
+        meta.user_metadata = std::mem::take(&mut meta.user_metadata)
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+    }
 }
 
 /// A key the portable rules accept that is still longer than this provider allows.
@@ -184,7 +221,7 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
             let n = body.len() as u64;
             let m = self.inner.put(bucket, key, body, options).await?;
             traffic::count(self.provider(), "put", Direction::Sent, n);
-            Ok(m)
+            Ok(fold_case(&caps, m))
         };
         ctx(self.provider(), "put", || format!("{bucket}/{key}"), r.await)
     }
@@ -198,11 +235,12 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
             check_object(&caps, bucket, key)?;
             gate_put(&caps, options)?;
             let body = traffic::counted(body, self.provider(), "put_stream", Direction::Sent);
-            if caps.multipart && !caps.native_streamed_put {
-                self.write_in_parts(bucket, key, body, options).await
+            let m = if caps.multipart && !caps.native_streamed_put {
+                self.write_in_parts(bucket, key, body, options).await?
             } else {
-                self.inner.put_stream(bucket, key, body, options).await
-            }
+                self.inner.put_stream(bucket, key, body, options).await?
+            };
+            Ok(fold_case(&caps, m))
         };
         ctx(self.provider(), "put_stream", || format!("{bucket}/{key}"), r.await)
     }
@@ -223,6 +261,7 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
                 gate(&caps, Capability::ConditionalGet)?;
             }
             let mut got = self.inner.get(bucket, key, options).await?;
+            fold_case_in(&caps, &mut got.meta);
             // Date conditions: checked here on the response's own metadata (the version whose
             // body follows), so they mean the same on every provider; the body is dropped
             // unread when one fails.
@@ -240,8 +279,9 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
         let r = async {
-            check_object(&self.capabilities(), bucket, key)?;
-            self.inner.head(bucket, key).await
+            let caps = self.capabilities();
+            check_object(&caps, bucket, key)?;
+            Ok(fold_case(&caps, self.inner.head(bucket, key).await?))
         };
         ctx(self.provider(), "head", || format!("{bucket}/{key}"), r.await)
     }
@@ -325,7 +365,9 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
             if options.page_size == Some(0) {
                 return Err(Error::invalid("page size must be at least 1"));
             }
-            self.inner.list_page(bucket, options, token).await
+            let mut page = self.inner.list_page(bucket, options, token).await?;
+            page.objects.iter_mut().for_each(|m| fold_case_in(&caps, m));
+            Ok(page)
         };
         ctx(self.provider(), "list_page", || bucket.into(), r.await)
     }
@@ -338,9 +380,10 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
                 gate(&caps, Capability::CopyIfNotExists)?;
             }
             gate(&caps, Capability::Copy)?;
+            gate_class(&caps, options.storage_class.as_ref())?;
             check_object(&caps, sb, sk)?;
             check_object(&caps, db, dk)?;
-            self.inner.copy(sb, sk, db, dk, options).await
+            Ok(fold_case(&caps, self.inner.copy(sb, sk, db, dk, options).await?))
         };
         ctx(self.provider(), "copy", || format!("{sb}/{sk} -> {db}/{dk}"), r.await)
     }
@@ -389,15 +432,18 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
 
     async fn complete_multipart(&self, upload: &MultipartUpload, parts: &[CompletedPart]) -> Result<ObjectMeta> {
         let r = async {
-            gate(&self.capabilities(), Capability::Multipart)?;
-            if parts.is_empty() {
+            let caps = self.capabilities();
+            gate(&caps, Capability::Multipart)?;
+            let m = if parts.is_empty() {
                 // Portable: no parts make an empty object (object_store and Go CDK callers
                 // rely on it). S3 and its kin refuse an empty part list (MalformedXML), so
                 // one empty part is sent: a last part may be of any size everywhere.
                 let empty = self.inner.upload_part(upload, 1, Bytes::new()).await?;
-                return self.inner.complete_multipart(upload, &[empty]).await;
-            }
-            self.inner.complete_multipart(upload, parts).await
+                self.inner.complete_multipart(upload, &[empty]).await?
+            } else {
+                self.inner.complete_multipart(upload, parts).await?
+            };
+            Ok(fold_case(&caps, m))
         };
         let res = || format!("{}/{}", upload.bucket, upload.key);
         ctx(self.provider(), "complete_multipart", res, r.await)

@@ -6,6 +6,7 @@
 //! `Stream`, whole-object reads, a streaming multipart writer — live in [`StorageExt`], so new
 //! conveniences never break adapters.
 
+mod class;
 mod ext;
 mod types;
 pub mod validate;
@@ -21,6 +22,7 @@ use bytes::Bytes;
 use crate::capability::StorageCapabilities;
 use crate::Result;
 
+pub use class::StorageClass;
 pub use ext::StorageExt;
 pub use types::*;
 pub use writer::{ObjectWriter, WriterOptions, DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE};

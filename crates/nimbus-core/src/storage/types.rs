@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 
+use super::StorageClass;
 use crate::Result;
 
 /// A stream of body chunks. Streams never buffer the whole object.
@@ -60,12 +61,17 @@ pub struct ObjectMeta {
     pub last_modified: Option<SystemTime>,
     /// Content type.
     pub content_type: Option<String>,
-    /// User metadata (lower-case keys).
+    /// User metadata. Names keep their case where the provider declares
+    /// `metadata_case_preserved`; elsewhere the portable contract lower-cases them.
     pub user_metadata: BTreeMap<String, String>,
     /// Cache-Control, Content-Disposition, Content-Encoding, Content-Language, where the
     /// provider keeps them (`storage.http_attributes`): head and get return them; listings
     /// return them only where the provider's listing carries them (local, Cloud Storage).
     pub attributes: HttpAttributes,
+    /// The storage class, where the provider reports it (`storage.storage_class`): head and
+    /// get always, listings where they carry it (S3, Cloud Storage). `None` where it is not
+    /// reported.
+    pub storage_class: Option<StorageClass>,
 }
 
 impl ObjectMeta {
@@ -80,6 +86,7 @@ impl ObjectMeta {
             content_type: None,
             user_metadata: BTreeMap::new(),
             attributes: HttpAttributes::default(),
+            storage_class: None,
         }
     }
 }
@@ -175,6 +182,9 @@ pub struct PutOptions {
     /// Cache-Control, Content-Disposition, Content-Encoding, Content-Language
     /// (`storage.http_attributes`).
     pub attributes: HttpAttributes,
+    /// The class to store the object in (`storage.storage_class`); the provider's default
+    /// (normally [`StorageClass::Standard`]) when `None`.
+    pub storage_class: Option<StorageClass>,
 }
 
 impl PutOptions {
@@ -201,6 +211,12 @@ impl PutOptions {
     /// nothing, so check [`HttpAttributes::set`]'s result where the name comes from input.
     pub fn attribute(mut self, header: &str, value: impl Into<String>) -> Self {
         self.attributes.set(header, value);
+        self
+    }
+
+    /// Sets the storage class.
+    pub fn storage_class(mut self, class: StorageClass) -> Self {
+        self.storage_class = Some(class);
         self
     }
 }
@@ -420,6 +436,19 @@ pub enum ListEntry {
 pub struct CopyOptions {
     /// Fail with `AlreadyExists`/`PreconditionFailed` if the destination exists.
     pub if_not_exists: bool,
+    /// The class to store the copy in (`storage.storage_class`). `None` stores it in the
+    /// provider's default class, not the source's: that is what S3's CopyObject, Azure's
+    /// Copy Blob and Cloud Storage's rewrite all do, and copying into another class is how an
+    /// object changes class on every one of them.
+    pub storage_class: Option<StorageClass>,
+}
+
+impl CopyOptions {
+    /// Stores the copy in `class`.
+    pub fn storage_class(mut self, class: StorageClass) -> Self {
+        self.storage_class = Some(class);
+        self
+    }
 }
 
 /// Result of deleting one key of a batch.

@@ -150,6 +150,58 @@ pub fn validate_attributes(a: &crate::storage::HttpAttributes) -> Result<()> {
     Ok(())
 }
 
+/// Longest user metadata name the portable rules accept (Azure's limit for a name; S3 and
+/// Cloud Storage only bound the total size).
+pub const MAX_METADATA_NAME_LEN: usize = 128;
+
+/// Portable user metadata: names are non-empty HTTP tokens (every provider but Cloud Storage
+/// sends them as header names) of at most [`MAX_METADATA_NAME_LEN`] bytes, unique ignoring
+/// ASCII case (S3, Swift and Azure fold case, so `Owner` and `owner` would silently become
+/// one entry there); values hold no control character, so none can end its header and start
+/// another. What a provider adds on top (Azure wants C# identifiers, Swift turns `_` into
+/// `-`) is its own, registered difference.
+pub fn validate_metadata(metadata: &std::collections::BTreeMap<String, String>) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, value) in metadata {
+        let bad = |why: String| {
+            Err(Error::invalid(format!(
+                "invalid metadata name `{}`: {why}",
+                name.escape_debug()
+            )))
+        };
+        if name.is_empty() {
+            return bad("must not be empty".into());
+        }
+        if name.len() > MAX_METADATA_NAME_LEN {
+            return bad(format!(
+                "is {} bytes long; the limit is {MAX_METADATA_NAME_LEN}",
+                name.len()
+            ));
+        }
+        if let Some(c) = name.chars().find(|c| !is_token_char(*c)) {
+            return bad(format!(
+                "character U+{:04X} is not allowed (letters, digits and !#$%&'*+-.^_`|~)",
+                c as u32
+            ));
+        }
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return bad("another name differs from it only in case".into());
+        }
+        if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\t') {
+            return Err(Error::invalid(format!(
+                "invalid value of metadata `{name}`: control character U+{:04X}",
+                c as u32
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An HTTP `tchar` (RFC 9110, 5.6.2).
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,5 +299,31 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad:?}");
         }
         assert!(!HttpAttributes::default().set("x-amz-acl", "public-read"));
+    }
+
+    #[test]
+    fn metadata_rules() {
+        let m = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        validate_metadata(&m(&[("BuildId", "7"), ("owner_x", "bläu"), ("a.b-c", "tab\tok")])).unwrap();
+        for bad in [
+            m(&[("", "x")]),
+            m(&[("has space", "x")]),
+            m(&[("line\r\nx-amz-acl", "x")]),
+            m(&[("ü", "x")]),
+            m(&[(&"n".repeat(MAX_METADATA_NAME_LEN + 1), "x")]),
+            m(&[("Owner", "a"), ("owner", "b")]),
+            m(&[("owner", "a\r\nx-amz-acl: public-read")]),
+            m(&[("owner", "nul\0")]),
+        ] {
+            let e = validate_metadata(&bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad:?}");
+        }
+        let e = validate_metadata(&m(&[("Owner", "a"), ("owner", "b")])).unwrap_err();
+        assert!(e.to_string().contains("only in case"), "{e}");
     }
 }

@@ -38,10 +38,11 @@ pub(crate) fn meta_of(o: &Value) -> ObjectMeta {
         .and_then(Value::as_object)
         .map(|mm| {
             mm.iter()
-                .filter_map(|(k, v)| Some((k.to_lowercase(), v.as_str()?.to_string())))
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
                 .collect()
         })
         .unwrap_or_default();
+    m.storage_class = s("storageClass").and_then(super::class::from_gcs);
     m
 }
 

@@ -24,6 +24,7 @@
 //!
 //! `nimbus_core::contract::Contract` is above it: validation, capability gates, error context.
 
+mod class;
 mod json;
 
 use std::any::Any;
@@ -73,7 +74,11 @@ pub fn gcs_capabilities(can_presign: bool) -> StorageCapabilities {
     c.list_start_after = true;
     c.list_max_page_size = MAX_PAGE;
     c.user_metadata = true;
+    // The JSON API carries names as JSON keys, not header names, and keeps their case.
+    c.metadata_case_preserved = true;
     c.http_attributes = true;
+    // STANDARD, NEARLINE, COLDLINE and ARCHIVE (class.rs).
+    c.storage_class = true;
     c.max_key_len = 1024;
     c
 }
@@ -446,6 +451,11 @@ impl Storage for GcsStorage {
         dst_key: &str,
         options: &CopyOptions,
     ) -> Result<ObjectMeta> {
+        // The destination resource: only its class is set; the rest comes from the source.
+        let destination = match class::to_gcs(options.storage_class.as_ref()) {
+            Some(c) => json!({ "storageClass": c }),
+            None => json!({}),
+        };
         let mut token: Option<String> = None;
         loop {
             let mut q = format!(
@@ -463,7 +473,7 @@ impl Storage for GcsStorage {
             }
             let r = self
                 .api
-                .call(Method::POST, &q, Some(&json!({})))
+                .call(Method::POST, &q, Some(&destination))
                 .await
                 .map_err(|e| Self::refused_create(options.if_not_exists, e))?;
             if r.get("done").and_then(Value::as_bool) == Some(true) {
@@ -551,7 +561,7 @@ fn body_of(resp: google_cloud_storage::read_object::ReadObjectResponse) -> ByteS
 
 /// Content type, metadata and the put mode's generation precondition on an upload.
 fn with_options<T>(mut w: WriteObject<T>, options: &PutOptions) -> Result<WriteObject<T>> {
-    w = w.set_metadata(options.user_metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())));
+    w = w.set_metadata(options.user_metadata.clone());
     if let Some(ct) = &options.content_type {
         w = w.set_content_type(ct.clone());
     }
@@ -567,6 +577,9 @@ fn with_options<T>(mut w: WriteObject<T>, options: &PutOptions) -> Result<WriteO
     }
     if let Some(v) = &a.content_language {
         w = w.set_content_language(v.clone());
+    }
+    if let Some(c) = class::to_gcs(options.storage_class.as_ref()) {
+        w = w.set_storage_class(c);
     }
     Ok(match &options.mode {
         PutMode::Create => w.set_if_generation_match(0),
@@ -586,7 +599,8 @@ fn meta_from_model(o: &google_cloud_storage::model::Object) -> ObjectMeta {
     m.attributes.content_disposition = some(&o.content_disposition);
     m.attributes.content_encoding = some(&o.content_encoding);
     m.attributes.content_language = some(&o.content_language);
-    m.user_metadata = o.metadata.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
+    m.user_metadata = o.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    m.storage_class = class::from_gcs(&o.storage_class);
     m.last_modified = o
         .update_time
         .as_ref()

@@ -179,11 +179,7 @@ impl<B: Backend> Engine<B> {
             version: self.next_version(),
             modified_ms: now_ms(),
             content_type: options.content_type.clone(),
-            user_metadata: options
-                .user_metadata
-                .iter()
-                .map(|(k, v)| (k.to_lowercase(), v.clone()))
-                .collect(),
+            user_metadata: options.user_metadata.clone(),
             cache_control: options.attributes.cache_control.clone(),
             content_disposition: options.attributes.content_disposition.clone(),
             content_encoding: options.attributes.content_encoding.clone(),
@@ -261,6 +257,7 @@ impl<B: Backend> Storage for Engine<B> {
         c.list_start_after = true;
         c.list_max_page_size = 1000;
         c.user_metadata = true;
+        c.metadata_case_preserved = true;
         c.http_attributes = true;
         c.max_key_len = nimbus_core::storage::validate::MAX_KEY_LEN;
         // Bodies stream straight into a staged file or buffer: no need to split them.

@@ -1,11 +1,12 @@
 //! Object headers ↔ [`ObjectMeta`], and user metadata as `X-Object-Meta-*`.
 //!
 //! How metadata names come back: Swift stores them as HTTP header names, which are
-//! case-insensitive, and answers them title-cased (`owner` → `X-Object-Meta-Owner`). The
-//! adapter returns them **lower-cased**, as the portable contract and S3 do, so a name put
-//! as `Build` reads back as `build` whichever tool wrote it (the `swift` CLI's
-//! `X-Object-Meta-Color` is `color`). Two things the transport imposes and the adapter does
-//! not hide: a name must be an HTTP token (else `InvalidInput` before sending), and Swift's
+//! case-insensitive, and answers them title-cased (`owner` → `X-Object-Meta-Owner`). So Swift
+//! does not declare `metadata_case_preserved`, the adapter hands on the names as the HTTP
+//! client gives them (lower-case), and the portable contract folds case on every provider
+//! without the flag: a name put as `Build` reads back as `build` whichever tool wrote it (the
+//! `swift` CLI's `X-Object-Meta-Color` is `color`). Two things the transport imposes and the
+//! adapter does not hide: a name must be an HTTP token (else `InvalidInput` before sending), and Swift's
 //! WSGI server turns `_` in header names into `-` (`owner_x` comes back as `owner-x`).
 //! Values are sent as raw UTF-8 bytes, as the `swift` CLI sends them.
 //!
@@ -104,10 +105,7 @@ pub fn from_headers(key: &str, size: u64, h: &HeaderMap) -> ObjectMeta {
         .iter()
         .filter_map(|(k, v)| {
             let name = k.as_str().strip_prefix(META)?;
-            Some((
-                name.to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            ))
+            Some((name.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         })
         .collect();
     m
