@@ -115,3 +115,54 @@ async fn a_cancelled_streamed_upload_aborts_its_multipart_upload() {
     }
     panic!("the cancelled upload was not aborted");
 }
+
+/// Where a provider does not keep case, whatever spelling its transport gives (Swift's title
+/// case) reads back lower-cased; where it declares it, names pass as they are.
+#[tokio::test]
+async fn metadata_names_fold_only_where_case_is_not_declared() {
+    use crate::storage::ObjectMeta;
+    let titled = || {
+        let mut m = ObjectMeta::new("k", 1);
+        m.user_metadata.insert("BuildId".into(), "7".into());
+        Ok(m)
+    };
+    let mut folding = StorageCapabilities::none();
+    folding.user_metadata = true;
+    let mut m = store(folding.clone());
+    m.expect_head().returning(move |_, _| titled());
+    let got = Contract::new(Arc::new(m)).head("bkt", "k").await.unwrap();
+    assert_eq!(got.user_metadata.keys().collect::<Vec<_>>(), ["buildid"]);
+
+    let mut keeping = folding;
+    keeping.metadata_case_preserved = true;
+    let mut m = store(keeping);
+    m.expect_head().returning(move |_, _| titled());
+    let got = Contract::new(Arc::new(m)).head("bkt", "k").await.unwrap();
+    assert_eq!(got.user_metadata.keys().collect::<Vec<_>>(), ["BuildId"]);
+}
+
+/// A storage class needs its capability, and only a portable class reaches the adapter.
+#[tokio::test]
+async fn storage_classes_are_gated_and_must_be_portable() {
+    use crate::storage::{CopyOptions, StorageClass};
+    let mut m = store(StorageCapabilities::none());
+    m.expect_put().never();
+    let c = Contract::new(Arc::new(m));
+    let cold = PutOptions::default().storage_class(StorageClass::Cold);
+    let e = c.put("bkt", "k", Bytes::new(), &cold).await.unwrap_err();
+    assert!(e.is_unsupported(Capability::StorageClass), "{e}");
+
+    let mut caps = StorageCapabilities::none();
+    caps.storage_class = true;
+    caps.copy = true;
+    let mut m = store(caps);
+    m.expect_put().never();
+    m.expect_copy().never();
+    let c = Contract::new(Arc::new(m));
+    let other = PutOptions::default().storage_class(StorageClass::Other("GLACIER".into()));
+    let e = c.put("bkt", "k", Bytes::new(), &other).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let copy = CopyOptions::default().storage_class(StorageClass::Other("Premium".into()));
+    let e = c.copy("bkt", "a", "bkt", "b", &copy).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+}
