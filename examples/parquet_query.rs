@@ -30,6 +30,9 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::WriterProperties;
 
+#[path = "profile_arg.rs"]
+mod profile_arg;
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const BUCKET: &str = "analytics";
@@ -40,19 +43,7 @@ const REGIONS: [&str; 4] = ["eu-west", "us-east", "ap-south", "sa-east"];
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let scratch = tempfile::tempdir()?;
-    let clouds = match std::env::args().nth(1) {
-        Some(profile) => nimbus::Clouds::from_profile(Some(&profile))?,
-        None if std::env::var_os("NIMBUS_CONFIG").is_some() => nimbus::Clouds::from_profile(None)?,
-        None => {
-            let root = scratch.path().to_string_lossy().replace('\\', "/");
-            let text = format!("[profiles.demo]\nprovider = \"local\"\n[profiles.demo.storage]\nroot = \"{root}\"\n");
-            let file = nimbus::config::ConfigFile::parse(&text, "example")?;
-            let profile = nimbus::config::ProfileResolver::new(nimbus::schemas())
-                .file(file)
-                .resolve(Some("demo"))?;
-            nimbus::Clouds::from_resolved(profile)
-        }
-    };
+    let clouds = profile_arg::clouds(scratch.path())?;
     let storage = clouds.storage().await?;
     if !storage.bucket_exists(BUCKET).await? {
         storage.create_bucket(BUCKET, &Default::default()).await?;

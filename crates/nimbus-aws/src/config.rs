@@ -231,7 +231,11 @@ impl AwsConfig {
 
     /// The SDK configuration: the standard chain, overridden by what is set here.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        let mut l = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        // The SDK's own retries are off: the retry layer above every adapter is the one policy
+        // (it honours `Retry-After`, which the SDK's standard mode does not, and knows which
+        // calls are idempotent); two stacked policies made up to 3 × 4 attempts per call.
+        let mut l = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::disabled());
         if let Some(p) = &self.profile {
             l = l.profile_name(p);
         }

@@ -125,6 +125,18 @@ where
     if let Some(id) = err.request_id() {
         e = e.with_request_id(id);
     }
+    // `Retry-After` in delta-seconds (S3 sends it with 503 SlowDown; proxies with 429/503).
+    let headers = match &err {
+        SdkError::ServiceError(s) => Some(s.raw().headers()),
+        SdkError::ResponseError(r) => Some(r.raw().headers()),
+        _ => None,
+    };
+    if let Some(secs) = headers
+        .and_then(|h| h.get("retry-after"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        e = e.with_retry_after(std::time::Duration::from_secs(secs.min(300)));
+    }
     e.with_source(err)
 }
 

@@ -149,7 +149,16 @@ pub fn from_gcs(e: google_cloud_storage::Error) -> Error {
                 .http_payload()
                 .map(|b| String::from_utf8_lossy(b).to_string())
                 .unwrap_or_default();
-            from_json_error(status, &body)
+            let mut out = from_json_error(status, &body);
+            if let Some(secs) = e
+                .http_headers()
+                .and_then(|h| h.get("retry-after"))
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            {
+                out = out.with_retry_after(std::time::Duration::from_secs(secs.min(300)));
+            }
+            out
         }
         None if e.is_timeout() => Error::new(ErrorKind::Timeout, e.to_string()),
         None if e.is_authentication() => Error::new(ErrorKind::Unauthenticated, e.to_string()),

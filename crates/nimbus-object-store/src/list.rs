@@ -69,6 +69,7 @@ impl NimbusStore {
         let mut out = ListResult {
             common_prefixes: Vec::new(),
             objects: Vec::new(),
+            #[cfg(not(object_store_013))]
             extensions: Default::default(),
         };
         let mut token = None;
@@ -112,6 +113,7 @@ impl PaginatedListStore for NimbusStore {
         let mut result = ListResult {
             common_prefixes: Vec::new(),
             objects: Vec::new(),
+            #[cfg(not(object_store_013))]
             extensions: Default::default(),
         };
         for p in &page.common_prefixes {

@@ -75,6 +75,7 @@ impl NimbusStore {
             range: 0..meta.size,
             attributes: attributes_of(&head),
             meta,
+            #[cfg(not(object_store_013))]
             extensions: Default::default(),
         })
     }
@@ -181,6 +182,7 @@ impl ObjectStore for NimbusStore {
         Ok(PutResult {
             e_tag: meta.etag,
             version: None,
+            #[cfg(not(object_store_013))]
             extensions: Default::default(),
         })
     }
@@ -228,6 +230,7 @@ impl ObjectStore for NimbusStore {
             range: got.range,
             attributes: attributes_of(&got.meta),
             meta,
+            #[cfg(not(object_store_013))]
             extensions: Default::default(),
         })
     }

@@ -112,6 +112,7 @@ impl MultipartUpload for StreamedUpload {
         Ok(PutResult {
             e_tag: meta.etag,
             version: None,
+            #[cfg(not(object_store_013))]
             extensions: Default::default(),
         })
     }

@@ -61,6 +61,7 @@ fn put_result(meta: NimbusMeta) -> PutResult {
     PutResult {
         e_tag: meta.etag,
         version: None,
+        #[cfg(not(object_store_013))]
         extensions: Default::default(),
     }
 }
@@ -149,15 +150,23 @@ fn decode(id: &PartId) -> object_store::Result<CompletedPart> {
     }
 }
 
+impl NimbusStore {
+    async fn create_part_upload(&self, path: &Path, opts: PutMultipartOptions) -> object_store::Result<MultipartId> {
+        let options = put_options(None, &opts.tags, &opts.attributes)?;
+        Ok(self.start_upload(path, &options).await?.handle.upload_id)
+    }
+}
+
 #[async_trait]
 impl MultipartStore for NimbusStore {
     async fn create_multipart(&self, path: &Path) -> object_store::Result<MultipartId> {
-        self.create_multipart_opts(path, PutMultipartOptions::default()).await
+        self.create_part_upload(path, PutMultipartOptions::default()).await
     }
 
+    // object_store 0.14 only (the bridge is also built against 0.13: nimbus-object-store-013).
+    #[cfg(not(object_store_013))]
     async fn create_multipart_opts(&self, path: &Path, opts: PutMultipartOptions) -> object_store::Result<MultipartId> {
-        let options = put_options(None, &opts.tags, &opts.attributes)?;
-        Ok(self.start_upload(path, &options).await?.handle.upload_id)
+        self.create_part_upload(path, opts).await
     }
 
     async fn put_part(

@@ -143,7 +143,12 @@ fn build(account: &str, endpoint: &str, auth: &Auth, now: SystemTime) -> Result<
     if let Some(q) = &query {
         url.set_query(Some(q.expose()));
     }
-    let svc = BlobServiceClient::new(url, cred, None).map_err(|e| {
+    // The client's own retries are off: the retry layer above every adapter is the one policy
+    // (it honours `Retry-After` and knows which calls are idempotent; the SDK's would also
+    // repeat a create-only put whose answer was lost, and report the retry's 409 instead).
+    let mut options = azure_storage_blob::BlobServiceClientOptions::default();
+    options.client_options.retry = azure_core::http::RetryOptions::none();
+    let svc = BlobServiceClient::new(url, cred, Some(options)).map_err(|e| {
         let mut e = from_azure(e);
         if e.kind() == ErrorKind::Internal {
             e = Error::invalid(format!("blob endpoint `{endpoint}`: {}", e.message()));

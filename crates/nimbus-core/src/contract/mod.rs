@@ -14,13 +14,15 @@
 //! 3. fills the error context (provider, operation, resource) once, on the way out.
 //!
 //! It also decides, once, how a streamed upload is sent (part by part through the layers
-//! below it, when the adapter has no native streamed put) and bounds a stalled body read.
+//! below it, when the adapter has no native streamed put), bounds a stalled body read, and
+//! checks every body read against the range it announced, resuming one that breaks off.
 //!
 //! An adapter behind a `Contract` keeps only its round trips and its error-kind mapping.
 //! Services opened through the facade, the CLI and every conformance target pass through it.
 
 mod compute;
 mod network;
+mod resume;
 mod storage;
 #[cfg(all(test, feature = "mock"))]
 mod tests;
@@ -36,6 +38,7 @@ use crate::{Error, Result};
 pub struct Contract<T: ?Sized> {
     inner: Arc<T>,
     read_idle_timeout: Option<Duration>,
+    read_resumes: u32,
 }
 
 impl<T: ?Sized> Contract<T> {
@@ -44,7 +47,17 @@ impl<T: ?Sized> Contract<T> {
         Contract {
             inner,
             read_idle_timeout: None,
+            read_resumes: 0,
         }
+    }
+
+    /// Continues a body read interrupted by a retryable error, or cut short, from the byte
+    /// it reached, pinned to the version first read, at most `n` times per read (the
+    /// standard stack gives it the retry budget). Without it, an interrupted read is still
+    /// an error, never a short body. See `contract/resume.rs`.
+    pub fn read_resumes(mut self, n: u32) -> Self {
+        self.read_resumes = n;
+        self
     }
 
     /// Fails a body read with `ErrorKind::Timeout` when no chunk arrives for `d` (a stalled

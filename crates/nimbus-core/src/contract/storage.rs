@@ -97,7 +97,7 @@ fn check_object(caps: &StorageCapabilities, bucket: &str, key: &str) -> Result<(
 }
 
 /// Ends a body with `ErrorKind::Timeout` when no chunk arrives within `idle`.
-fn idle_timeout(body: ByteStream, idle: Duration) -> ByteStream {
+pub(super) fn idle_timeout(body: ByteStream, idle: Duration) -> ByteStream {
     futures::stream::unfold(Some(body), move |state| async move {
         let mut body = state?;
         match tokio::time::timeout(idle, body.next()).await {
@@ -266,12 +266,16 @@ impl<T: Storage + ?Sized + 'static> Storage for Contract<T> {
             // body follows), so they mean the same on every provider; the body is dropped
             // unread when one fails.
             options.check_dates(&got.meta)?;
+            // Each body (the first and any resumed one) is bounded by the idle timeout, so a
+            // stall is an interruption that resumes like a reset.
+            let resume = super::resume::Resume {
+                can: caps.ranged_get && caps.conditional_get,
+                times: self.read_resumes,
+                idle: self.read_idle_timeout,
+            };
+            resume.checked(self.inner.clone(), bucket, key, &mut got);
             let body = std::mem::replace(&mut got.body, futures::stream::empty().boxed());
             got.body = traffic::counted(body, self.provider(), "get", Direction::Received);
-            if let Some(idle) = self.read_idle_timeout {
-                let body = std::mem::replace(&mut got.body, futures::stream::empty().boxed());
-                got.body = idle_timeout(body, idle);
-            }
             Ok(got)
         };
         ctx(self.provider(), "get", || format!("{bucket}/{key}"), r.await)

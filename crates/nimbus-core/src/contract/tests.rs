@@ -166,3 +166,116 @@ async fn storage_classes_are_gated_and_must_be_portable() {
     let e = c.copy("bkt", "a", "bkt", "b", &copy).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
 }
+
+mod resumed_reads {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::storage::{GetResult, ObjectMeta};
+
+    const DATA: &[u8] = b"0123456789abcdefghij";
+
+    fn meta(etag: &str) -> ObjectMeta {
+        let mut m = ObjectMeta::new("k", DATA.len() as u64);
+        m.etag = Some(etag.into());
+        m
+    }
+
+    /// A body that yields `upto` bytes of `DATA[from..]` and then `tail`.
+    fn body(from: usize, upto: usize, tail: Option<Error>) -> crate::storage::ByteStream {
+        let mut items: Vec<crate::Result<Bytes>> = vec![Ok(Bytes::from_static(&DATA[from..from + upto]))];
+        if let Some(e) = tail {
+            items.push(Err(e));
+        }
+        futures::stream::iter(items).boxed()
+    }
+
+    fn resumable() -> StorageCapabilities {
+        let mut c = StorageCapabilities::none();
+        c.ranged_get = true;
+        c.conditional_get = true;
+        c
+    }
+
+    async fn read(c: &Contract<MockStorage>) -> crate::Result<Vec<u8>> {
+        let got = c.get("bkt", "k", &GetOptions::default()).await?;
+        Ok(got.bytes().await?.to_vec())
+    }
+
+    /// A reset in the middle of the body: the rest is asked for from the byte reached, pinned
+    /// to the first answer's ETag, and the caller sees one unbroken body.
+    #[tokio::test]
+    async fn a_reset_body_resumes_from_its_offset_pinned_to_its_etag() {
+        let mut m = store(resumable());
+        let calls = Arc::new(AtomicU32::new(0));
+        let n = calls.clone();
+        m.expect_get()
+            .returning(move |_, _, o| match n.fetch_add(1, Ordering::SeqCst) {
+                0 => {
+                    assert!(o.range.is_none() && o.if_match.is_none());
+                    let reset = Error::new(ErrorKind::Unavailable, "connection reset");
+                    Ok(GetResult::new(meta("v1"), 0..20, body(0, 7, Some(reset))))
+                }
+                _ => {
+                    assert_eq!(o.range, Some(GetRange::Bounded(7..20)));
+                    assert_eq!(o.if_match.as_deref(), Some("v1"));
+                    Ok(GetResult::new(meta("v1"), 7..20, body(7, 13, None)))
+                }
+            });
+        let c = Contract::new(Arc::new(m)).read_resumes(2);
+        assert_eq!(read(&c).await.unwrap(), DATA);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    /// A body that just stops early is never a short read: without a resume it is an error.
+    #[tokio::test]
+    async fn a_body_cut_short_is_an_error_not_a_short_read() {
+        let mut m = store(StorageCapabilities::none());
+        m.expect_get()
+            .returning(|_, _, _| Ok(GetResult::new(meta("v1"), 0..20, body(0, 12, None))));
+        let e = read(&Contract::new(Arc::new(m)).read_resumes(3)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+        assert!(e.to_string().contains("byte 12 of 20"), "{e}");
+    }
+
+    /// The object replaced between the two requests: `Conflict`, never two versions' bytes.
+    #[tokio::test]
+    async fn a_read_of_an_object_replaced_meanwhile_is_a_conflict() {
+        let mut m = store(resumable());
+        let calls = Arc::new(AtomicU32::new(0));
+        let n = calls.clone();
+        m.expect_get()
+            .returning(move |_, _, _| match n.fetch_add(1, Ordering::SeqCst) {
+                0 => Ok(GetResult::new(meta("v1"), 0..20, body(0, 5, None))),
+                _ => Err(Error::new(ErrorKind::PreconditionFailed, "If-Match failed")),
+            });
+        let e = read(&Contract::new(Arc::new(m)).read_resumes(3)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    }
+
+    /// The budget bounds the resumes; a body longer than announced is refused.
+    #[tokio::test]
+    async fn resumes_are_bounded_and_overlong_bodies_refused() {
+        let mut m = store(resumable());
+        let calls = Arc::new(AtomicU32::new(0));
+        let n = calls.clone();
+        m.expect_get().returning(move |_, _, o| {
+            n.fetch_add(1, Ordering::SeqCst);
+            let from = match &o.range {
+                Some(GetRange::Bounded(r)) => r.start as usize,
+                _ => 0,
+            };
+            let reset = Error::new(ErrorKind::Unavailable, "connection reset");
+            Ok(GetResult::new(meta("v1"), from as u64..20, body(from, 1, Some(reset))))
+        });
+        let e = read(&Contract::new(Arc::new(m)).read_resumes(2)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unavailable);
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "the first get and two resumes");
+
+        let mut m = store(StorageCapabilities::none());
+        m.expect_get()
+            .returning(|_, _, _| Ok(GetResult::new(meta("v1"), 0..4, body(0, 9, None))));
+        let e = read(&Contract::new(Arc::new(m))).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal, "{e}");
+    }
+}

@@ -98,7 +98,12 @@ impl ServiceDefaults {
         #[cfg(feature = "metrics")]
         let s: Arc<dyn Storage> = Arc::new(Layered::new(s, super::Metrics));
         let s: Arc<dyn Storage> = Arc::new(Layered::new(s, Trace));
-        Arc::new(Contract::new(s).read_idle_timeout(self.read_idle_timeout))
+        // An interrupted body read resumes within the retry budget (contract/resume.rs).
+        Arc::new(
+            Contract::new(s)
+                .read_idle_timeout(self.read_idle_timeout)
+                .read_resumes(self.retry_attempts.saturating_sub(1)),
+        )
     }
 
     /// Compute wrapped in the standard stack.

@@ -136,9 +136,14 @@ impl GcsStorage {
         let native_creds = creds
             .clone()
             .unwrap_or_else(|| google_cloud_auth::credentials::anonymous::Builder::new().build());
+        // The client's own retries are off: the retry layer above every adapter is the one
+        // policy (it honours `Retry-After` and knows which calls are idempotent). Interrupted
+        // reads are resumed by the portable contract (and by the client, pinned to the
+        // generation).
         let client = GcsClient::builder()
             .with_endpoint(cfg.endpoint.clone())
             .with_credentials(native_creds)
+            .with_retry_policy(google_cloud_gax::retry_policy::NeverRetry)
             .build()
             .await
             .map_err(|e| Error::invalid(format!("Cloud Storage client: {e}")))?;
