@@ -32,6 +32,12 @@ pub enum Fault {
         /// Body bytes sent before the reset.
         bytes: u64,
     },
+    /// One bit of the body is flipped at this offset (bodies longer than it): a corruption
+    /// no TCP checksum caught, which only an end-to-end checksum can.
+    Corrupt {
+        /// Offset of the flipped byte.
+        at: u64,
+    },
     /// The request waits this long before it is forwarded.
     Latency(Duration),
     /// The answer's headers are sent at once, its body after this long.
@@ -58,6 +64,7 @@ impl Fault {
                 retry_after: None,
             } => format!("status_{code}"),
             Fault::ResetAfter { .. } => "reset_mid_body".into(),
+            Fault::Corrupt { .. } => "corrupt_body".into(),
             Fault::Latency(_) => "latency".into(),
             Fault::Stall(_) => "stall".into(),
             Fault::Bandwidth { .. } => "bandwidth".into(),

@@ -175,6 +175,11 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<
             shared.dice.give_back(&f);
             framed(data)
         }
+        Some(Fault::Corrupt { at }) if announced.is_none_or(|n| n > at) => framed(flip_at(data, at)),
+        Some(f @ Fault::Corrupt { .. }) => {
+            shared.dice.give_back(&f);
+            framed(data)
+        }
         Some(Fault::Stall(d)) => framed(
             futures::stream::once(tokio::time::sleep(d))
                 .filter_map(|_| async { None })
@@ -194,6 +199,25 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Result<Response<
 
 fn framed(s: impl Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static) -> Body {
     BodyExt::boxed(StreamBody::new(s.map(|r| r.map(Frame::data))))
+}
+
+/// `data` with the lowest bit of the byte at offset `at` flipped.
+fn flip_at(
+    data: impl Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static,
+    at: u64,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static {
+    let mut pos = 0u64;
+    data.map(move |chunk| {
+        let c = chunk?;
+        let start = pos;
+        pos += c.len() as u64;
+        if (start..pos).contains(&at) {
+            let mut v = c.to_vec();
+            v[(at - start) as usize] ^= 1;
+            return Ok(Bytes::from(v));
+        }
+        Ok(c)
+    })
 }
 
 /// Where a cut body is.

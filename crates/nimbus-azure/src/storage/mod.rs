@@ -19,6 +19,7 @@
 //! error context, so the calls here keep only the round trips, the error-kind mapping and
 //! Azure's own rules.
 
+mod checksum;
 mod class;
 mod client;
 mod list;
@@ -403,11 +404,19 @@ impl Storage for AzureBlobStorage {
             out.properties.content_language,
         );
         m.user_metadata = out.properties.metadata.into_iter().collect();
+        // The SDK reads through a ranged request even for a whole blob, so the blob's digest
+        // comes in `x-ms-blob-content-md5` (`Content-MD5` is sent for unranged reads only).
+        let blob_md5 = out
+            .headers
+            .get_optional_str(&HeaderName::from_static("x-ms-blob-content-md5"))
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok());
+        let whole = span == (0..total);
+        let md5 = blob_md5.or(out.properties.content_md5).filter(|_| whole);
         let body: ByteStream = Box::pin(
             out.body
                 .map_err(|e| Error::new(ErrorKind::Unavailable, "reading the blob failed").with_source(from_azure(e))),
         );
-        Ok(GetResult::new(m, span, body))
+        Ok(GetResult::new(m, span, checksum::verified(body, md5)))
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {

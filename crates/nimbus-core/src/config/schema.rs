@@ -124,6 +124,18 @@ pub const COMMON_KEYS: &[KeyDef] = &[
         doc: "longest backoff delay (default 5s)",
     },
     KeyDef {
+        name: "retry_deadline",
+        aliases: &[],
+        kind: KeyKind::Duration,
+        doc: "no retry starts after this long since the call began (default 10m)",
+    },
+    KeyDef {
+        name: "retry_budget",
+        aliases: &[],
+        kind: KeyKind::Integer,
+        doc: "tokens of the service's retry budget: a retry costs 5, a call that succeeds gives back what its retries cost (or 1 without retries), no retry without 5 tokens (default 500; 0 turns it off)",
+    },
+    KeyDef {
         name: "timeout",
         aliases: &["attempt_timeout"],
         kind: KeyKind::Duration,

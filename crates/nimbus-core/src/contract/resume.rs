@@ -110,7 +110,9 @@ impl Resume {
                 ),
                 Some(Err(e)) => e,
             };
-            if !interrupted.is_retryable() || s.resumes_left == 0 || s.pin.is_none() {
+            // Nothing left to ask for (a failure at the very end, e.g. a checksum mismatch the
+            // SDK found after the last byte): the read's own error.
+            if !interrupted.is_retryable() || s.resumes_left == 0 || s.pin.is_none() || s.pos == s.end {
                 return Some((Err(interrupted), None));
             }
             s.resumes_left -= 1;

@@ -38,6 +38,10 @@ pub struct ServiceDefaults {
     pub retry_base_delay: Duration,
     /// Longest backoff delay.
     pub retry_max_delay: Duration,
+    /// No retry starts after this long since the call began.
+    pub retry_deadline: Duration,
+    /// Tokens of the service's retry budget; 0 turns it off.
+    pub retry_budget: u32,
     /// Deadline of one attempt.
     pub timeout: Duration,
     /// Storage: a body read fails after this long without data.
@@ -50,6 +54,8 @@ impl ServiceDefaults {
         retry_attempts: 4,
         retry_base_delay: Duration::from_millis(100),
         retry_max_delay: Duration::from_secs(5),
+        retry_deadline: Duration::from_secs(600),
+        retry_budget: super::retry::DEFAULT_BUDGET,
         timeout: Duration::from_secs(300),
         read_idle_timeout: Duration::from_secs(60),
     };
@@ -78,6 +84,12 @@ impl ServiceDefaults {
         if let Some(v) = settings.get_duration("retry_max_delay")? {
             d.retry_max_delay = v;
         }
+        if let Some(v) = settings.get_duration("retry_deadline")? {
+            d.retry_deadline = v;
+        }
+        if let Some(n) = settings.get_u64("retry_budget")? {
+            d.retry_budget = n.min(u32::MAX as u64) as u32;
+        }
         if let Some(v) = settings.get_duration("timeout")? {
             d.timeout = v;
         }
@@ -89,6 +101,8 @@ impl ServiceDefaults {
 
     fn retry(&self) -> Retry {
         Retry::new(self.retry_attempts, self.retry_base_delay, self.retry_max_delay)
+            .with_deadline(self.retry_deadline)
+            .with_budget(self.retry_budget)
     }
 
     /// Storage wrapped in the standard stack (module docs).

@@ -98,7 +98,7 @@ async fn every_service_opened_by_clouds_retries_transient_faults() {
 async fn storage_from_clouds_retries_object_calls() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[profiles.s]\nprovider = \"local\"\n[profiles.s.storage]\nroot = \"{}\"\nerror_rate = 0.3\nretry_attempts = 40\nretry_base_delay = \"1ms\"\nretry_max_delay = \"2ms\"\n",
+        "[profiles.s]\nprovider = \"local\"\n[profiles.s.storage]\nroot = \"{}\"\nerror_rate = 0.3\nretry_attempts = 40\nretry_budget = 0\nretry_base_delay = \"1ms\"\nretry_max_delay = \"2ms\"\n",
         dir.path().display()
     );
     let p = ProfileResolver::new(schemas())
