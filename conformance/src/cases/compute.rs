@@ -10,7 +10,8 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
 use nimbus_core::compute::{
-    pick_size, ImageChoice, Instance, InstanceFilter, InstanceSpec, Size, SizeChoice, State, StopMode,
+    new_request_id, pick_size, ImageChoice, Instance, InstanceFilter, InstanceSpec, Size, SizeChoice, State, StopMode,
+    REQUEST_ID_LABEL,
 };
 use nimbus_core::{Capability, ComputeExt, ErrorKind, Scope};
 
@@ -81,6 +82,11 @@ pub fn cases() -> Vec<Case> {
             compute,
             "a label filter returns exactly the matching instances",
             list_by_label
+        ),
+        case!(
+            compute,
+            "a create repeated with the caller's request id returns the first instance; the id on another name is Conflict, a malformed one InvalidInput",
+            create_repeated_with_request_id
         ),
         case!(
             compute,
@@ -599,6 +605,44 @@ async fn list_by_label(c: Ctx) -> R {
     );
     let none = list(only_run(&c).label("role", "gamma")).await?;
     ensure!(none.is_empty(), "filter role=gamma returned {:?}", ids(&none));
+    Ok(Observed::Pass)
+}
+
+/// A job that crashed after its create and runs again repeats the create with the same
+/// token: it gets the first instance back, not a second one (compute/request_id.rs).
+async fn create_repeated_with_request_id(c: Ctx) -> R {
+    let token = new_request_id();
+    let spec = base_spec(&c).await?.request_id(token.clone());
+    let first = launch(&c, &spec).await?;
+    ensure!(
+        first.labels.get(REQUEST_ID_LABEL) == Some(&token),
+        "the instance does not carry its request id as label `{REQUEST_ID_LABEL}`: {:?}",
+        first.labels
+    );
+    let again = launch(&c, &spec).await?;
+    ensure!(
+        again.id == first.id,
+        "the repeated create made `{}` beside `{}`",
+        again.id,
+        first.id
+    );
+    let listed = c
+        .compute()
+        .list_instances(&only_run(&c).label(REQUEST_ID_LABEL, token.clone()))
+        .await
+        .map_err(e("list instances"))?;
+    ensure!(
+        ids(&listed) == BTreeSet::from([first.id.clone()]),
+        "instances with the token: {:?}, expected only `{}`",
+        ids(&listed),
+        first.id
+    );
+    let other = InstanceSpec::new(c.name(), spec.size.clone(), spec.image.clone())
+        .label(LABEL, c.run.clone())
+        .request_id(token.clone());
+    expect_create_err(&c, "the request id on another name", &other, ErrorKind::Conflict).await?;
+    let bad = base_spec(&c).await?.request_id("not-a-uuid");
+    expect_create_err(&c, "a malformed request id", &bad, ErrorKind::InvalidInput).await?;
     Ok(Observed::Pass)
 }
 

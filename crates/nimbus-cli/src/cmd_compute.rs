@@ -52,6 +52,10 @@ pub enum ComputeCmd {
         /// Label k=v, repeatable.
         #[arg(long = "label", value_parser = parse_kv)]
         labels: Vec<(String, String)>,
+        /// Idempotency token (a UUID): running the command again with the same token prints
+        /// the instance the first run made instead of making another.
+        #[arg(long)]
+        request_id: Option<String>,
         /// Wait until running.
         #[arg(long)]
         wait: bool,
@@ -151,6 +155,7 @@ pub async fn run(cmd: ComputeCmd, profile: Option<&str>) -> Result<()> {
             subnet,
             firewalls,
             labels,
+            request_id,
             wait: w,
         } => {
             let size = match size {
@@ -171,6 +176,7 @@ pub async fn run(cmd: ComputeCmd, profile: Option<&str>) -> Result<()> {
             spec.subnet = subnet;
             spec.firewalls = firewalls;
             spec.labels = labels.into_iter().collect::<BTreeMap<_, _>>();
+            spec.request_id = request_id;
             let mut i = c.create_instance(&spec).await?;
             if w {
                 i = wait(c.as_ref(), &i.id, State::Running).await?;

@@ -130,6 +130,20 @@ fn compute_lifecycle_with_profile_state_shared_between_processes() {
     assert!(run(&["compute", "ls", "--label", "team=b"]).trim().is_empty());
     assert!(run(&["compute", "stop", &id, "--wait"]).contains("stopped"));
     assert!(run(&["compute", "terminate", &id, "--wait"]).contains("terminated"));
+
+    // A create run again with its request id (a job restarted after a crash) prints the
+    // instance the first run made; there is one instance with that token.
+    let token = "6f1c7a6e-3b0e-4c43-9c1e-2f7a0b5d9e11";
+    let create = ["compute", "create", "vm-2", "--request-id", token, "--label", "team=c"];
+    let first = run(&create);
+    let second = run(&create);
+    let id2 = first.split_whitespace().next().unwrap().to_string();
+    assert_eq!(
+        second.split_whitespace().next(),
+        Some(id2.as_str()),
+        "{first} / {second}"
+    );
+    assert_eq!(run(&["compute", "ls", "--label", "team=c"]).lines().count(), 1);
 }
 
 #[test]

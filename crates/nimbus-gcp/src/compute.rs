@@ -376,8 +376,15 @@ impl Compute for GceCompute {
         if let Some(u) = &spec.user_data {
             body["metadata"] = json!({ "items": [{ "key": "startup-script", "value": u }] });
         }
+        // Compute Engine ignores a repeated insert with the same `requestId` (a UUID) for at
+        // least 60 minutes and returns the first call's operation.
+        let query = spec
+            .request_id
+            .as_deref()
+            .map(|t| format!("?requestId={t}"))
+            .unwrap_or_default();
         self.gce
-            .operate(Method::POST, &format!("zones/{zone}/instances"), Some(&body))
+            .operate(Method::POST, &format!("zones/{zone}/instances{query}"), Some(&body))
             .await?;
         let mut i = self.get_instance(&format!("{zone}/{}", spec.name)).await?;
         i.image = image;

@@ -111,6 +111,9 @@ fn zonal_ops(dir: &Path) -> (Log, Logged, Logged) {
 }
 
 /// `POST …/{verb}` then `wait`, answered with the recorded zonal operation.
+/// An idempotency token, as the contract makes them.
+const TOKEN: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
 fn zonal_action(m: &Mock, ops: &(Log, Logged, Logged), method: &str, rest: &str) {
     m.expect(op_as(&ops.0, &ops.1, method, rest));
     m.expect(op_as(
@@ -530,7 +533,14 @@ async fn instance_lifecycle_against_the_discovery_schemas() {
         path("global/firewalls/web"),
         json!({"kind": "compute#firewall", "name": "web", "targetTags": ["web"], "disabled": true}),
     ));
-    zonal_action(&m, &ops, "POST", &format!("zones/{ZONE}/instances"));
+    // The request id goes as `requestId`, so Compute Engine ignores a repeated insert.
+    m.expect(op_as(&ops.0, &ops.1, "POST", &format!("zones/{ZONE}/instances")).query(&format!("requestId={TOKEN}")));
+    m.expect(op_as(
+        &ops.0,
+        &ops.2,
+        "POST",
+        &format!("zones/{ZONE}/operations/operation-1/wait"),
+    ));
     m.expect(Exchange::schema(
         "GET",
         path(&inst),
@@ -568,7 +578,8 @@ async fn instance_lifecycle_against_the_discovery_schemas() {
     .subnet("us-central1/sub-1")
     .firewall("web")
     .label("team", "a")
-    .user_data("#!/bin/sh\necho hello");
+    .user_data("#!/bin/sh\necho hello")
+    .request_id(TOKEN);
     let i = compute.create_instance(&spec).await.unwrap();
     assert_eq!(i.id, format!("{ZONE}/vm-1"));
     assert_eq!((i.state.state, i.state.raw.as_str()), (State::Running, "RUNNING"));

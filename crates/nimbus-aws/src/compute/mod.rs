@@ -182,6 +182,11 @@ impl Ec2Compute {
         if let Some(u) = &spec.user_data {
             req = req.user_data(base64::engine::general_purpose::STANDARD.encode(u));
         }
+        // EC2 returns the instance an earlier call with this token made (moto ignores it; the
+        // label lookup above the adapter covers that).
+        if let Some(t) = &spec.request_id {
+            req = req.client_token(t);
+        }
         let out = req.send().await.map_err(|e| {
             let e = from_sdk(e);
             // A missing AMI or instance type is bad input to this call, not a missing instance.

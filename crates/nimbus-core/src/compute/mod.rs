@@ -5,6 +5,7 @@
 //! (Azure's `deallocated` and `stopped` are both [`State::Stopped`]).
 
 mod ext;
+mod request_id;
 mod types;
 
 use std::any::Any;
@@ -16,6 +17,8 @@ use crate::capability::ComputeCapabilities;
 use crate::Result;
 
 pub use ext::{pick_size, ComputeExt, WaitOptions};
+pub(crate) use request_id::{carries_token, find_created, with_token};
+pub use request_id::{check_request_id, new_request_id};
 pub use types::*;
 
 /// Compute: one method per provider round trip; waits and size resolution live in
@@ -43,7 +46,10 @@ pub trait Compute: Send + Sync + std::fmt::Debug {
     /// Images, with the portable aliases that resolve to them.
     async fn list_images(&self) -> Result<Vec<Image>>;
 
-    /// Creates (and boots) an instance. Not idempotent: layers do not retry it blindly.
+    /// Creates (and boots) an instance. Safe to retry only with a request id
+    /// ([`InstanceSpec::request_id`]), which the contract adds: the layers then look for the
+    /// instance an earlier attempt made before creating again. An adapter sends the token
+    /// where its cloud takes one and keeps the spec's labels.
     async fn create_instance(&self, spec: &InstanceSpec) -> Result<Instance>;
 
     /// One instance; `NotFound` if absent.

@@ -213,7 +213,17 @@ pub struct InstanceSpec {
     pub labels: BTreeMap<String, String>,
     /// User data / startup script.
     pub user_data: Option<String>,
+    /// Idempotency token, a UUID: calls carrying the same token create at most one instance
+    /// (outside the window `docs/reliability.md` states). The contract makes one per call when
+    /// this is `None`, so its retries are safe; set it to make a call safe to repeat across
+    /// processes (a job restarted after a crash). Sent as EC2's `ClientToken` and Compute
+    /// Engine's `requestId`, and kept on the instance as the label [`REQUEST_ID_LABEL`].
+    pub request_id: Option<String>,
 }
+
+/// The label that records the idempotency token an instance was created with; a create whose
+/// token is already on a live instance returns that instance instead of making another.
+pub const REQUEST_ID_LABEL: &str = "nimbus-request-id";
 
 impl InstanceSpec {
     /// A spec with a name, size and image; the rest default.
@@ -227,7 +237,13 @@ impl InstanceSpec {
             firewalls: Vec::new(),
             labels: BTreeMap::new(),
             user_data: None,
+            request_id: None,
         }
+    }
+    /// Sets the idempotency token (a UUID; see the field).
+    pub fn request_id(mut self, token: impl Into<String>) -> Self {
+        self.request_id = Some(token.into());
+        self
     }
     /// Sets the subnet.
     pub fn subnet(mut self, id: impl Into<String>) -> Self {

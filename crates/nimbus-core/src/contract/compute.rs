@@ -69,7 +69,16 @@ impl<T: Compute + ?Sized> Compute for Contract<T> {
             for f in &spec.firewalls {
                 check_id("firewall", f)?;
             }
-            self.inner.create_instance(spec).await
+            // A token the caller chose may have been used by an earlier call (a restarted
+            // job): its instance is the answer. A token made here is new, so nothing to find.
+            let supplied = spec.request_id.is_some();
+            let spec = with_token(spec)?;
+            if supplied {
+                if let Some(i) = find_created(&*self.inner, &spec).await? {
+                    return Ok(i);
+                }
+            }
+            self.inner.create_instance(&spec).await
         };
         ctx(self.provider(), "create_instance", || spec.name.clone(), r.await)
     }

@@ -1,6 +1,7 @@
 //! [`Compute`] for [`Layered`].
 
 use std::any::Any;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -31,8 +32,26 @@ impl<T: Compute + ?Sized, I: Interceptor> Compute for Layered<T, I> {
         call!("compute", self, "list_images", String::new(), true, |s| s.list_images())
     }
     async fn create_instance(&self, spec: &InstanceSpec) -> Result<Instance> {
-        call!("compute", self, "create_instance", spec.name.clone(), false, |s| s
-            .create_instance(spec))
+        // With a token kept as a label (the contract adds one), a create may be made again:
+        // each attempt after the first looks for the instance an earlier one made
+        // (compute/request_id.rs). Without one it is not idempotent and is not retried.
+        let idempotent = carries_token(spec);
+        let attempts = &AtomicU32::new(0);
+        call!(
+            "compute",
+            self,
+            "create_instance",
+            spec.name.clone(),
+            idempotent,
+            |s| async move {
+                if idempotent && attempts.fetch_add(1, Ordering::Relaxed) > 0 {
+                    if let Some(i) = find_created(s, spec).await? {
+                        return Ok(i);
+                    }
+                }
+                s.create_instance(spec).await
+            }
+        )
     }
     async fn get_instance(&self, id: &str) -> Result<Instance> {
         call!("compute", self, "get_instance", id.to_string(), true, |s| s

@@ -58,6 +58,15 @@ fn s3(ep: &str, key: &str, secret: &str) -> String {
 }
 
 pub async fn open(profile: &str) -> Arc<dyn Storage> {
+    clouds(profile).storage().await.expect("storage opens")
+}
+
+/// Compute from a profile, opened the normal way (contract, retry, timeout).
+pub async fn open_compute(profile: &str) -> Arc<dyn nimbus::Compute> {
+    clouds(profile).compute().await.expect("compute opens")
+}
+
+fn clouds(profile: &str) -> nimbus::Clouds {
     let indented: String = profile
         .lines()
         .map(|l| {
@@ -75,9 +84,6 @@ pub async fn open(profile: &str) -> Arc<dyn Storage> {
         .resolve(Some("p"))
         .expect("profile resolves");
     nimbus::Clouds::from_resolved(resolved)
-        .storage()
-        .await
-        .expect("storage opens")
 }
 
 pub fn upstream(endpoint: &str) -> SocketAddr {
