@@ -28,6 +28,8 @@ mod provider;
 pub mod sas;
 #[cfg(feature = "storage")]
 pub mod storage;
+#[cfg(feature = "upload-id")]
+pub mod upload_id;
 
 #[cfg(feature = "compute")]
 pub use arm::{ArmClient, ArmConfig};

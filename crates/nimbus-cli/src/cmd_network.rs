@@ -57,48 +57,9 @@ pub enum NetworkCmd {
     },
 }
 
-/// Parses `DIRECTION PROTO PORTS PEER ACTION [PRIORITY]` (PORTS may be `-` or `all`).
+/// Parses `DIRECTION PROTO PORTS PEER ACTION [PRIORITY]` (the core's rule syntax).
 pub fn parse_rule(s: &str) -> std::result::Result<FirewallRule, String> {
-    let p: Vec<&str> = s.split_whitespace().collect();
-    if p.len() != 5 && p.len() != 6 {
-        return Err(format!("`{s}`: expected DIRECTION PROTO PORTS PEER ACTION [PRIORITY]"));
-    }
-    let direction = match p[0] {
-        "ingress" | "in" => Direction::Ingress,
-        "egress" | "out" => Direction::Egress,
-        o => return Err(format!("direction `{o}`: expected ingress or egress")),
-    };
-    let protocol = match p[1] {
-        "tcp" => Protocol::Tcp,
-        "udp" => Protocol::Udp,
-        "icmp" => Protocol::Icmp,
-        "all" | "any" => Protocol::All,
-        o => return Err(format!("protocol `{o}`: expected tcp, udp, icmp or all")),
-    };
-    let ports = match p[2] {
-        "-" | "all" | "any" => None,
-        r => {
-            let (a, b) = r.split_once('-').unwrap_or((r, r));
-            let from = a.parse().map_err(|_| format!("port `{a}` is not a number 1-65535"))?;
-            let to = b.parse().map_err(|_| format!("port `{b}` is not a number 1-65535"))?;
-            Some(PortRange { from, to })
-        }
-    };
-    let peer = parse_cidr(p[3]).map_err(|e| e.message().to_string())?;
-    let action = match p[4] {
-        "allow" => Action::Allow,
-        "deny" => Action::Deny,
-        o => return Err(format!("action `{o}`: expected allow or deny")),
-    };
-    let mut r = FirewallRule::allow_tcp_in(1, peer)
-        .direction(direction)
-        .protocol(protocol)
-        .ports(ports)
-        .action(action);
-    if let Some(pr) = p.get(5) {
-        r = r.priority(pr.parse().map_err(|_| format!("priority `{pr}` is not a number"))?);
-    }
-    Ok(r)
+    s.parse::<FirewallRule>().map_err(|e| e.message().to_string())
 }
 
 pub async fn run(cmd: NetworkCmd, profile: Option<&str>) -> Result<()> {

@@ -48,6 +48,7 @@ use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCap
 use crate::config::AzureStorageConfig;
 use crate::error::from_azure;
 use crate::sas::{blob_sas, BlobPermission};
+use crate::upload_id::{block_id, UploadState};
 use client::Clients;
 
 const PROVIDER: &str = "azure-blob";
@@ -129,57 +130,6 @@ fn unquote(e: impl AsRef<str>) -> String {
 
 fn to_map(meta: &BTreeMap<String, String>) -> HashMap<String, String> {
     meta.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
-/// What a multipart handle carries: Azure keeps no upload object, so the block-id prefix and
-/// the put options travel in the handle (base64url JSON after `az1.`).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct UploadState {
-    nonce: String,
-    mode: Option<String>,
-    version: Option<String>,
-    content_type: Option<String>,
-    metadata: BTreeMap<String, String>,
-    /// The HTTP attributes, set on the blob at commit (absent in handles made before them).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cache_control: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    content_disposition: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    content_encoding: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    content_language: Option<String>,
-    /// The portable storage class, set at commit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    class: Option<String>,
-}
-
-impl UploadState {
-    fn attributes(&self) -> HttpAttributes {
-        HttpAttributes::new(
-            self.cache_control.clone(),
-            self.content_disposition.clone(),
-            self.content_encoding.clone(),
-            self.content_language.clone(),
-        )
-    }
-}
-
-fn encode_upload(s: &UploadState) -> String {
-    let json = serde_json::to_vec(s).unwrap_or_default();
-    format!("az1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
-}
-
-fn decode_upload(id: &str) -> Result<UploadState> {
-    id.strip_prefix("az1.")
-        .and_then(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b).ok())
-        .and_then(|j| serde_json::from_slice(&j).ok())
-        .ok_or_else(|| Error::invalid("not an upload id of this adapter"))
-}
-
-/// Block ids must all have the same length within a blob: nonce (16 hex) + part (5 digits).
-fn block_id(nonce: &str, part: u32) -> Vec<u8> {
-    format!("{nonce}{part:05}").into_bytes()
 }
 
 impl AzureBlobStorage {
@@ -519,11 +469,11 @@ impl Storage for AzureBlobStorage {
             content_language: options.attributes.content_language.clone(),
             class: options.storage_class.as_ref().map(|c| c.as_str().to_string()),
         };
-        Ok(MultipartUpload::new(bucket, key, encode_upload(&state)))
+        Ok(MultipartUpload::new(bucket, key, state.encode()))
     }
 
     async fn upload_part(&self, upload: &MultipartUpload, part_number: u32, body: Bytes) -> Result<CompletedPart> {
-        let state = decode_upload(&upload.upload_id)?;
+        let state = UploadState::decode(&upload.upload_id)?;
         let id = block_id(&state.nonce, part_number);
         let size = body.len() as u64;
         self.blob(&upload.bucket, &upload.key)?
@@ -535,7 +485,7 @@ impl Storage for AzureBlobStorage {
     }
 
     async fn complete_multipart(&self, upload: &MultipartUpload, parts: &[CompletedPart]) -> Result<ObjectMeta> {
-        let state = decode_upload(&upload.upload_id)?;
+        let state = UploadState::decode(&upload.upload_id)?;
         let mut sorted: Vec<&CompletedPart> = parts.iter().collect();
         sorted.sort_by_key(|p| p.part_number);
         if sorted.windows(2).any(|w| w[0].part_number == w[1].part_number) || sorted.is_empty() {
@@ -589,7 +539,7 @@ impl Storage for AzureBlobStorage {
     async fn abort_multipart(&self, upload: &MultipartUpload) -> Result<()> {
         // Azure has no upload to cancel: uncommitted blocks are discarded by the service
         // after 7 days, or when another block list or Put Blob commits this blob.
-        decode_upload(&upload.upload_id).map(|_| ())
+        UploadState::decode(&upload.upload_id).map(|_| ())
     }
 
     async fn presign(&self, bucket: &str, key: &str, method: PresignMethod, expires_in: Duration) -> Result<String> {
@@ -625,32 +575,6 @@ impl Storage for AzureBlobStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn upload_handles_round_trip_and_block_ids_have_one_length() {
-        let s = UploadState {
-            nonce: "00000000deadbeef".into(),
-            mode: Some("create".into()),
-            version: None,
-            content_type: Some("text/plain".into()),
-            metadata: [("k".to_string(), "v".to_string())].into(),
-            cache_control: Some("no-cache".into()),
-            content_disposition: None,
-            content_encoding: None,
-            content_language: None,
-            class: Some("cold".into()),
-        };
-        let id = encode_upload(&s);
-        let back = decode_upload(&id).unwrap();
-        assert_eq!(back.nonce, s.nonce);
-        assert_eq!(back.metadata, s.metadata);
-        assert_eq!(back.class.as_deref(), Some("cold"));
-        assert_eq!(
-            block_id("00000000deadbeef", 1).len(),
-            block_id("00000000deadbeef", 50_000).len()
-        );
-        assert!(decode_upload("someone-elses-id").is_err());
-    }
 
     #[test]
     fn presign_needs_an_account_key() {

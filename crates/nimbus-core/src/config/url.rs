@@ -32,10 +32,14 @@ impl StorageUrl {
         // traversal attempt or a mistake, so refuse it before it is normalised away.
         let path_part = s.split(['?', '#']).next().unwrap_or("");
         let after_scheme = path_part.split_once("://").map(|(_, r)| r).unwrap_or(path_part);
-        if after_scheme
-            .split('/')
-            .any(|seg| matches!(seg, "." | ".." | "%2e" | "%2E" | "%2e%2e" | "%2E%2E" | ".%2e" | "%2e."))
-        {
+        // `\` separates segments too in the URL standard's special schemes (`file:`), and
+        // `%2e` counts as a dot in any case.
+        if after_scheme.split(['/', '\\']).any(|seg| {
+            matches!(
+                seg.to_ascii_lowercase().as_str(),
+                "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e."
+            )
+        }) {
             return Err(Error::invalid(format!(
                 "`{}`: `.` and `..` segments are not allowed in storage URLs",
                 redact_url(s)
@@ -57,11 +61,19 @@ impl StorageUrl {
             }
         }
         let path = percent_decode(u.path())?;
+        // An encoded slash (`a%2F..%2Fb`) makes segments only after decoding.
+        if path.split('/').any(|seg| seg == "." || seg == "..") {
+            return Err(Error::invalid(format!(
+                "`{}`: `.` and `..` segments are not allowed in storage URLs (also when encoded)",
+                redact_url(s)
+            )));
+        }
         let scheme = u.scheme().to_ascii_lowercase();
         if scheme == "file" {
             if u.host_str().is_some_and(|h| !h.is_empty() && h != "localhost") {
                 return Err(Error::invalid(format!(
-                    "`{s}`: file URLs take no host; write file:///absolute/path"
+                    "`{}`: file URLs take no host; write file:///absolute/path",
+                    redact_url(s)
                 )));
             }
             return Ok(StorageUrl {
@@ -75,7 +87,8 @@ impl StorageUrl {
         let bucket = u.host_str().unwrap_or_default().to_string();
         if bucket.is_empty() {
             return Err(Error::invalid(format!(
-                "`{s}` names no bucket; expected {scheme}://bucket/key"
+                "`{}` names no bucket; expected {scheme}://bucket/key",
+                redact_url(s)
             )));
         }
         let key = path.strip_prefix('/').unwrap_or(&path).to_string();
@@ -192,6 +205,39 @@ mod tests {
         assert_eq!(u.path, "/var/data/bucket/key/x");
         assert!(u.bucket.is_empty());
         assert!(StorageUrl::parse("file://host/x").is_err());
+    }
+
+    /// Found by `fuzz/fuzz_targets/storage_url.rs` (2026-12-02): the "names no bucket" and
+    /// "file URLs take no host" messages echoed the URL whole, SAS token included.
+    /// Found by `fuzz/fuzz_targets/storage_url.rs` (2026-12-02): an encoded slash next to a
+    /// dot (`a%2F./b`) made a `.` segment only after decoding, which the check before
+    /// parsing could not see; `.%2E` (upper case) and `\` in `file:` URLs slipped past too.
+    #[test]
+    fn dot_segments_are_refused_however_written() {
+        for url in [
+            "memory://br/a%2F./b/k",
+            "s3://b/a%2F..%2Fetc/passwd",
+            "s3://b/x/.%2E/y",
+            "s3://b/x/%2E./y",
+            "file:///data/store\\..\\other/b/k",
+            "s3://b/..%2f",
+        ] {
+            let e = StorageUrl::parse(url).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{url}: {e}");
+        }
+        assert_eq!(StorageUrl::parse("s3://b/a.b/..c/c..").unwrap().key, "a.b/..c/c..");
+    }
+
+    #[test]
+    fn every_refusal_redacts_secret_options() {
+        for url in [
+            "azur:e//cont:%0ainer/a%2Fb?sas_token=PLANTED-1&account=dev",
+            "s3:///key?secret_access_key=PLANTED-1",
+            "file://host/x?sig=PLANTED-1",
+        ] {
+            let e = StorageUrl::parse(url).unwrap_err();
+            assert!(!e.to_string().contains("PLANTED"), "{e}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! portable types carry the union; [`crate::NetworkCapabilities`] says which parts a
 //! provider honours, and the rest fails with the typed unsupported error.
 
+mod rule_syntax;
 mod types;
 pub mod validate;
 
