@@ -134,10 +134,12 @@ pub fn is_secret_key(k: &str) -> bool {
 /// replaced by `***`, for messages. Works on strings that do not parse as URLs, because an
 /// unparsable URL is exactly the one an error message echoes.
 pub fn redact_url(s: &str) -> String {
-    let s = &redact_userinfo(s);
+    // The query is split off first: user information is looked for only before it (a `://`
+    // inside the query is no authority, and taking it for one ate the `=` of a secret).
     match s.split_once('?') {
-        None => s.to_string(),
+        None => redact_userinfo(s),
         Some((base, q)) => {
+            let base = redact_userinfo(base);
             let parts: Vec<String> = q
                 .split('&')
                 .map(|kv| match kv.split_once('=') {
@@ -226,6 +228,16 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{url}: {e}");
         }
         assert_eq!(StorageUrl::parse("s3://b/a.b/..c/c..").unwrap().key, "a.b/..c/c..");
+    }
+
+    /// Found by `fuzz/fuzz_targets/storage_url.rs` (2026-12-02): a `://` inside the query was
+    /// taken for the start of user information, whose redaction swallowed the `=` of the
+    /// secret option after it, which then went unredacted.
+    #[test]
+    fn user_information_is_looked_for_before_the_query_only() {
+        let shown = redact_url("s3:/c/dir/?x_key://u*=$PLANTED-2@buc;PLANTED-2");
+        assert!(!shown.contains("PLANTED"), "{shown}");
+        assert_eq!(redact_url("s3://u:p@b/k?a=1"), "s3://***@b/k?a=1");
     }
 
     #[test]
