@@ -5,23 +5,17 @@
 //! directory, and every level above it must keep its one entry).
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use nimbus_core::contract::Contract;
 use nimbus_core::storage::validate::{validate_bucket_name, validate_key, validate_prefix};
 use nimbus_core::storage::{GetOptions, ListOptions, PutOptions};
 use nimbus_core::{Storage, StorageExt};
-use nimbus_local::StorageOptions;
-
-/// Store options without fsync: the fuzzer checks paths and order, not durability.
-fn quick() -> StorageOptions {
-    let mut o = StorageOptions::default();
-    o.durable = false;
-    o
-}
 
 struct Env {
     rt: tokio::runtime::Runtime,
@@ -38,12 +32,8 @@ fn env() -> &'static Env {
         let top = tmp.path().to_path_buf();
         let root = top.join("l1/l2/l3/root");
         std::fs::create_dir_all(&root).unwrap();
-        let raw = nimbus_local::open_fs(&root, quick()).unwrap();
-        let store: Arc<dyn Storage> = Arc::new(Contract::new(raw as Arc<dyn Storage>));
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let store = common::fs_store(&root);
+        let rt = common::runtime();
         rt.block_on(store.create_bucket("fzz", &Default::default())).unwrap();
         Env {
             rt,

@@ -5,14 +5,15 @@
 //! token and the start-after key, and strictly ascend across pages; following the tokens ends.
 #![no_main]
 
+#[path = "common.rs"]
+mod common;
+
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use nimbus_core::contract::Contract;
 use nimbus_core::storage::{ListOptions, PutOptions};
 use nimbus_core::Storage;
-use nimbus_local::StorageOptions;
 
 const KEYS: &[&str] = &[
     "a",
@@ -43,13 +44,6 @@ const KEYS: &[&str] = &[
     "zz/z/z",
 ];
 
-/// Store options without fsync: the fuzzer checks paths and order, not durability.
-fn quick() -> StorageOptions {
-    let mut o = StorageOptions::default();
-    o.durable = false;
-    o
-}
-
 struct Env {
     rt: tokio::runtime::Runtime,
     _tmp: tempfile::TempDir,
@@ -60,14 +54,8 @@ fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         let tmp = tempfile::tempdir().unwrap();
-        let opts = quick();
-        let fs = nimbus_local::open_fs(tmp.path(), opts.clone()).unwrap() as Arc<dyn Storage>;
-        let mem = nimbus_local::open_memory(opts) as Arc<dyn Storage>;
-        let stores: Vec<Arc<dyn Storage>> = [fs, mem].into_iter().map(|s| Arc::new(Contract::new(s)) as _).collect();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let stores = vec![common::fs_store(tmp.path()), common::memory_store()];
+        let rt = common::runtime();
         rt.block_on(async {
             for s in &stores {
                 s.create_bucket("ptk", &Default::default()).await.unwrap();

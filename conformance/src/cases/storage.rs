@@ -100,6 +100,11 @@ pub fn cases() -> Vec<Case> {
         ),
         case!(
             storage,
+            "a content type carrying a line break is refused before any request",
+            content_type_injection_refused
+        ),
+        case!(
+            storage,
             "user metadata is kept (names in their case where declared, else lower-case)",
             user_metadata_round_trip
         ),
@@ -555,6 +560,30 @@ async fn http_attribute_injection_refused(c: Ctx) -> R {
         return undeclared(Capability::HttpAttributes, put);
     }
     expect_kind("put with a line break in an attribute", put, ErrorKind::InvalidInput)?;
+    expect_kind("nothing stored", s.head(&b, "injected").await, ErrorKind::NotFound)?;
+    Ok(Observed::Pass)
+}
+
+/// Every provider sends the content type as a header; a line break in it would start a header
+/// of the caller's choosing. The contract refuses it for put and for a multipart start alike.
+async fn content_type_injection_refused(c: Ctx) -> R {
+    let b = c.bucket().await?;
+    let s = c.storage();
+    let o = PutOptions::default().content_type("text/plain\r\nx-amz-acl: public-read");
+    let put = s.put(&b, "injected", Bytes::from_static(b"x"), &o).await;
+    expect_kind(
+        "put with a line break in the content type",
+        put,
+        ErrorKind::InvalidInput,
+    )?;
+    if s.capabilities().multipart {
+        let up = s.create_multipart(&b, "injected", &o).await;
+        expect_kind(
+            "multipart start with the same content type",
+            up,
+            ErrorKind::InvalidInput,
+        )?;
+    }
     expect_kind("nothing stored", s.head(&b, "injected").await, ErrorKind::NotFound)?;
     Ok(Observed::Pass)
 }

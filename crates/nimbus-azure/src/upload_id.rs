@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use nimbus_core::storage::validate::{validate_attributes, validate_metadata};
+use nimbus_core::storage::validate::{validate_attributes, validate_content_type, validate_metadata};
 use nimbus_core::storage::{HttpAttributes, StorageClass};
 use nimbus_core::{Error, Result};
 
@@ -88,9 +88,7 @@ impl UploadState {
             _ => return Err(Error::invalid("the put mode and its version do not agree")),
         }
         if let Some(t) = &self.content_type {
-            if t.is_empty() || t.chars().any(|c| c.is_control() || !c.is_ascii()) {
-                return Err(Error::invalid("the content type is not printable ASCII"));
-            }
+            validate_content_type(t)?;
         }
         validate_metadata(&self.metadata)?;
         validate_attributes(&self.attributes())?;

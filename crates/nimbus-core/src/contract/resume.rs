@@ -84,47 +84,47 @@ impl Resume {
             idle: self.idle,
         };
         got.body = futures::stream::unfold(Some(state), |state| async move {
-        let mut s = state?;
-        loop {
-            let interrupted = match s.body.next().await {
-                Some(Ok(chunk)) => {
-                    let n = chunk.len() as u64;
-                    if s.pos + n > s.end {
-                        let e = Error::internal(format!(
-                            "the body ran past the {} bytes it announced (at byte {})",
-                            s.end,
-                            s.pos + n
-                        ));
-                        return Some((Err(e), None));
+            let mut s = state?;
+            loop {
+                let interrupted = match s.body.next().await {
+                    Some(Ok(chunk)) => {
+                        let n = chunk.len() as u64;
+                        if s.pos + n > s.end {
+                            let e = Error::internal(format!(
+                                "the body ran past the {} bytes it announced (at byte {})",
+                                s.end,
+                                s.pos + n
+                            ));
+                            return Some((Err(e), None));
+                        }
+                        s.pos += n;
+                        if n == 0 {
+                            continue;
+                        }
+                        return Some((Ok::<Bytes, Error>(chunk), Some(s)));
                     }
-                    s.pos += n;
-                    if n == 0 {
-                        continue;
-                    }
-                    return Some((Ok::<Bytes, Error>(chunk), Some(s)));
+                    None if s.pos == s.end => return None,
+                    None => Error::new(
+                        ErrorKind::Unavailable,
+                        format!("the body ended at byte {} of {}", s.pos, s.end),
+                    ),
+                    Some(Err(e)) => e,
+                };
+                // Nothing left to ask for (a failure at the very end, e.g. a checksum mismatch the
+                // SDK found after the last byte): the read's own error.
+                if !interrupted.is_retryable() || s.resumes_left == 0 || s.pin.is_none() || s.pos == s.end {
+                    return Some((Err(interrupted), None));
                 }
-                None if s.pos == s.end => return None,
-                None => Error::new(
-                    ErrorKind::Unavailable,
-                    format!("the body ended at byte {} of {}", s.pos, s.end),
-                ),
-                Some(Err(e)) => e,
-            };
-            // Nothing left to ask for (a failure at the very end, e.g. a checksum mismatch the
-            // SDK found after the last byte): the read's own error.
-            if !interrupted.is_retryable() || s.resumes_left == 0 || s.pin.is_none() || s.pos == s.end {
-                return Some((Err(interrupted), None));
+                s.resumes_left -= 1;
+                tracing::debug!(bucket = %s.bucket, key = %s.key, at = s.pos, of = s.end, error = %interrupted, "resuming an interrupted read");
+                match resume(&*s.store, &s.bucket, &s.key, s.pos..s.end, s.pin.clone()).await {
+                    Ok(body) => s.body = bounded(body, s.idle),
+                    Err(e) => return Some((Err(e), None)),
+                }
             }
-            s.resumes_left -= 1;
-            tracing::debug!(bucket = %s.bucket, key = %s.key, at = s.pos, of = s.end, error = %interrupted, "resuming an interrupted read");
-            match resume(&*s.store, &s.bucket, &s.key, s.pos..s.end, s.pin.clone()).await {
-                Ok(body) => s.body = bounded(body, s.idle),
-                Err(e) => return Some((Err(e), None)),
-            }
-        }
-    })
-    .fuse()
-    .boxed();
+        })
+        .fuse()
+        .boxed();
     }
 }
 
@@ -143,13 +143,7 @@ async fn resume<T: Storage + ?Sized>(
     };
     let got = store.get(bucket, key, &options).await.map_err(|e| {
         if e.kind() == ErrorKind::PreconditionFailed {
-            Error::new(
-                ErrorKind::Conflict,
-                format!(
-                    "the object changed while it was read (at byte {} of {}); nothing of the new version was returned",
-                    rest.start, rest.end
-                ),
-            )
+            changed(&rest)
         } else {
             e
         }
@@ -159,13 +153,7 @@ async fn resume<T: Storage + ?Sized>(
     if pin.is_some()
         && got.meta.etag.as_deref().map(|e| e.trim_matches('"')) != pin.as_deref().map(|p| p.trim_matches('"'))
     {
-        return Err(Error::new(
-            ErrorKind::Conflict,
-            format!(
-                "the object changed while it was read (at byte {} of {}); nothing of the new version was returned",
-                rest.start, rest.end
-            ),
-        ));
+        return Err(changed(&rest));
     }
     if got.range.start != rest.start {
         return Err(Error::internal(format!(
@@ -174,4 +162,15 @@ async fn resume<T: Storage + ?Sized>(
         )));
     }
     Ok(got.body)
+}
+
+/// The read's end when the object changed under it: typed, and without any new bytes.
+fn changed(rest: &std::ops::Range<u64>) -> Error {
+    Error::new(
+        ErrorKind::Conflict,
+        format!(
+            "the object changed while it was read (at byte {} of {}); nothing of the new version was returned",
+            rest.start, rest.end
+        ),
+    )
 }

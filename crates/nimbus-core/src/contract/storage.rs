@@ -11,7 +11,8 @@ use futures::StreamExt;
 use super::traffic::{self, Direction};
 use super::{ctx, Contract};
 use crate::storage::validate::{
-    validate_attributes, validate_bucket_name, validate_key, validate_metadata, validate_object, validate_prefix,
+    validate_attributes, validate_bucket_name, validate_content_type, validate_key, validate_metadata, validate_object,
+    validate_prefix,
 };
 use crate::storage::*;
 use crate::{Capability, Error, ErrorKind, Result, StorageCapabilities};
@@ -27,6 +28,9 @@ fn gate(caps: &StorageCapabilities, cap: Capability) -> Result<()> {
 
 /// What a put (or the start of a multipart upload) needs declared.
 fn gate_put(caps: &StorageCapabilities, options: &PutOptions) -> Result<()> {
+    if let Some(t) = &options.content_type {
+        validate_content_type(t)?;
+    }
     match options.mode {
         PutMode::Create => gate(caps, Capability::PutCreateOnly)?,
         PutMode::Update(_) => gate(caps, Capability::PutIfVersion)?,

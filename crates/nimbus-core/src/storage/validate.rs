@@ -132,20 +132,34 @@ pub const MAX_ATTRIBUTE_LEN: usize = 1024;
 /// differently by each cloud, so both are refused everywhere.
 pub fn validate_attributes(a: &crate::storage::HttpAttributes) -> Result<()> {
     for (name, value) in a.fields() {
-        let Some(v) = value else { continue };
-        let fail = |why: &str| Err(Error::invalid(format!("invalid {name} `{}`: {why}", v.escape_debug())));
-        if v.trim().is_empty() {
-            return fail("must not be empty");
+        if let Some(v) = value {
+            check_header_value(name, v)?;
         }
-        if v.len() > MAX_ATTRIBUTE_LEN {
-            return fail(&format!("is {} bytes long; the limit is {MAX_ATTRIBUTE_LEN}", v.len()));
-        }
-        if let Some(c) = v.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ' || *c == '\t')) {
-            return fail(&format!(
-                "character U+{:04X} is not allowed (printable US-ASCII only)",
-                c as u32
-            ));
-        }
+    }
+    Ok(())
+}
+
+/// A content type as every provider sends it: a header value, so the same rules as the HTTP
+/// attributes (non-empty, printable US-ASCII, at most [`MAX_ATTRIBUTE_LEN`] bytes). A
+/// control character would end the header and start another on the providers that send it
+/// raw; checked here so it fails the same way everywhere, before anything is sent.
+pub fn validate_content_type(content_type: &str) -> Result<()> {
+    check_header_value("content-type", content_type)
+}
+
+fn check_header_value(name: &str, v: &str) -> Result<()> {
+    let fail = |why: &str| Err(Error::invalid(format!("invalid {name} `{}`: {why}", v.escape_debug())));
+    if v.trim().is_empty() {
+        return fail("must not be empty");
+    }
+    if v.len() > MAX_ATTRIBUTE_LEN {
+        return fail(&format!("is {} bytes long; the limit is {MAX_ATTRIBUTE_LEN}", v.len()));
+    }
+    if let Some(c) = v.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ' || *c == '\t')) {
+        return fail(&format!(
+            "character U+{:04X} is not allowed (printable US-ASCII only)",
+            c as u32
+        ));
     }
     Ok(())
 }
@@ -299,6 +313,29 @@ mod tests {
             assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad:?}");
         }
         assert!(!HttpAttributes::default().set("x-amz-acl", "public-read"));
+    }
+
+    #[test]
+    fn content_types_are_header_values() {
+        for ok in [
+            "text/plain",
+            "application/json; charset=utf-8",
+            "multipart/form-data; boundary=\"a b\"",
+        ] {
+            validate_content_type(ok).unwrap();
+        }
+        for bad in [
+            "text/plain\r\nx-amz-acl: public-read",
+            "text/plain\n",
+            "",
+            " ",
+            "t\u{e9}xt/plain",
+            "a\0b",
+        ] {
+            let e = validate_content_type(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad:?}");
+            assert!(e.message().contains("content-type"), "{}", e.message());
+        }
     }
 
     #[test]
