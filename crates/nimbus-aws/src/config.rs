@@ -59,6 +59,12 @@ const STORAGE_KEYS: &[KeyDef] = &[
         kind: KeyKind::String,
         doc: "Account id in the preset's endpoint (Cloudflare R2).",
     },
+    KeyDef {
+        name: "verify_etag_md5",
+        aliases: &[],
+        kind: KeyKind::Bool,
+        doc: "Check whole reads of single-part objects stored without an S3 checksum against their ETag (an MD5 on S3 and most compatible stores); default true. Set false for a store whose ETags are not MD5 digests.",
+    },
 ];
 
 /// EC2 and VPC keys: the storage keys without path-style addressing.
@@ -113,6 +119,8 @@ pub struct AwsConfig {
     pub preset: Option<String>,
     /// Account id for the preset's endpoint (R2).
     pub account_id: Option<String>,
+    /// Check single-part whole reads against the ETag's MD5 (`None`: yes).
+    pub verify_etag_md5: Option<bool>,
 }
 
 impl AwsConfig {
@@ -159,6 +167,11 @@ impl AwsConfig {
                 None
             },
             account_id: s.get("account_id").map(str::to_string),
+            verify_etag_md5: if service == Service::S3 {
+                s.get_bool("verify_etag_md5")?
+            } else {
+                None
+            },
         })
     }
 
@@ -276,6 +289,16 @@ mod tests {
         assert!(!c.path_style());
         c.force_path_style = Some(true);
         assert!(c.path_style());
+    }
+
+    #[test]
+    fn the_etag_check_is_on_unless_turned_off() {
+        let mut s = Settings::default();
+        assert_eq!(AwsConfig::from_settings(&s).unwrap().verify_etag_md5, None);
+        s.set("verify_etag_md5", "false", "test");
+        assert_eq!(AwsConfig::from_settings(&s).unwrap().verify_etag_md5, Some(false));
+        let ec2 = AwsConfig::from_settings_for(&s, Service::Ec2).unwrap();
+        assert_eq!(ec2.verify_etag_md5, None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Real faults between Nimbus and real backends (moto, s3s-fs, Azurite, fake-gcs-server):
+//! Real faults between Nimbus and real backends (moto, s3s-fs, Azurite, fake-gcs-server, and
+//! the real Swift of scripts/openstack through its own API and its s3api):
 //! each storage is opened from a profile, the normal way (contract, retry, timeout), with
 //! its endpoint pointed at the fault proxy, and a second, clean one straight at the backend
 //! prepares and checks. What is proven, per backend:
@@ -174,4 +175,14 @@ async fn azurite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fake_gcs_server() {
     run(backend("fake-gcs-server")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swift() {
+    run(backend("swift")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swift_s3api() {
+    run(backend("swift-s3api")).await
 }

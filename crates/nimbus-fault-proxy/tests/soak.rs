@@ -9,7 +9,7 @@
 //! every failure a typed error of the right kind, memory and open files flat.
 //!
 //! `NIMBUS_SOAK_OPS` (default 300), `NIMBUS_SOAK_TASKS` (8), `NIMBUS_SOAK_RATE` (0.2),
-//! `NIMBUS_SOAK_BACKENDS` (all four). The full soak (10,000 operations, 32 tasks) is
+//! `NIMBUS_SOAK_BACKENDS` (all six: the four emulators, Swift and Swift's s3api). The full soak (10,000 operations, 32 tasks) is
 //! `scripts/soak`; each run appends its figures to `target/reliability/soak.tsv`.
 
 mod common;
@@ -157,6 +157,7 @@ async fn task(
     bucket: String,
     tally: Arc<Tally>,
     multipart: bool,
+    create_only: bool,
 ) -> BTreeMap<String, Option<Obj>> {
     let mut rng = SmallRng::seed_from_u64(1000 + t as u64);
     let keys: Vec<String> = (0..KEYS_PER_TASK).map(|k| format!("t{t:02}/k{k}")).collect();
@@ -335,6 +336,15 @@ async fn task(
                 let o = new(&mut rng, 1024);
                 let mut opts = o.options();
                 opts.mode = PutMode::Create;
+                if !create_only {
+                    // Not declared (Swift's s3api): refused as Unsupported before any request,
+                    // the key untouched; the model stays as it was.
+                    match faulty.put(&bucket, &key, o.bytes(), &opts).await {
+                        Err(e) if e.kind() == ErrorKind::Unsupported => {}
+                        other => tally.wrong(format!("{key}: an undeclared create-only put gave {other:?}")),
+                    }
+                    continue;
+                }
                 match (faulty.put(&bucket, &key, o.bytes(), &opts).await, &before) {
                     (Ok(_), None) => {
                         model.insert(key, Some(o));
@@ -404,6 +414,7 @@ async fn soak(name: &str) {
             bucket.clone(),
             tally.clone(),
             multipart,
+            caps.put_create_only,
         )));
     }
     let mut model = BTreeMap::new();
@@ -499,5 +510,19 @@ async fn soak_azurite() {
 async fn soak_fake_gcs_server() {
     if wanted("fake-gcs-server") {
         soak("fake-gcs-server").await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_swift() {
+    if wanted("swift") {
+        soak("swift").await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_swift_s3api() {
+    if wanted("swift-s3api") {
+        soak("swift-s3api").await
     }
 }

@@ -214,10 +214,17 @@ impl Session {
 
     /// The base URL of `service` for the configured region and interface.
     pub async fn endpoint(&self, service: Service) -> Result<String> {
+        let token = self.token().await?;
+        self.base(&token, service)
+    }
+
+    /// The profile's override for `service`, else the catalog's URL.
+    fn base(&self, token: &Token, service: Service) -> Result<String> {
         let cfg = &self.inner.cfg;
-        self.token()
-            .await?
-            .endpoint(service.catalog_type(), cfg.interface, cfg.region.as_deref())
+        match cfg.endpoint_overrides.get(service.catalog_type()) {
+            Some(url) => crate::endpoint_override::expand(service.catalog_type(), url, token.project_id.as_deref()),
+            None => token.endpoint(service.catalog_type(), cfg.interface, cfg.region.as_deref()),
+        }
     }
 
     /// One attempt with `token` (`path` relative to the service's endpoint, or an absolute
@@ -233,9 +240,7 @@ impl Session {
         let url = if path.starts_with("http://") || path.starts_with("https://") {
             path.to_string()
         } else {
-            let cfg = &self.inner.cfg;
-            let base = token.endpoint(service.catalog_type(), cfg.interface, cfg.region.as_deref())?;
-            format!("{base}{path}")
+            format!("{}{path}", self.base(token, service)?)
         };
         let req = self
             .inner

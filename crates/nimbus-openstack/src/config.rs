@@ -57,13 +57,39 @@ macro_rules! with_identity_keys {
 /// The keys of the `openstack` provider.
 pub const SCHEMA: ProviderSchema = ProviderSchema {
     provider: "openstack",
-    storage: with_identity_keys![key!(
-        "temp_url_key",
-        ["os_temp_url_key"],
-        Secret,
-        "Swift TempURL key used to presign; read from the account metadata when not set."
-    )],
+    storage: with_identity_keys![
+        key!(
+            "temp_url_key",
+            ["os_temp_url_key"],
+            Secret,
+            "Swift TempURL key used to presign; read from the account metadata when not set."
+        ),
+        key!(
+            "object_store_endpoint_override",
+            [],
+            String,
+            "Swift URL to use instead of the catalog's (a proxy, an internal name); `%(project_id)s` stands for the token's project (else clouds.yaml or OS_OBJECT_STORE_ENDPOINT_OVERRIDE)."
+        ),
+    ],
     compute: with_identity_keys![
+        key!(
+            "compute_endpoint_override",
+            [],
+            String,
+            "Nova URL to use instead of the catalog's (else clouds.yaml or OS_COMPUTE_ENDPOINT_OVERRIDE)."
+        ),
+        key!(
+            "image_endpoint_override",
+            [],
+            String,
+            "Glance URL to use instead of the catalog's (else clouds.yaml or OS_IMAGE_ENDPOINT_OVERRIDE)."
+        ),
+        key!(
+            "network_endpoint_override",
+            [],
+            String,
+            "Neutron URL (for servers' ports) to use instead of the catalog's (else clouds.yaml or OS_NETWORK_ENDPOINT_OVERRIDE)."
+        ),
         key!(
             "key_name",
             ["os_key_name"],
@@ -83,7 +109,12 @@ pub const SCHEMA: ProviderSchema = ProviderSchema {
             "Highest compute microversion to use (e.g. 2.79); default: the highest both sides know."
         ),
     ],
-    network: with_identity_keys![],
+    network: with_identity_keys![key!(
+        "network_endpoint_override",
+        [],
+        String,
+        "Neutron URL to use instead of the catalog's (else clouds.yaml or OS_NETWORK_ENDPOINT_OVERRIDE)."
+    )],
 };
 
 /// The catalog interface to pick endpoints from.
@@ -219,6 +250,9 @@ pub struct OpenStackConfig {
     pub network: Option<String>,
     /// Highest compute microversion to negotiate (`(2, 79)`).
     pub max_microversion: Option<(u32, u32)>,
+    /// Service URLs used instead of the catalog's, by catalog service type
+    /// (`<service>_endpoint_override`; see `endpoint_override`).
+    pub endpoint_overrides: BTreeMap<String, String>,
     /// Where the base values came from (`clouds.yaml entry NAME`, `OS_* variables`), for
     /// error messages and `nimbus doctor`.
     pub origin: String,
@@ -346,6 +380,7 @@ impl OpenStackConfig {
             key_name: get("key_name"),
             network: get("network"),
             max_microversion,
+            endpoint_overrides: crate::endpoint_override::from_values(get)?,
             origin,
         })
     }
@@ -409,6 +444,31 @@ mod tests {
             })
         );
         assert!(!format!("{c:?}").contains("planted-password-1234"));
+    }
+
+    #[test]
+    fn endpoint_overrides_come_from_os_variables_and_the_profile() {
+        let e = env(&[
+            ("OS_AUTH_URL", "http://127.0.0.1:5000"),
+            ("OS_USERNAME", "alice"),
+            ("OS_PASSWORD", "pw"),
+            ("OS_PROJECT_NAME", "p1"),
+            (
+                "OS_OBJECT_STORE_ENDPOINT_OVERRIDE",
+                "http://127.0.0.1:1/v1/AUTH_%(project_id)s",
+            ),
+        ]);
+        let c = OpenStackConfig::from_parts(&Settings::default(), &e).unwrap();
+        assert_eq!(
+            c.endpoint_overrides.get("object-store").map(String::as_str),
+            Some("http://127.0.0.1:1/v1/AUTH_%(project_id)s")
+        );
+        let p = settings(&[("object_store_endpoint_override", "http://proxy:8080/v1/AUTH_x/")]);
+        let c = OpenStackConfig::from_parts(&p, &e).unwrap();
+        assert_eq!(c.endpoint_overrides["object-store"], "http://proxy:8080/v1/AUTH_x");
+        let bad = settings(&[("compute_endpoint_override", "nova:8774")]);
+        let err = OpenStackConfig::from_parts(&bad, &e).unwrap_err();
+        assert!(err.message().contains("compute_endpoint_override"), "{err}");
     }
 
     #[test]

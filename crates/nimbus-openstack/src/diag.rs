@@ -21,7 +21,21 @@ fn endpoints(_service: &str, s: &Settings) -> Result<Vec<Endpoint>> {
     };
     let mut e = Endpoint::new("keystone", c.auth_url.clone(), from);
     e.ca_file = c.cacert.as_ref().map(|p| p.display().to_string());
-    Ok(vec![e])
+    let mut all = vec![e];
+    // An overridden service is not in the catalogue's hands: its URL is the profile's, and
+    // probed like Keystone's (its origin: the project id is only known with a token).
+    for (key, service) in crate::endpoint_override::KEYS {
+        let Some(url) = c.endpoint_overrides.get(*service) else {
+            continue;
+        };
+        let Some(origin) = crate::endpoint_override::origin(url) else {
+            continue;
+        };
+        let mut o = Endpoint::new(*service, origin, format!("override `{key}`"));
+        o.ca_file = all[0].ca_file.clone();
+        all.push(o);
+    }
+    Ok(all)
 }
 
 /// The Keystone token's owner: issuing one is the password check itself, and its body names

@@ -22,6 +22,7 @@ pub mod compute;
 pub mod config;
 pub mod diag;
 pub mod encode;
+pub mod endpoint_override;
 pub mod error;
 pub mod identity;
 pub mod network;

@@ -21,6 +21,7 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 use bytes::Bytes;
+use nimbus_core::storage::checksum::{md5_from_hex, md5_verified};
 use nimbus_core::storage::*;
 use nimbus_core::{Error, ErrorKind, Result, StorageCapabilities, StorageExt};
 
@@ -43,6 +44,9 @@ pub struct S3Storage {
     caps: StorageCapabilities,
     create_only: CreateOnly,
     preset: Option<&'static str>,
+    /// Whole reads of single-part objects without an S3 checksum are checked against the
+    /// ETag's MD5 (`verify_etag_md5`).
+    etag_md5: bool,
 }
 
 impl std::fmt::Debug for S3Storage {
@@ -93,6 +97,7 @@ impl S3Storage {
             caps: preset.map_or_else(s3_capabilities, |p| p.capabilities()),
             create_only: preset.map_or(CreateOnly::IfNoneMatch, |p| p.create_only),
             preset: preset.map(|p| p.name),
+            etag_md5: cfg.verify_etag_md5.unwrap_or(true),
         })
     }
 
@@ -227,6 +232,30 @@ fn body_stream(body: AwsBody) -> ByteStream {
             Err(e) => Err(Error::new(ErrorKind::Unavailable, "reading the body failed").with_source(e)),
         }
     }))
+}
+
+/// How a failed ETag check names the digest, and the way out for stores whose ETags differ.
+const ETAG_CLAIM: &str =
+    "the object's ETag (an MD5 of its bytes; set `verify_etag_md5 = false` for a store whose ETags are not)";
+
+/// Whether a whole read's ETag is the MD5 of its bytes and nothing checked them already:
+/// - an S3 checksum came with the answer: the SDK validated it (response checksum
+///   validation, on by default), so a second hash would only cost time;
+/// - SSE-KMS and SSE-C objects' ETags are not MD5 digests, nor are multipart objects' (a
+///   `-N` suffix, which `md5_from_hex` refuses). Plain and SSE-S3 objects' are
+///   (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_Object.html>, `ETag`).
+///
+/// The AWS SDK for Java 1.x checked GetObject against the ETag the same way.
+fn etag_is_md5(out: &aws_sdk_s3::operation::get_object::GetObjectOutput) -> bool {
+    let checksummed = out.checksum_crc32().is_some()
+        || out.checksum_crc32_c().is_some()
+        || out.checksum_crc64_nvme().is_some()
+        || out.checksum_sha1().is_some()
+        || out.checksum_sha256().is_some();
+    let kms = out
+        .server_side_encryption()
+        .is_some_and(|e| e.as_str().starts_with("aws:kms"));
+    !checksummed && !kms && out.sse_customer_algorithm().is_none()
 }
 
 #[async_trait]
@@ -392,7 +421,14 @@ impl Storage for S3Storage {
             out.content_language().map(str::to_string),
         );
         meta.storage_class = Some(class::from_s3(out.storage_class().map(|c| c.as_str())));
-        Ok(GetResult::new(meta, range, body_stream(out.body)))
+        let md5 = (self.etag_md5 && options.range.is_none() && etag_is_md5(&out))
+            .then(|| meta.etag.as_deref().and_then(md5_from_hex))
+            .flatten();
+        Ok(GetResult::new(
+            meta,
+            range,
+            md5_verified(body_stream(out.body), md5, ETAG_CLAIM),
+        ))
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
@@ -681,4 +717,38 @@ fn encode_key(k: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::operation::get_object::GetObjectOutput;
+    use aws_sdk_s3::types::ServerSideEncryption;
+
+    use super::etag_is_md5;
+
+    #[test]
+    fn the_etag_is_checked_only_where_it_is_a_digest_nobody_checked() {
+        assert!(etag_is_md5(&GetObjectOutput::builder().build()));
+        assert!(etag_is_md5(
+            &GetObjectOutput::builder()
+                .server_side_encryption(ServerSideEncryption::Aes256)
+                .build()
+        ));
+        // The SDK validated the checksum already.
+        assert!(!etag_is_md5(
+            &GetObjectOutput::builder().checksum_crc32("AAAAAA==").build()
+        ));
+        assert!(!etag_is_md5(
+            &GetObjectOutput::builder().checksum_crc64_nvme("AAAAAAAAAAA=").build()
+        ));
+        // SSE-KMS and SSE-C ETags are not MD5 digests.
+        assert!(!etag_is_md5(
+            &GetObjectOutput::builder()
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .build()
+        ));
+        assert!(!etag_is_md5(
+            &GetObjectOutput::builder().sse_customer_algorithm("AES256").build()
+        ));
+    }
 }

@@ -19,7 +19,6 @@
 //! error context, so the calls here keep only the round trips, the error-kind mapping and
 //! Azure's own rules.
 
-mod checksum;
 mod class;
 mod client;
 mod list;
@@ -42,6 +41,7 @@ use azure_storage_blob::BlobServiceClient;
 use base64::Engine;
 use bytes::Bytes;
 use futures::TryStreamExt;
+use nimbus_core::storage::checksum::md5_verified;
 use nimbus_core::storage::*;
 use nimbus_core::{Capability, Error, ErrorKind, ListOrdering, Result, StorageCapabilities, StorageExt};
 
@@ -366,7 +366,11 @@ impl Storage for AzureBlobStorage {
             out.body
                 .map_err(|e| Error::new(ErrorKind::Unavailable, "reading the blob failed").with_source(from_azure(e))),
         );
-        Ok(GetResult::new(m, span, checksum::verified(body, md5)))
+        Ok(GetResult::new(
+            m,
+            span,
+            md5_verified(body, md5, "the blob's Content-MD5"),
+        ))
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {

@@ -6,6 +6,7 @@
 //! `Stream`, whole-object reads, a streaming multipart writer — live in [`StorageExt`], so new
 //! conveniences never break adapters.
 
+pub mod checksum;
 mod class;
 mod ext;
 mod types;

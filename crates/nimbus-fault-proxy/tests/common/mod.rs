@@ -49,6 +49,43 @@ pub const BACKENDS: &[Backend] = &[
         },
         keeps_content_type: false,
     },
+    // Swift through its own API: Keystone stays direct (the token is not what is tested),
+    // the object-store URL is overridden to go through the proxy, as a customer's egress
+    // proxy would be set (`object_store_endpoint_override`). The variable is Swift's proxy
+    // server, which serves s3api on the same port.
+    Backend {
+        name: "swift",
+        var: "NIMBUS_TEST_OPENSTACK_S3_ENDPOINT",
+        profile: |ep| {
+            let v = |k: &str| std::env::var(k).unwrap_or_default();
+            format!(
+                "provider = \"openstack\"\n[storage]\nauth_url = \"{}\"\nregion = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\nproject_name = \"{}\"\nuser_domain_name = \"{d}\"\nproject_domain_name = \"{d}\"\nobject_store_endpoint_override = \"{ep}/v1/AUTH_%(project_id)s\"\n",
+                v("NIMBUS_TEST_OPENSTACK_AUTH_URL"),
+                v("NIMBUS_TEST_OPENSTACK_REGION"),
+                v("NIMBUS_TEST_OPENSTACK_USERNAME"),
+                v("NIMBUS_TEST_OPENSTACK_PASSWORD"),
+                v("NIMBUS_TEST_OPENSTACK_PROJECT_NAME"),
+                d = v("NIMBUS_TEST_OPENSTACK_DOMAIN_NAME"),
+            )
+        },
+        keeps_content_type: true,
+    },
+    // Swift's S3 API (s3api middleware), the same cluster through the aws provider and its
+    // `swift` preset (what s3api lacks of S3, declared).
+    Backend {
+        name: "swift-s3api",
+        var: "NIMBUS_TEST_OPENSTACK_S3_ENDPOINT",
+        profile: |ep| {
+            let v = |k: &str| std::env::var(k).unwrap_or_default();
+            let profile = s3(
+                ep,
+                &v("NIMBUS_TEST_OPENSTACK_S3_ACCESS_KEY"),
+                &v("NIMBUS_TEST_OPENSTACK_S3_SECRET_KEY"),
+            );
+            format!("{profile}preset = \"swift\"\n")
+        },
+        keeps_content_type: true,
+    },
 ];
 
 fn s3(ep: &str, key: &str, secret: &str) -> String {

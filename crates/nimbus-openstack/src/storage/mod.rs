@@ -54,6 +54,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use md5::{Digest as _, Md5};
 use nimbus_core::config::Secret;
+use nimbus_core::storage::checksum::{md5_from_hex, md5_verified};
 use nimbus_core::storage::*;
 use nimbus_core::{Capability, Error, ErrorKind, Result, StorageCapabilities};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -532,12 +533,18 @@ impl Storage for SwiftStorage {
         let h = resp.headers();
         let size = meta::object_size(h).unwrap_or(0);
         let meta = from_headers(key, size, h);
-        let got = if resp.status().as_u16() == 206 {
-            meta::content_range(h).unwrap_or(0..size)
-        } else {
+        let whole = resp.status().as_u16() != 206;
+        let got = if whole {
             0..size
+        } else {
+            meta::content_range(h).unwrap_or(0..size)
         };
-        Ok(GetResult::new(meta, got, body_of(resp)))
+        // An ordinary object's ETag is the MD5 of its bytes; a large object's is not (a static
+        // one's is of its segments' ETags, a dynamic one's of theirs at read time).
+        let large = h.contains_key("x-static-large-object") || h.contains_key("x-object-manifest");
+        let md5 = meta.etag.as_deref().and_then(md5_from_hex).filter(|_| whole && !large);
+        let body = md5_verified(body_of(resp), md5, "the object's ETag (the MD5 of its bytes)");
+        Ok(GetResult::new(meta, got, body))
     }
 
     async fn head(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
