@@ -12,6 +12,7 @@ use nimbus_core::network::{
     Action, Direction, Firewall, FirewallRule, FirewallSpec, Network, NetworkSpec, PortRange, Protocol, Subnet,
     SubnetSpec,
 };
+use nimbus_core::request_id::{new_request_id, REQUEST_ID_LABEL};
 use nimbus_core::{Capability, ErrorKind, Ipv4Net, Scope};
 
 use super::instances::{base_spec, launch, launch_running, missing_id, wait_gone, LABEL};
@@ -29,6 +30,11 @@ pub fn cases() -> Vec<Case> {
             network,
             "a created network has its name and range, and is got and listed",
             create_get_list_network
+        ),
+        case!(
+            network,
+            "a network create repeated with its request id returns the first network, and the token names one network",
+            create_network_repeated_with_request_id
         ),
         case!(
             network,
@@ -354,6 +360,58 @@ async fn create_get_list_network(c: Ctx) -> R {
         "network `{}` is not listed",
         n.id
     );
+    Ok(Observed::Pass)
+}
+
+/// Idempotent network creates (ADR 0021): the token is kept as a label, and a create that
+/// carries a token already on a network returns that network.
+async fn create_network_repeated_with_request_id(c: Ctx) -> R {
+    let token = new_request_id();
+    let spec = NetworkSpec::new(c.name(), net_cidr(&c, 0)?)
+        .label(LABEL, c.run.clone())
+        .request_id(token.clone());
+    let first = create_network_result(&c, &spec).await.map_err(e("create network"))?;
+    ensure!(
+        first.labels.get(REQUEST_ID_LABEL) == Some(&token),
+        "the network does not carry its request id as label `{REQUEST_ID_LABEL}`: {:?}",
+        first.labels
+    );
+    let again = create_network_result(&c, &spec)
+        .await
+        .map_err(e("create network again"))?;
+    ensure!(
+        again.id == first.id,
+        "the repeated create made `{}` beside `{}`",
+        again.id,
+        first.id
+    );
+    let all = c.network().list_networks().await.map_err(e("list networks"))?;
+    let with_token: Vec<&str> = all
+        .iter()
+        .filter(|n| n.labels.get(REQUEST_ID_LABEL) == Some(&token))
+        .map(|n| n.id.as_str())
+        .collect();
+    ensure!(
+        with_token == [first.id.as_str()],
+        "networks with the token: {with_token:?}, expected only `{}`",
+        first.id
+    );
+    let other = NetworkSpec::new(c.name(), net_cidr(&c, 1)?)
+        .label(LABEL, c.run.clone())
+        .request_id(token.clone());
+    expect_kind(
+        "the request id on another name",
+        create_network_result(&c, &other).await,
+        ErrorKind::Conflict,
+    )?;
+    let bad = NetworkSpec::new(c.name(), net_cidr(&c, 1)?)
+        .label(LABEL, c.run.clone())
+        .request_id("not-a-uuid");
+    expect_kind(
+        "a malformed request id",
+        create_network_result(&c, &bad).await,
+        ErrorKind::InvalidInput,
+    )?;
     Ok(Observed::Pass)
 }
 

@@ -16,6 +16,10 @@ pub enum NetworkCmd {
         name: String,
         /// CIDR, e.g. 10.0.0.0/16.
         cidr: String,
+        /// Idempotency token (a UUID): running the command again with the same token prints
+        /// the network the first run made instead of making another.
+        #[arg(long)]
+        request_id: Option<String>,
     },
     /// Delete a network (fails while it has subnets or firewalls).
     Delete {
@@ -87,8 +91,10 @@ pub async fn run(cmd: NetworkCmd, profile: Option<&str>) -> Result<()> {
                 }
             }
         }
-        NetworkCmd::Create { name, cidr } => {
-            let net = n.create_network(&NetworkSpec::new(name, parse_cidr(&cidr)?)).await?;
+        NetworkCmd::Create { name, cidr, request_id } => {
+            let mut spec = NetworkSpec::new(name, parse_cidr(&cidr)?);
+            spec.request_id = request_id;
+            let net = n.create_network(&spec).await?;
             println!("{} {} {}", net.id, net.name, cidr);
         }
         NetworkCmd::Delete { id } => {

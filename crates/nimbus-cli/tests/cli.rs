@@ -144,6 +144,19 @@ fn compute_lifecycle_with_profile_state_shared_between_processes() {
         "{first} / {second}"
     );
     assert_eq!(run(&["compute", "ls", "--label", "team=c"]).lines().count(), 1);
+
+    // The same for a network.
+    let token = "2b7e1f0c-8d4a-4e6b-9f3c-5a1d2e3f4b6c";
+    let create = ["network", "create", "net-r", "10.9.0.0/16", "--request-id", token];
+    let first = run(&create);
+    let second = run(&create);
+    assert_eq!(
+        first.split_whitespace().next(),
+        second.split_whitespace().next(),
+        "{first} / {second}"
+    );
+    let listed = run(&["network", "ls"]);
+    assert_eq!(listed.lines().filter(|l| l.contains("net-r")).count(), 1, "{listed}");
 }
 
 #[test]

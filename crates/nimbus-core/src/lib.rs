@@ -19,6 +19,7 @@ mod error;
 pub mod layers;
 pub mod network;
 pub mod provider;
+pub mod request_id;
 pub mod storage;
 pub mod time;
 

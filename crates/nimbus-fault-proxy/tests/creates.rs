@@ -1,6 +1,7 @@
 //! Creates that are safe to retry (issue 17, item 5): on moto behind the fault proxy, 200
 //! `create_instance` calls with a fifth of all requests' answers lost end with exactly 200
-//! instances, counted by a clean client straight at moto.
+//! instances, and 50 `create_network` calls with exactly 50 VPCs, counted by a clean client
+//! straight at moto.
 //!
 //! What makes this hold: the contract gives each create a request id (EC2 `ClientToken`,
 //! which moto ignores, and the label `nimbus-request-id`), so the retry layer may repeat it,
@@ -16,9 +17,10 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{backend, endpoint, open_compute, upstream};
+use common::{backend, endpoint, open_compute, open_network, upstream};
 use futures::StreamExt;
 use nimbus::compute::{ImageChoice, InstanceFilter, InstanceSpec, SizeChoice, REQUEST_ID_LABEL};
+use nimbus::network::NetworkSpec;
 use nimbus_fault_proxy::{Fault, FaultProxy, Plan};
 
 const CREATES: usize = 200;
@@ -26,8 +28,12 @@ const CREATES: usize = 200;
 /// moto's EC2. Ten attempts: each attempt is a lookup and a create, both faulted, so one
 /// succeeds with probability 0.64 and four would leave about one call in sixty failed.
 fn profile(ep: &str) -> String {
+    profile_for("compute", ep)
+}
+
+fn profile_for(service: &str, ep: &str) -> String {
     format!(
-        "provider = \"aws\"\n[compute]\nendpoint = \"{ep}\"\nregion = \"us-east-1\"\naccess_key_id = \"testing\"\nsecret_access_key = \"testing\"\nretry_attempts = 10\nretry_base_delay = \"5ms\"\nretry_max_delay = \"50ms\"\n"
+        "provider = \"aws\"\n[{service}]\nendpoint = \"{ep}\"\nregion = \"us-east-1\"\naccess_key_id = \"testing\"\nsecret_access_key = \"testing\"\nretry_attempts = 10\nretry_base_delay = \"5ms\"\nretry_max_delay = \"50ms\"\n"
     )
 }
 
@@ -98,5 +104,66 @@ async fn two_hundred_creates_with_lost_answers_make_two_hundred_instances() {
     assert!(listed.iter().all(|i| i.labels.contains_key(REQUEST_ID_LABEL)));
     for i in &listed {
         clean.terminate_instance(&i.id).await.unwrap();
+    }
+}
+
+const NETWORKS: usize = 50;
+
+/// The same for networks: EC2's CreateVpc takes no `ClientToken`, so the token lives only as
+/// the label (a VPC tag), and the look-up before a repeated attempt is all there is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_network_creates_with_lost_answers_make_fifty_networks() {
+    let Some(ep) = endpoint(backend("moto")) else { return };
+    let proxy = FaultProxy::start(upstream(&ep), Plan::none())
+        .await
+        .expect("proxy starts");
+    let clean = open_network(&profile_for("network", &ep)).await;
+    let faulty = open_network(&profile_for("network", &proxy.url())).await;
+    let run = format!("netcreates-{}", std::process::id());
+    let spec = |n: usize| {
+        NetworkSpec::new(format!("{run}-{n:02}"), format!("10.{n}.0.0/16").parse().unwrap())
+            .label("fault-run", run.clone())
+    };
+
+    proxy.set_plan(Plan::new(0.2, vec![Fault::LostResponse], 10_000, 23));
+    let results: Vec<_> = futures::stream::iter(0..NETWORKS)
+        .map(|n| {
+            let (c, s) = (Arc::clone(&faulty), spec(n));
+            async move { c.create_network(&s).await }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    proxy.set_plan(Plan::none());
+    let lost = proxy.stats().counts().get("lost_response").copied().unwrap_or(0);
+    eprintln!("{lost} answers lost; proxy counts {:?}", proxy.stats().counts());
+    assert!(lost >= 10, "too few lost answers to prove anything: {lost}");
+
+    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(failed.is_empty(), "{} creates failed, e.g. {}", failed.len(), failed[0]);
+    let returned: BTreeSet<String> = results.into_iter().map(|r| r.unwrap().id).collect();
+    assert_eq!(returned.len(), NETWORKS, "each call returned its own network");
+
+    let listed: Vec<_> = clean
+        .list_networks()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.labels.get("fault-run") == Some(&run))
+        .collect();
+    assert_eq!(
+        listed.len(),
+        NETWORKS,
+        "networks made: {} for {NETWORKS} creates",
+        listed.len()
+    );
+    assert_eq!(
+        listed.iter().map(|n| n.id.clone()).collect::<BTreeSet<_>>(),
+        returned,
+        "the networks listed are those the calls returned"
+    );
+    assert!(listed.iter().all(|n| n.labels.contains_key(REQUEST_ID_LABEL)));
+    for n in &listed {
+        clean.delete_network(&n.id).await.unwrap();
     }
 }

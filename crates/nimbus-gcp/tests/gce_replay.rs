@@ -157,8 +157,9 @@ async fn network_and_subnet_lifecycle_replays_the_recorded_log() {
         &subst("other", &[("uniqueId", "1")]),
     );
     let e = |method: &str, rest: &str| Exchange::logged(&log, &log.nth(method, &path(rest), 0));
-    // create_network: insert, wait on the global operation, read back.
-    m.expect(e("POST", "global/networks"));
+    // create_network: insert (with the request id as `requestId`), wait on the global
+    // operation, read back.
+    m.expect(e("POST", "global/networks").query(&format!("requestId={TOKEN}")));
     m.expect(e("POST", "global/operations/operation-1/wait"));
     m.expect(nimbus_network(&log, "net-1", "10.0.0.0/16"));
     // create_subnet: the network (range), every subnetwork (overlap), insert, wait, read.
@@ -183,8 +184,9 @@ async fn network_and_subnet_lifecycle_replays_the_recorded_log() {
     ));
 
     let net = GceNetwork::with_client(client(&m));
-    let mut spec = NetworkSpec::new("net-1", "10.0.0.0/16".parse().unwrap());
-    spec.labels.insert("team".into(), "a".into());
+    let spec = NetworkSpec::new("net-1", "10.0.0.0/16".parse().unwrap())
+        .label("team", "a")
+        .request_id(TOKEN);
     let n = net.create_network(&spec).await.unwrap();
     assert_eq!(
         (n.id.as_str(), n.region.as_deref()),

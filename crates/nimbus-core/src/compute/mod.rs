@@ -16,9 +16,9 @@ use async_trait::async_trait;
 use crate::capability::ComputeCapabilities;
 use crate::Result;
 
+pub use crate::request_id::{check_request_id, new_request_id, REQUEST_ID_LABEL};
 pub use ext::{pick_size, ComputeExt, WaitOptions};
-pub(crate) use request_id::{carries_token, find_created, with_token};
-pub use request_id::{check_request_id, new_request_id};
+pub(crate) use request_id::find_created;
 pub use types::*;
 
 /// Compute: one method per provider round trip; waits and size resolution live in

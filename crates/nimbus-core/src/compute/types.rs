@@ -217,13 +217,9 @@ pub struct InstanceSpec {
     /// (outside the window `docs/reliability.md` states). The contract makes one per call when
     /// this is `None`, so its retries are safe; set it to make a call safe to repeat across
     /// processes (a job restarted after a crash). Sent as EC2's `ClientToken` and Compute
-    /// Engine's `requestId`, and kept on the instance as the label [`REQUEST_ID_LABEL`].
+    /// Engine's `requestId`, and kept on the instance as the label [`REQUEST_ID_LABEL`](crate::request_id::REQUEST_ID_LABEL).
     pub request_id: Option<String>,
 }
-
-/// The label that records the idempotency token an instance was created with; a create whose
-/// token is already on a live instance returns that instance instead of making another.
-pub const REQUEST_ID_LABEL: &str = "nimbus-request-id";
 
 impl InstanceSpec {
     /// A spec with a name, size and image; the rest default.

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use super::{check_id, ctx, Contract};
 use crate::compute::*;
 use crate::network::validate::validate_name;
+use crate::request_id::with_token;
 use crate::{Capability, ComputeCapabilities, Error, Result};
 
 fn gate(caps: &ComputeCapabilities, cap: Capability) -> Result<()> {

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use super::{check_id, ctx, Contract};
 use crate::network::validate::{check_prefix, validate_name, validate_rules};
 use crate::network::*;
+use crate::request_id::with_token;
 use crate::{Capability, Error, NetworkCapabilities, Result};
 
 /// Every firewall call needs firewalls at all: the typed unsupported error otherwise, before
@@ -36,7 +37,16 @@ impl<T: NetworkService + ?Sized> NetworkService for Contract<T> {
         let r = async {
             validate_name("network", &spec.name)?;
             check_prefix("network", spec.cidr, self.capabilities().network_prefix_range)?;
-            self.inner.create_network(spec).await
+            // As for instances (contract/compute.rs): a token the caller chose may have been
+            // used by an earlier call; a token made here is new.
+            let supplied = spec.request_id.is_some();
+            let spec = with_token(spec)?;
+            if supplied {
+                if let Some(n) = find_created(&*self.inner, &spec).await? {
+                    return Ok(n);
+                }
+            }
+            self.inner.create_network(&spec).await
         };
         ctx(self.provider(), "create_network", || spec.name.clone(), r.await)
     }

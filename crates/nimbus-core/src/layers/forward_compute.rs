@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use super::{CallInfo, Interceptor, Layered};
 use crate::compute::*;
+use crate::request_id::carries_token;
 use crate::{ComputeCapabilities, Result};
 
 #[async_trait]

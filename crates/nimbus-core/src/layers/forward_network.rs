@@ -1,12 +1,14 @@
 //! [`NetworkService`] for [`Layered`].
 
 use std::any::Any;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::{CallInfo, Interceptor, Layered};
 use crate::network::*;
+use crate::request_id::carries_token;
 use crate::{NetworkCapabilities, Result};
 
 #[async_trait]
@@ -21,8 +23,25 @@ impl<T: NetworkService + ?Sized, I: Interceptor> NetworkService for Layered<T, I
         self.inner.native()
     }
     async fn create_network(&self, spec: &NetworkSpec) -> Result<Network> {
-        call!("network", self, "create_network", spec.name.clone(), false, |s| s
-            .create_network(spec))
+        // As create_instance (forward_compute.rs): with the contract's token kept as a label,
+        // each attempt after the first looks for the network an earlier one made.
+        let idempotent = carries_token(spec);
+        let attempts = &AtomicU32::new(0);
+        call!(
+            "network",
+            self,
+            "create_network",
+            spec.name.clone(),
+            idempotent,
+            |s| async move {
+                if idempotent && attempts.fetch_add(1, Ordering::Relaxed) > 0 {
+                    if let Some(n) = find_created(s, spec).await? {
+                        return Ok(n);
+                    }
+                }
+                s.create_network(spec).await
+            }
+        )
     }
     async fn get_network(&self, id: &str) -> Result<Network> {
         call!("network", self, "get_network", id.to_string(), true, |s| s

@@ -6,6 +6,7 @@
 //! portable types carry the union; [`crate::NetworkCapabilities`] says which parts a
 //! provider honours, and the rest fails with the typed unsupported error.
 
+mod request_id;
 mod rule_syntax;
 mod types;
 pub mod validate;
@@ -18,6 +19,8 @@ use async_trait::async_trait;
 use crate::capability::NetworkCapabilities;
 use crate::Result;
 
+pub use crate::request_id::{check_request_id, new_request_id, REQUEST_ID_LABEL};
+pub(crate) use request_id::find_created;
 pub use types::*;
 
 /// Networking: one method per provider round trip.

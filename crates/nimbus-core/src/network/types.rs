@@ -45,6 +45,13 @@ pub struct NetworkSpec {
     pub cidr: Ipv4Net,
     /// Labels.
     pub labels: BTreeMap<String, String>,
+    /// Idempotency token, a UUID: calls carrying the same token create at most one network
+    /// (outside the window ADR 0021 states). The contract makes one per call when this is
+    /// `None`, so its retries are safe; set it to make a call safe to repeat across processes.
+    /// Sent as Compute Engine's `requestId` and kept on the network as the label
+    /// [`REQUEST_ID_LABEL`](crate::request_id::REQUEST_ID_LABEL).
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 impl NetworkSpec {
@@ -54,7 +61,18 @@ impl NetworkSpec {
             name: name.into(),
             cidr,
             labels: BTreeMap::new(),
+            request_id: None,
         }
+    }
+    /// Adds a label.
+    pub fn label(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.labels.insert(k.into(), v.into());
+        self
+    }
+    /// Sets the idempotency token (a UUID; see the field).
+    pub fn request_id(mut self, token: impl Into<String>) -> Self {
+        self.request_id = Some(token.into());
+        self
     }
 }
 

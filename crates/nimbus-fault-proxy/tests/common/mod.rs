@@ -103,6 +103,11 @@ pub async fn open_compute(profile: &str) -> Arc<dyn nimbus::Compute> {
     clouds(profile).compute().await.expect("compute opens")
 }
 
+/// Network from a profile, opened the normal way (contract, retry, timeout).
+pub async fn open_network(profile: &str) -> Arc<dyn nimbus::NetworkService> {
+    clouds(profile).network().await.expect("network opens")
+}
+
 fn clouds(profile: &str) -> nimbus::Clouds {
     let indented: String = profile
         .lines()

@@ -282,7 +282,16 @@ impl NetworkService for GceNetwork {
                 "the network's labels are too long for Google Cloud (2 KiB with the range)",
             ));
         }
-        self.gce.operate(Method::POST, "global/networks", Some(&body)).await?;
+        // As for instances (compute.rs): Compute Engine ignores a repeated insert with the
+        // same `requestId` and returns the first call's operation.
+        let query = spec
+            .request_id
+            .as_deref()
+            .map(|t| format!("?requestId={t}"))
+            .unwrap_or_default();
+        self.gce
+            .operate(Method::POST, &format!("global/networks{query}"), Some(&body))
+            .await?;
         self.get_network(&spec.name).await
     }
 
