@@ -2,6 +2,7 @@
 # Instructions per Swift operation under callgrind: Nimbus (standard stack: contract, trace,
 # retry, timeout, adapter) vs the raw Swift calls it builds on, against the running
 # single-node OpenStack (bash scripts/openstack start). Prints a TSV and the median per row.
+# Three rounds of Swift alone; bench/instructions.sh measures every provider in one run.
 #   bench/swift-instructions.sh [N_SMALL=200] [N_LIST=5] [ROUNDS=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ for op in put get list; do
   for round in $(seq "$ROUNDS"); do
     for impl in sdk nimbus; do
       f=target/callgrind/swift.$impl.$op.$round.out
-      valgrind --tool=callgrind --collect-atstart=no --toggle-collect=swift_measured_region \
+      valgrind --tool=callgrind --collect-atstart=no --toggle-collect=measured_region \
         --callgrind-out-file="$f" $BIN --cloud swift --impl $impl --bucket swbench --measure $op --n $n \
         >/dev/null 2>target/callgrind/swift.$impl.$op.$round.log
       ir=$(awk '/^totals:/{print $2}' "$f")

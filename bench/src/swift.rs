@@ -4,8 +4,7 @@
 //! "SDK" row is the thinnest correct client: one request per operation, no layers.
 //!
 //! Credentials come from the `OS_*` variables (`scripts/openstack env`), for both rows.
-//! `--measure OP --n N` runs only N operations of one kind inside `swift_measured_region`,
-//! for callgrind (`--toggle-collect=*swift_measured_region*`): instructions per operation.
+//! `--measure OP --n N` (main.rs) runs N operations of one kind for callgrind.
 
 use std::sync::Arc;
 
@@ -109,48 +108,5 @@ pub async fn bench(imp: &str, container: &str) -> Result<Box<dyn Bench>> {
             container: container.to_string(),
         }),
         other => bail!("unknown implementation {other} for swift (nimbus, sdk)"),
-    })
-}
-
-/// `--measure OP --n N`: warm up (token, connection), then N operations of `op` in the one
-/// function callgrind collects. One current-thread runtime: `block_on` inside the measured
-/// function drives the connection tasks too, so the client's whole work is counted.
-pub fn measure(imp: &str, container: &str, op: &str, n: usize) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let body = Bytes::from(vec![7u8; 4096]);
-    let b = rt.block_on(async {
-        let b = bench(imp, container).await?;
-        b.put("measure/get-me", body.clone()).await?;
-        for i in 0..3 {
-            b.put(&format!("measure/warm-{i}"), body.clone()).await?;
-            b.get("measure/get-me").await?;
-            b.list("listing/").await?;
-        }
-        anyhow::Ok(b)
-    })?;
-    let keys: Vec<String> = (0..n).map(|i| format!("measure/{imp}-{i:05}")).collect();
-    swift_measured_region(&rt, &*b, op, &keys, &body)
-}
-
-/// The only function callgrind collects (`--toggle-collect=swift_measured_region`).
-#[inline(never)]
-#[no_mangle]
-pub fn swift_measured_region(
-    rt: &tokio::runtime::Runtime,
-    b: &dyn Bench,
-    op: &str,
-    keys: &[String],
-    body: &Bytes,
-) -> Result<()> {
-    rt.block_on(async {
-        for k in keys {
-            match op {
-                "put" => b.put(k, body.clone()).await?,
-                "get" => anyhow::ensure!(b.get("measure/get-me").await? == 4096, "short read"),
-                "list" => anyhow::ensure!(b.list("listing/").await? == 10_000, "short listing"),
-                other => bail!("unknown op {other} (put, get, list)"),
-            }
-        }
-        Ok(())
     })
 }
