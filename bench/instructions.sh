@@ -11,7 +11,9 @@
 #
 # Environment: N_SMALL (4 KiB puts/gets per run, 100), N_LIST (listings of the 10,000 seeded
 # keys, 1), N_STREAM (streams per run, 1), STREAM_MIB (size of a measured stream, 16),
-# RSS_MIB (size of the RSS stream, 1024; 0 skips the RSS runs).
+# RSS_MIB (size of the RSS stream, 1024; 0 skips the RSS runs), IMPLS (a subset of
+# "sdk nimbus object_store opendal"), KEEP=1 (re-measure only CLOUDS x IMPLS and keep the
+# other rows of the last run).
 # Output: target/callgrind/instructions.tsv, target/callgrind/rss.tsv and the tables on stdout
 # (pasted into docs/benchmarks.md). Swift needs the OpenStack of scripts/openstack (started
 # when its variables are unset). Counts are of the client process only, not the server.
@@ -31,8 +33,22 @@ cargo build -q --release -p nimbus-bench
 BIN=target/release/nimbus-bench
 OUT=target/callgrind
 mkdir -p "$OUT"
-printf 'cloud\timpl\top\tN\tIr_per_op\terror\n' > "$OUT/instructions.tsv"
-printf 'cloud\timpl\top\tMiB\tpeak_rss_mib\terror\n' > "$OUT/rss.tsv"
+export RUST_BACKTRACE=0
+IMPLS=${IMPLS:-sdk nimbus object_store opendal}
+if [ "${KEEP:-0}" = 1 ] && [ -f "$OUT/instructions.tsv" ]; then
+  for f in instructions rss; do
+    python3 - "$OUT/$f.tsv" "$CLOUDS" "$IMPLS" <<'PY'
+import sys
+path, clouds, impls = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+lines = open(path).read().splitlines(True)
+keep = [lines[0]] + [l for l in lines[1:] if not (l.split("\t")[0] in clouds and l.split("\t")[1] in impls)]
+open(path, "w").writelines(keep)
+PY
+  done
+else
+  printf 'cloud\timpl\top\tN\tIr_per_op\terror\n' > "$OUT/instructions.tsv"
+  printf 'cloud\timpl\top\tMiB\tpeak_rss_mib\terror\n' > "$OUT/rss.tsv"
+fi
 for cloud in $CLOUDS; do
   case $cloud in
     s3) EP=$NIMBUS_TEST_S3S_ENDPOINT ;;
@@ -51,9 +67,8 @@ for cloud in $CLOUDS; do
   esac
   bucket="instr-$cloud"
   $BIN --cloud "$cloud" --impl seed --endpoint "$EP" --bucket "$bucket" >/dev/null
-  impls=(sdk nimbus object_store opendal)
-  if [ "$cloud" = swift ]; then impls=(sdk nimbus); fi
-  for impl in "${impls[@]}"; do
+  for impl in $IMPLS; do
+    if [ "$cloud" = swift ] && [ "$impl" != sdk ] && [ "$impl" != nimbus ]; then continue; fi
     for op in put get list put_stream get_stream; do
       case $op in put | get) n=$N_SMALL ;; list) n=$N_LIST ;; *) n=$N_STREAM ;; esac
       f="$OUT/$cloud.$impl.$op.out"
@@ -61,7 +76,7 @@ for cloud in $CLOUDS; do
       if ! valgrind --tool=callgrind --collect-atstart=no --toggle-collect=measured_region \
         --callgrind-out-file="$f" "$BIN" --cloud "$cloud" --impl "$impl" --endpoint "$EP" --bucket "$bucket" \
         --measure "$op" --n "$n" --big-mib "$STREAM_MIB" >/dev/null 2>"$OUT/$cloud.$impl.$op.log"; then
-        err=$(grep -v '^==' "$OUT/$cloud.$impl.$op.log" | tail -n 1 | tr '\t' ' ' | cut -c1-160)
+        err=$(grep -v '^==' "$OUT/$cloud.$impl.$op.log" | grep -m1 . | sed 's/==[0-9]*==.*//' | tr '\t' ' ' | cut -c1-160)
       fi
       ir=$(awk '/^totals:/{print $2}' "$f" 2>/dev/null || true)
       per=""
@@ -75,7 +90,7 @@ for cloud in $CLOUDS; do
           --n 1 --big-mib "$RSS_MIB" 2>"$OUT/$cloud.$impl.$op.rss.log"); then
           rss=$(echo "$line" | python3 -c 'import json,sys; print(json.load(sys.stdin)["peak_rss_mib"])')
         else
-          err=$(tail -n 1 "$OUT/$cloud.$impl.$op.rss.log" | tr '\t' ' ' | cut -c1-160)
+          err=$(grep -m1 . "$OUT/$cloud.$impl.$op.rss.log" | tr '\t' ' ' | cut -c1-160)
         fi
         printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$cloud" "$impl" "$op" "$RSS_MIB" "$rss" "$err" | tee -a "$OUT/rss.tsv"
       done

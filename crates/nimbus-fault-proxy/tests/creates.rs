@@ -37,6 +37,36 @@ fn profile_for(service: &str, ep: &str) -> String {
     )
 }
 
+/// `count` creates, 8 at a time, with a fifth of all answers lost (seeded): each must succeed
+/// and return its own id (at least `min_lost` answers were lost, or nothing was proven).
+async fn with_lost_answers<F, Fut>(
+    proxy: &FaultProxy,
+    count: usize,
+    seed: u64,
+    min_lost: u64,
+    create: F,
+) -> BTreeSet<String>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = nimbus::Result<String>>,
+{
+    proxy.set_plan(Plan::new(0.2, vec![Fault::LostResponse], 10_000, seed));
+    let results: Vec<_> = futures::stream::iter(0..count)
+        .map(create)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    proxy.set_plan(Plan::none());
+    let lost = proxy.stats().counts().get("lost_response").copied().unwrap_or(0);
+    eprintln!("{lost} answers lost; proxy counts {:?}", proxy.stats().counts());
+    assert!(lost >= min_lost, "too few lost answers to prove anything: {lost}");
+    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(failed.is_empty(), "{} creates failed, e.g. {}", failed.len(), failed[0]);
+    let returned: BTreeSet<String> = results.into_iter().map(Result::unwrap).collect();
+    assert_eq!(returned.len(), count, "each call returned its own resource");
+    returned
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_creates_with_lost_answers_make_two_hundred_instances() {
     let Some(ep) = endpoint(backend("moto")) else { return };
@@ -63,25 +93,11 @@ async fn two_hundred_creates_with_lost_answers_make_two_hundred_instances() {
         .label("fault-run", run.clone())
     };
 
-    proxy.set_plan(Plan::new(0.2, vec![Fault::LostResponse], 10_000, 17));
-    let faulty = Arc::clone(&faulty);
-    let results: Vec<_> = futures::stream::iter(0..CREATES)
-        .map(|n| {
-            let (c, s) = (Arc::clone(&faulty), spec(n));
-            async move { c.create_instance(&s).await }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    proxy.set_plan(Plan::none());
-    let lost = proxy.stats().counts().get("lost_response").copied().unwrap_or(0);
-    eprintln!("{lost} answers lost; proxy counts {:?}", proxy.stats().counts());
-    assert!(lost >= 40, "too few lost answers to prove anything: {lost}");
-
-    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
-    assert!(failed.is_empty(), "{} creates failed, e.g. {}", failed.len(), failed[0]);
-    let returned: BTreeSet<String> = results.into_iter().map(|r| r.unwrap().id).collect();
-    assert_eq!(returned.len(), CREATES, "each call returned its own instance");
+    let returned = with_lost_answers(&proxy, CREATES, 17, 40, |n| {
+        let (c, s) = (Arc::clone(&faulty), spec(n));
+        async move { c.create_instance(&s).await.map(|i| i.id) }
+    })
+    .await;
 
     // Counted by a client that never went through the proxy.
     let listed = clean
@@ -125,24 +141,11 @@ async fn fifty_network_creates_with_lost_answers_make_fifty_networks() {
             .label("fault-run", run.clone())
     };
 
-    proxy.set_plan(Plan::new(0.2, vec![Fault::LostResponse], 10_000, 23));
-    let results: Vec<_> = futures::stream::iter(0..NETWORKS)
-        .map(|n| {
-            let (c, s) = (Arc::clone(&faulty), spec(n));
-            async move { c.create_network(&s).await }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    proxy.set_plan(Plan::none());
-    let lost = proxy.stats().counts().get("lost_response").copied().unwrap_or(0);
-    eprintln!("{lost} answers lost; proxy counts {:?}", proxy.stats().counts());
-    assert!(lost >= 10, "too few lost answers to prove anything: {lost}");
-
-    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
-    assert!(failed.is_empty(), "{} creates failed, e.g. {}", failed.len(), failed[0]);
-    let returned: BTreeSet<String> = results.into_iter().map(|r| r.unwrap().id).collect();
-    assert_eq!(returned.len(), NETWORKS, "each call returned its own network");
+    let returned = with_lost_answers(&proxy, NETWORKS, 23, 10, |n| {
+        let (c, s) = (Arc::clone(&faulty), spec(n));
+        async move { c.create_network(&s).await.map(|net| net.id) }
+    })
+    .await;
 
     let listed: Vec<_> = clean
         .list_networks()

@@ -376,13 +376,7 @@ impl Compute for GceCompute {
         if let Some(u) = &spec.user_data {
             body["metadata"] = json!({ "items": [{ "key": "startup-script", "value": u }] });
         }
-        // Compute Engine ignores a repeated insert with the same `requestId` (a UUID) for at
-        // least 60 minutes and returns the first call's operation.
-        let query = spec
-            .request_id
-            .as_deref()
-            .map(|t| format!("?requestId={t}"))
-            .unwrap_or_default();
+        let query = crate::gce::request_id_query(spec.request_id.as_deref());
         self.gce
             .operate(Method::POST, &format!("zones/{zone}/instances{query}"), Some(&body))
             .await?;

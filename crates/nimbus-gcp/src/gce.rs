@@ -80,6 +80,13 @@ fn check_path(rest: &str) -> Result<()> {
     }
 }
 
+/// The query of an insert that carries a create's idempotency token: Compute Engine ignores a
+/// repeated insert with the same `requestId` (a UUID) for at least 60 minutes and returns the
+/// first call's operation. Empty without a token.
+pub(crate) fn request_id_query(token: Option<&str>) -> String {
+    token.map(|t| format!("?requestId={}", q(t))).unwrap_or_default()
+}
+
 /// Percent-encodes a query value.
 pub(crate) fn q(v: &str) -> String {
     url::form_urlencoded::byte_serialize(v.as_bytes()).collect()

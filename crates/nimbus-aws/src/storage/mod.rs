@@ -525,15 +525,6 @@ impl Storage for S3Storage {
             .await
             .map_err(from_sdk)?;
         let mut page = ListPage::default();
-        for o in out.contents() {
-            let Some(k) = o.key() else { continue };
-            let mut m = ObjectMeta::new(k, o.size().unwrap_or(0).max(0) as u64);
-            m.etag = o.e_tag().map(unquote);
-            m.version = m.etag.clone();
-            m.last_modified = o.last_modified().and_then(to_systime);
-            m.storage_class = Some(class::from_s3(o.storage_class().map(|c| c.as_str())));
-            page.objects.push(m);
-        }
         page.common_prefixes = out
             .common_prefixes()
             .iter()
@@ -544,6 +535,19 @@ impl Storage for S3Storage {
         } else {
             None
         };
+        // The SDK's strings are moved, not copied: a listing is mostly this loop (issue 19,
+        // docs/benchmarks.md "every provider").
+        let contents = out.contents.unwrap_or_default();
+        page.objects.reserve(contents.len());
+        for o in contents {
+            let Some(k) = o.key else { continue };
+            let mut m = ObjectMeta::new(k, o.size.unwrap_or(0).max(0) as u64);
+            m.etag = o.e_tag.as_deref().map(unquote);
+            m.version = m.etag.clone();
+            m.last_modified = o.last_modified.as_ref().and_then(to_systime);
+            m.storage_class = Some(class::from_s3(o.storage_class.as_ref().map(|c| c.as_str())));
+            page.objects.push(m);
+        }
         Ok(page)
     }
 

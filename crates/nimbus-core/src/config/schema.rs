@@ -145,7 +145,7 @@ pub const COMMON_KEYS: &[KeyDef] = &[
         name: "read_idle_timeout",
         aliases: &[],
         kind: KeyKind::Duration,
-        doc: "storage: a body read fails when no data arrives for this long (default 60s)",
+        doc: "storage: a body read fails when no data arrives for this long (default 60s; noticed within twice that)",
     },
 ];
 

@@ -21,6 +21,7 @@
 //! Services opened through the facade, the CLI and every conformance target pass through it.
 
 mod compute;
+mod idle;
 mod network;
 mod resume;
 mod storage;

@@ -44,7 +44,7 @@ struct Reading<T: Storage + ?Sized> {
 
 fn bounded(body: ByteStream, idle: Option<Duration>) -> ByteStream {
     match idle {
-        Some(d) => super::storage::idle_timeout(body, d),
+        Some(d) => super::idle::idle_timeout(body, d),
         None => body,
     }
 }

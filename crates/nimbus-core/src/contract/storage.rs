@@ -15,7 +15,7 @@ use crate::storage::validate::{
     validate_prefix,
 };
 use crate::storage::*;
-use crate::{Capability, Error, ErrorKind, Result, StorageCapabilities};
+use crate::{Capability, Error, Result, StorageCapabilities};
 
 /// The typed unsupported error unless `cap` is declared.
 fn gate(caps: &StorageCapabilities, cap: Capability) -> Result<()> {
@@ -98,27 +98,6 @@ fn check_key_len(caps: &StorageCapabilities, key: &str) -> Result<()> {
 fn check_object(caps: &StorageCapabilities, bucket: &str, key: &str) -> Result<()> {
     validate_object(bucket, key)?;
     check_key_len(caps, key)
-}
-
-/// Ends a body with `ErrorKind::Timeout` when no chunk arrives within `idle`.
-pub(super) fn idle_timeout(body: ByteStream, idle: Duration) -> ByteStream {
-    futures::stream::unfold(Some(body), move |state| async move {
-        let mut body = state?;
-        match tokio::time::timeout(idle, body.next()).await {
-            Ok(Some(item)) => Some((item, Some(body))),
-            Ok(None) => None,
-            Err(_) => Some((
-                Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!("the body stalled: no data for {idle:?}"),
-                )),
-                None,
-            )),
-        }
-    })
-    // Fused: some consumers (object_store's `collect_bytes`) poll once more after the end.
-    .fuse()
-    .boxed()
 }
 
 /// Aborts a multipart upload when dropped while armed: a streamed upload whose future is

@@ -282,13 +282,7 @@ impl NetworkService for GceNetwork {
                 "the network's labels are too long for Google Cloud (2 KiB with the range)",
             ));
         }
-        // As for instances (compute.rs): Compute Engine ignores a repeated insert with the
-        // same `requestId` and returns the first call's operation.
-        let query = spec
-            .request_id
-            .as_deref()
-            .map(|t| format!("?requestId={t}"))
-            .unwrap_or_default();
+        let query = crate::gce::request_id_query(spec.request_id.as_deref());
         self.gce
             .operate(Method::POST, &format!("global/networks{query}"), Some(&body))
             .await?;
