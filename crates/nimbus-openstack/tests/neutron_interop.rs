@@ -105,6 +105,9 @@ async fn networks_subnets_and_rules_are_what_the_cli_shows() {
     let mut spec = NetworkSpec::new(name("net"), net("10.77.0.0/16"));
     spec.labels.insert("team".into(), "core".into());
     spec.labels.insert("nimbus-test".into(), "interop".into());
+    // The idempotency token the contract keeps as a tag: chosen here so the tag is known.
+    let token = nimbus_core::request_id::new_request_id();
+    spec.request_id = Some(token.clone());
     let created = n.create_network(&spec).await.unwrap();
     done.network(&created.id);
     assert_eq!(created.region.as_deref(), common::var("REGION").as_deref());
@@ -118,7 +121,16 @@ async fn networks_subnets_and_rules_are_what_the_cli_shows() {
         .map(|t| t.as_str().unwrap())
         .collect();
     tags.sort_unstable();
-    assert_eq!(tags, ["nimbus-cidr=10.77.0.0/16", "nimbus-test=interop", "team=core"]);
+    let token_tag = format!("nimbus-request-id={token}");
+    assert_eq!(
+        tags,
+        [
+            "nimbus-cidr=10.77.0.0/16",
+            token_tag.as_str(),
+            "nimbus-test=interop",
+            "team=core"
+        ]
+    );
     assert_eq!(n.get_network(&created.id).await.unwrap(), created);
 
     let s = n
