@@ -29,6 +29,11 @@ pub const KEYS: &[(&str, &str)] = &[
 
 const PLACEHOLDERS: &[&str] = &["%(project_id)s", "$(project_id)s"];
 
+/// `url` with every project placeholder replaced by `id` (a stand-in id to check the syntax).
+fn with_project(url: &str, id: &str) -> String {
+    PLACEHOLDERS.iter().fold(url.to_string(), |s, p| s.replace(p, id))
+}
+
 /// The overrides among `get`'s values, by catalog service type, checked: an http(s) URL
 /// without a trailing slash, credentials or query.
 pub fn from_values(get: impl Fn(&str) -> Option<String>) -> Result<BTreeMap<String, String>> {
@@ -44,7 +49,7 @@ pub fn from_values(get: impl Fn(&str) -> Option<String>) -> Result<BTreeMap<Stri
 fn check(key: &str, raw: &str) -> Result<String> {
     let v = raw.trim().trim_end_matches('/');
     // The placeholder is not URL syntax: check the URL with a stand-in id.
-    let probe = PLACEHOLDERS.iter().fold(v.to_string(), |s, p| s.replace(p, "0"));
+    let probe = with_project(v, "0");
     let fail = |why: &str| Err(Error::invalid(format!("`{key}` = `{}`: {why}", raw.escape_debug())));
     let u = match url::Url::parse(&probe) {
         Ok(u) => u,
@@ -73,12 +78,12 @@ pub fn expand(service: &str, url: &str, project_id: Option<&str>) -> Result<Stri
             "the `{service}` endpoint override names the project id, and the token has no project scope"
         ))
     })?;
-    Ok(PLACEHOLDERS.iter().fold(url.to_string(), |s, p| s.replace(p, id)))
+    Ok(with_project(url, id))
 }
 
 /// Scheme, host and port of an override, for probes that run before any token exists.
 pub fn origin(url: &str) -> Option<String> {
-    let probe = PLACEHOLDERS.iter().fold(url.to_string(), |s, p| s.replace(p, "0"));
+    let probe = with_project(url, "0");
     let u = url::Url::parse(&probe).ok()?;
     Some(u.origin().ascii_serialization())
 }
