@@ -11,8 +11,10 @@
 #
 # Environment: N_SMALL (4 KiB puts/gets per run, 100), N_LIST (listings of the 10,000 seeded
 # keys, 1), N_STREAM (streams per run, 1), STREAM_MIB (size of a measured stream, 16),
-# RSS_MIB (size of the RSS stream, 1024; 0 skips the RSS runs), IMPLS (a subset of
-# "sdk nimbus object_store opendal"), KEEP=1 (re-measure only CLOUDS x IMPLS and keep the
+# RSS_MIB (size of the RSS stream, 1024; 0 skips the RSS runs), OPS (a subset of "put get
+# get_unseen list put_stream get_stream"; `get` reads one object again and again, `get_unseen`
+# reads objects another client wrote, each once), IMPLS (a subset of
+# "sdk nimbus object_store opendal"), KEEP=1 (re-measure only CLOUDS x IMPLS x OPS and keep the
 # other rows of the last run).
 # Output: target/callgrind/instructions.tsv, target/callgrind/rss.tsv and the tables on stdout
 # (pasted into docs/benchmarks.md). Swift needs the OpenStack of scripts/openstack (started
@@ -22,6 +24,7 @@ cd "$(dirname "$0")/.."
 N_SMALL=${N_SMALL:-100}; N_LIST=${N_LIST:-1}; N_STREAM=${N_STREAM:-1}
 STREAM_MIB=${STREAM_MIB:-16}; RSS_MIB=${RSS_MIB:-1024}
 CLOUDS=${CLOUDS:-s3 azure gcs swift}
+OPS=${OPS:-put get get_unseen list put_stream get_stream}
 stops=()
 trap 'for c in "${stops[@]}"; do bash scripts/$c stop >/dev/null 2>&1 || true; done' EXIT
 if [ -z "${NIMBUS_TEST_S3S_ENDPOINT:-}" ]; then
@@ -36,12 +39,17 @@ mkdir -p "$OUT"
 export RUST_BACKTRACE=0
 IMPLS=${IMPLS:-sdk nimbus object_store opendal}
 if [ "${KEEP:-0}" = 1 ] && [ -f "$OUT/instructions.tsv" ]; then
+  rss_ops="put_stream get_stream"; [ "$RSS_MIB" != 0 ] || rss_ops=""
   for f in instructions rss; do
-    python3 - "$OUT/$f.tsv" "$CLOUDS" "$IMPLS" <<'PY'
+    if [ $f = instructions ]; then ops=$OPS; else ops=$rss_ops; fi
+    python3 - "$OUT/$f.tsv" "$CLOUDS" "$IMPLS" "$ops" <<'PY'
 import sys
-path, clouds, impls = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+path, clouds, impls, ops = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4].split()
 lines = open(path).read().splitlines(True)
-keep = [lines[0]] + [l for l in lines[1:] if not (l.split("\t")[0] in clouds and l.split("\t")[1] in impls)]
+def measured(l):
+    c = l.split("\t")
+    return c[0] in clouds and c[1] in impls and c[2] in ops
+keep = [lines[0]] + [l for l in lines[1:] if not measured(l)]
 open(path, "w").writelines(keep)
 PY
   done
@@ -69,8 +77,8 @@ for cloud in $CLOUDS; do
   $BIN --cloud "$cloud" --impl seed --endpoint "$EP" --bucket "$bucket" >/dev/null
   for impl in $IMPLS; do
     if [ "$cloud" = swift ] && [ "$impl" != sdk ] && [ "$impl" != nimbus ]; then continue; fi
-    for op in put get list put_stream get_stream; do
-      case $op in put | get) n=$N_SMALL ;; list) n=$N_LIST ;; *) n=$N_STREAM ;; esac
+    for op in $OPS; do
+      case $op in put | get | get_unseen) n=$N_SMALL ;; list) n=$N_LIST ;; *) n=$N_STREAM ;; esac
       f="$OUT/$cloud.$impl.$op.out"
       err=""
       if ! valgrind --tool=callgrind --collect-atstart=no --toggle-collect=measured_region \
@@ -102,7 +110,7 @@ import csv, sys
 out, stream_mib, rss_mib = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = list(csv.DictReader(open(f"{out}/instructions.tsv"), delimiter="\t"))
 names = {"s3": "S3 (s3s-fs 0.14.1)", "azure": "Azure Blob (Azurite 3.35.0)", "gcs": "Cloud Storage (fake-gcs-server 1.54.0)", "swift": "Swift 2.30 (OpenStack Zed)"}
-ops = {"put": "4 KiB put", "get": "4 KiB get", "list": "list 10,000 keys", "put_stream": f"{stream_mib} MiB streamed put", "get_stream": f"{stream_mib} MiB streamed get"}
+ops = {"put": "4 KiB put", "get": "4 KiB get", "get_unseen": "4 KiB get, not seen before", "list": "list 10,000 keys", "put_stream": f"{stream_mib} MiB streamed put", "get_stream": f"{stream_mib} MiB streamed get"}
 def cell(r):
     if r is None:
         return "—"

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use nimbus_aws::{aws_sdk_s3, AwsConfig, S3Storage};
 use nimbus_core::storage::{GetOptions, ListOptions, PutOptions, WriterOptions};
 use nimbus_core::{Storage, StorageExt};
@@ -34,6 +34,19 @@ struct Args {
     round: usize,
     measure: Option<String>,
     n: usize,
+    /// Keys seeded for, and expected by, a listing (10,000 under `listing/`; any other count
+    /// under `listing-N/`).
+    keys: usize,
+}
+
+impl Args {
+    fn listing_prefix(&self) -> String {
+        if self.keys == 10_000 {
+            "listing/".into()
+        } else {
+            format!("listing-{}/", self.keys)
+        }
+    }
 }
 
 fn args() -> Result<Args> {
@@ -47,6 +60,7 @@ fn args() -> Result<Args> {
         round: 0,
         measure: None,
         n: 200,
+        keys: 10_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -61,6 +75,7 @@ fn args() -> Result<Args> {
             "--round" => a.round = v.parse()?,
             "--measure" => a.measure = Some(v),
             "--n" => a.n = v.parse()?,
+            "--keys" => a.keys = v.parse()?,
             _ => bail!("unknown argument {k}"),
         }
     }
@@ -392,8 +407,9 @@ fn measure(a: &Args, op: &str) -> Result<()> {
             b.get("measure/get-me").await?;
             // Only where measured: some clients cannot list here (google-cloud-storage lists
             // over gRPC only, which fake-gcs-server does not serve).
-            if op == "list" {
-                b.list("listing/").await?;
+            // (Not for the large listings, which are measured natively for their memory.)
+            if op == "list" && a.keys <= 10_000 {
+                b.list(&a.listing_prefix()).await?;
             }
         }
         if op == "get_stream" {
@@ -402,11 +418,26 @@ fn measure(a: &Args, op: &str) -> Result<()> {
         anyhow::Ok(b)
     })?;
     let keys: Vec<String> = (0..a.n).map(|i| format!("measure/{}-{i:05}", a.imp)).collect();
-    measured_region(&rt, &*b, op, &keys, &body, big)?;
+    if op == "get_unseen" {
+        // Objects another client wrote, each read once: what a client that keeps metadata
+        // it has seen (Nimbus on Cloud Storage) cannot use it for.
+        rt.block_on(async {
+            let writer = implementation(a, true).await?;
+            for k in &keys {
+                writer.put(k, body.clone()).await?;
+            }
+            anyhow::Ok(())
+        })?;
+    }
+    let listing = (a.listing_prefix(), a.keys);
+    let started = std::time::Instant::now();
+    measured_region(&rt, &*b, op, &keys, &body, big, (&listing.0, listing.1))?;
     println!(
-        "{{\"impl\":\"{}\",\"op\":\"{op}\",\"n\":{},\"peak_rss_mib\":{:.1}}}",
+        "{{\"impl\":\"{}\",\"op\":\"{op}\",\"n\":{},\"keys\":{},\"secs\":{:.3},\"peak_rss_mib\":{:.1}}}",
         a.imp,
         a.n,
+        a.keys,
+        started.elapsed().as_secs_f64(),
         peak_rss_mib()
     );
     Ok(())
@@ -422,16 +453,21 @@ fn measured_region(
     keys: &[String],
     body: &Bytes,
     big: usize,
+    (prefix, listed): (&str, usize),
 ) -> Result<()> {
     rt.block_on(async {
         for k in keys {
             match op {
                 "put" => b.put(k, body.clone()).await?,
                 "get" => anyhow::ensure!(b.get("measure/get-me").await? == 4096, "short read"),
-                "list" => anyhow::ensure!(b.list("listing/").await? == 10_000, "short listing"),
+                "get_unseen" => anyhow::ensure!(b.get(k).await? == 4096, "short read"),
+                "list" => {
+                    let n = b.list(prefix).await?;
+                    anyhow::ensure!(n == listed, "listed {n} keys of {listed}");
+                }
                 "put_stream" => b.put_stream(k, big).await?,
                 "get_stream" => anyhow::ensure!(b.get_stream("measure/big.bin").await? == big, "short read"),
-                other => bail!("unknown op {other} (put, get, list, put_stream, get_stream)"),
+                other => bail!("unknown op {other} (put, get, get_unseen, list, put_stream, get_stream)"),
             }
         }
         Ok(())
@@ -453,18 +489,19 @@ async fn run(a: Args) -> Result<()> {
             Err(e) if e.kind() == nimbus_core::ErrorKind::AlreadyExists => {}
             r => r?,
         }
-        let keys: Vec<String> = (0..10_000).map(|i| format!("listing/{i:05}")).collect();
+        let prefix = a.listing_prefix();
+        // Five digits for the 10,000 keys (as earlier runs seeded them on servers that keep state).
+        let width = if a.keys == 10_000 { 5 } else { 6 };
+        let keys: Vec<String> = (0..a.keys).map(|i| format!("{prefix}{i:0width$}")).collect();
         futures::stream::iter(keys)
             .map(|k| {
                 let s = store.clone();
                 let b = a.bucket.clone();
                 async move { s.put(&b, &k, Bytes::from_static(b"x"), &PutOptions::default()).await }
             })
-            .buffer_unordered(32)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<nimbus_core::Result<Vec<_>>>()?;
+            .buffer_unordered(64)
+            .try_for_each(|_| async { Ok(()) })
+            .await?;
         println!("seeded");
         return Ok(());
     }

@@ -175,3 +175,57 @@ async fn reads_racing_with_replaces_return_matching_metadata_and_bytes() {
     eprintln!("{ok} reads, {conflicts} typed conflicts (replaced during every attempt)");
     assert!(ok >= 30 && conflicts < ok, "{ok} reads, {conflicts} conflicts");
 }
+
+/// A whole read of an object this client has seen is one request: the metadata kept from the
+/// put (or an earlier read) is used when the download's answer shows it still holds
+/// (`storage/meta_cache.rs`). Other clients change the object under it here: a metadata
+/// patch, a replace and a delete must each be seen by the next read.
+#[tokio::test]
+async fn reads_of_seen_objects_see_what_other_clients_changed() {
+    let Some(ep) = endpoint() else { return };
+    let s = GcsStorage::connect(&GcsConfig::emulator(&ep)).await.unwrap();
+    let other = GcsStorage::connect(&GcsConfig::emulator(&ep)).await.unwrap();
+    let bucket = format!("seen-{}", std::process::id());
+    s.create_bucket(&bucket, &Default::default()).await.unwrap();
+    let o = PutOptions::default().metadata("Owner", "a").content_type("text/plain");
+    let put = s.put(&bucket, "k", Bytes::from_static(b"first"), &o).await.unwrap();
+    let got = s.get(&bucket, "k", &GetOptions::default()).await.unwrap();
+    assert_eq!(
+        got.meta, put,
+        "the read returns the metadata of the put, keys' case kept"
+    );
+    assert_eq!(got.bytes().await.unwrap(), "first");
+    assert_eq!(s.head(&bucket, "k").await.unwrap(), put, "head and get agree");
+
+    // Another client patches the metadata (same generation, new metageneration).
+    let url = format!("{ep}/storage/v1/b/{bucket}/o/k");
+    let patched = reqwest::Client::new()
+        .patch(&url)
+        .json(&serde_json::json!({ "metadata": { "Owner": "b" } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(patched.status().is_success(), "{}", patched.status());
+    let got = s.get(&bucket, "k", &GetOptions::default()).await.unwrap();
+    assert_eq!(got.meta.user_metadata.get("Owner").map(String::as_str), Some("b"));
+    assert_eq!(got.meta.version, put.version, "same generation");
+    assert_eq!(got.bytes().await.unwrap(), "first");
+
+    // Another client replaces the object: new bytes, new metadata.
+    let o2 = PutOptions::default().metadata("Owner", "c");
+    let replaced = other
+        .put(&bucket, "k", Bytes::from_static(b"second!"), &o2)
+        .await
+        .unwrap();
+    let got = s.get(&bucket, "k", &GetOptions::default()).await.unwrap();
+    assert_eq!(got.meta, replaced);
+    assert_eq!(got.bytes().await.unwrap(), "second!");
+
+    // Another client deletes it: the typed NotFound, not the kept metadata.
+    other.delete(&bucket, "k").await.unwrap();
+    let Err(e) = s.get(&bucket, "k", &GetOptions::default()).await else {
+        panic!("a deleted object was read");
+    };
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    s.delete_bucket(&bucket).await.unwrap();
+}

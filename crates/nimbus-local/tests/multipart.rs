@@ -245,3 +245,72 @@ async fn a_failed_part_aborts_the_upload_after_the_parts_in_flight() {
         assert_eq!(tmp, 0, "staging left behind (ignoring the error: {ignore_the_error})");
     }
 }
+
+/// Staged files in the store's tmp directory, waited for up to 5 s to reach `want` (a
+/// staging task of a dropped caller may still be finishing on the blocking pool).
+async fn staged_files_settle_at(root: &std::path::Path, want: usize) -> usize {
+    let mut n = usize::MAX;
+    for _ in 0..100 {
+        n = std::fs::read_dir(root.join(".nimbus/tmp")).unwrap().count();
+        if n == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    n
+}
+
+/// A part whose caller is gone (an `ObjectWriter` dropped with parts in flight does this)
+/// still finishes staging on the blocking pool; its file must not stay behind unrecorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_dropped_in_flight_leaves_no_staged_file() {
+    use futures::FutureExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fs = nimbus_local::open_fs(dir.path(), options()).unwrap();
+    fs.create_bucket("bkt", &Default::default()).await.unwrap();
+    let up = fs.create_multipart("bkt", "big", &Default::default()).await.unwrap();
+    // Each polled once (its staging starts on the blocking pool), then dropped. A part large
+    // enough (16 MiB to hash and write) that it cannot be done by the time of that poll,
+    // unless this thread was descheduled meanwhile: then it is recorded, and counted.
+    let mut recorded = 1;
+    for part in 1..=4 {
+        if fs
+            .upload_part(&up, part, body(part as u8, 256 * PART))
+            .now_or_never()
+            .is_some()
+        {
+            recorded += 1;
+        }
+    }
+    assert!(
+        recorded < 5,
+        "no part was in flight when dropped: the test proved nothing"
+    );
+    let kept = fs.upload_part(&up, 5, body(5, PART)).await.unwrap();
+    assert_eq!(
+        staged_files_settle_at(dir.path(), recorded).await,
+        recorded,
+        "only the recorded parts are staged"
+    );
+    // Completion joins the chosen part and removes every other recorded one.
+    let meta = fs.complete_multipart(&up, &[kept]).await.unwrap();
+    assert_eq!(meta.size, PART as u64);
+    assert_eq!(staged_files_settle_at(dir.path(), 0).await, 0);
+}
+
+/// A streamed put dropped half-way (a timeout, a cancelled request) leaves no staged file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_put_dropped_half_way_leaves_no_staged_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = nimbus_local::open_fs(dir.path(), options()).unwrap();
+    fs.create_bucket("bkt", &Default::default()).await.unwrap();
+    // One chunk, then a body that never ends.
+    let first = futures::stream::iter([Ok(body(1, PART))]);
+    let stream: nimbus_core::storage::ByteStream = Box::pin(first.chain(futures::stream::pending()));
+    let options = nimbus_core::storage::PutOptions::default();
+    let put = fs.put_stream("bkt", "k", stream, &options);
+    let r = tokio::time::timeout(std::time::Duration::from_millis(300), put).await;
+    assert!(r.is_err(), "the body never ends, so the put cannot");
+    assert_eq!(staged_files_settle_at(dir.path(), 0).await, 0);
+    assert_eq!(fs.head("bkt", "k").await.unwrap_err().kind(), ErrorKind::NotFound);
+}

@@ -46,6 +46,14 @@ pub(crate) fn meta_of(o: &Value) -> ObjectMeta {
     m
 }
 
+/// An object resource's metageneration (0 when it is missing or malformed).
+pub(crate) fn metageneration_of(o: &Value) -> i64 {
+    o.get("metageneration")
+        .and_then(Value::as_str)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

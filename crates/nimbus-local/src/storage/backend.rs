@@ -20,7 +20,42 @@ pub enum StagedData {
     /// without being copied into one buffer.
     Memory(Vec<Bytes>),
     /// A temporary file in the store's tmp directory (same filesystem as the data).
-    File(PathBuf),
+    File(TempFile),
+}
+
+/// A temporary file that is removed when dropped, unless it was placed ([`TempFile::keep`]).
+///
+/// Why a guard: staging runs on tokio's blocking pool, which finishes a task whose caller
+/// has gone (an `ObjectWriter` dropped with parts in flight, a cancelled put). The task's
+/// result is then dropped unseen, and with it this guard, so no temp file outlives its
+/// caller. Error paths need no clean-up of their own either.
+#[derive(Debug)]
+pub struct TempFile(Option<PathBuf>);
+
+impl TempFile {
+    /// Guards `path` (which may not exist yet).
+    pub fn new(path: PathBuf) -> Self {
+        TempFile(Some(path))
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &std::path::Path {
+        self.0.as_deref().expect("a TempFile has its path until it is kept")
+    }
+
+    /// The file has been moved into place (or is removed by the caller): no longer removed
+    /// on drop. Returns its path.
+    pub fn keep(mut self) -> PathBuf {
+        self.0.take().expect("a TempFile has its path until it is kept")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Staged data with its size and MD5.

@@ -25,7 +25,7 @@ use nimbus_core::storage::{BucketInfo, ByteStream};
 use nimbus_core::{Error, ErrorKind, Result};
 use sha2::Sha256;
 
-use super::backend::{Backend, Decide, LockGuard, Pick, Staged, StagedData, StoredMeta};
+use super::backend::{Backend, Decide, LockGuard, Pick, Staged, StagedData, StoredMeta, TempFile};
 
 /// Marker directory that makes a directory a local store root.
 pub const MARKER: &str = ".nimbus";
@@ -86,14 +86,14 @@ impl FsBackend {
     /// Stages a body held in memory in one trip to the blocking pool: a temp file, synced when
     /// `sync`, and the body's MD5.
     async fn stage_in_memory(&self, body: Bytes, sync: bool) -> Result<Staged> {
-        let path = self.tmp_path();
+        let path = TempFile::new(self.tmp_path());
         blocking(move || {
             // Hashed and written a slice at a time, so the write reads bytes the hash just
             // brought into the cache: a part is larger than the cache, and this machine's memory
             // bandwidth, not the CPU, bounds two separate passes.
             let mut md5 = Md5::new();
             let write = |md5: &mut Md5| -> Result<()> {
-                let mut f = std::fs::File::create(&path)?;
+                let mut f = std::fs::File::create(path.path())?;
                 for slice in body.chunks(HASH_SLICE) {
                     md5.update(slice);
                     f.write_all(slice)?;
@@ -103,10 +103,8 @@ impl FsBackend {
                 }
                 Ok(())
             };
-            if let Err(e) = write(&mut md5) {
-                let _ = std::fs::remove_file(&path);
-                return Err(e);
-            }
+            // On an error the guard removes the file.
+            write(&mut md5)?;
             Ok(Staged {
                 size: body.len() as u64,
                 md5: Some(md5.finalize().into()),
@@ -199,24 +197,25 @@ impl FsBackend {
     fn write_meta(&self, bucket: &str, key: &str, meta: &StoredMeta, ino: u64) -> Result<()> {
         let p = self.meta_path(bucket, key);
         std::fs::create_dir_all(p.parent().expect("meta path has a parent"))?;
-        let tmp = self.tmp_path();
+        let tmp = TempFile::new(self.tmp_path());
         let mut meta = meta.clone();
         meta.ino = Some(ino);
         std::fs::write(
-            &tmp,
+            tmp.path(),
             serde_json::to_vec(&meta).map_err(|e| Error::internal(e.to_string()))?,
         )?;
-        std::fs::rename(&tmp, &p)?;
+        std::fs::rename(tmp.path(), &p)?;
+        tmp.keep();
         Ok(())
     }
 
     /// Moves a file into the data path, mapping file/directory collisions to `Conflict`.
     /// Returns its inode, which the sidecar written next records.
-    fn place(&self, bucket: &str, key: &str, from: &Path) -> Result<u64> {
+    /// On an error the staged file is removed (its guard is dropped).
+    fn place(&self, bucket: &str, key: &str, from: TempFile) -> Result<u64> {
         let dest = self.data_path(bucket, key)?;
         if let Some(parent) = dest.parent() {
             if let Err(e) = std::fs::create_dir_all(parent) {
-                let _ = std::fs::remove_file(from);
                 return Err(match e.kind() {
                     std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => conflict_collision(key),
                     _ => e.into(),
@@ -224,17 +223,11 @@ impl FsBackend {
             }
         }
         if dest.is_dir() {
-            let _ = std::fs::remove_file(from);
             return Err(conflict_collision(key));
         }
-        let ino = std::fs::symlink_metadata(from).map(|m| m.ino()).map_err(|e| {
-            let _ = std::fs::remove_file(from);
-            Error::from(e)
-        })?;
-        std::fs::rename(from, &dest).map_err(|e| {
-            let _ = std::fs::remove_file(from);
-            Error::from(e)
-        })?;
+        let ino = std::fs::symlink_metadata(from.path())?.ino();
+        std::fs::rename(from.path(), &dest)?;
+        from.keep();
         Ok(ino)
     }
 
@@ -621,9 +614,10 @@ impl Backend for FsBackend {
     }
 
     async fn stage(&self, mut body: ByteStream) -> Result<Staged> {
-        let path = self.tmp_path();
+        // Guarded before the file exists: a put dropped while it streams leaves nothing.
+        let path = TempFile::new(self.tmp_path());
         let durable = self.durable;
-        let mut file = tokio::fs::File::create(&path).await?;
+        let mut file = tokio::fs::File::create(path.path()).await?;
         let mut md5 = Md5::new();
         let mut size = 0u64;
         let res: Result<()> = async {
@@ -641,10 +635,7 @@ impl Backend for FsBackend {
             Ok(())
         }
         .await;
-        if let Err(e) = res {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(e);
-        }
+        res?;
         Ok(Staged {
             data: StagedData::File(path),
             size,
@@ -677,29 +668,17 @@ impl Backend for FsBackend {
             // shares extents where the filesystem can), and removed. One sync at the end.
             let mut it = paths.into_iter();
             let first = it.next().ok_or_else(|| Error::internal("no parts to join"))?;
-            let rest: Vec<PathBuf> = it.collect();
-            let join = || -> Result<()> {
-                let mut w = std::fs::OpenOptions::new().write(true).open(&first)?;
-                w.seek(SeekFrom::End(0))?;
-                for p in &rest {
-                    std::io::copy(&mut std::fs::File::open(p)?, &mut w)?;
-                }
-                if durable {
-                    w.sync_data()?;
-                }
-                Ok(())
-            };
-            let r = join();
+            // Every part's guard removes its file on the way out; the first's too on an error.
+            let rest: Vec<TempFile> = it.collect();
+            let mut w = std::fs::OpenOptions::new().write(true).open(first.path())?;
+            w.seek(SeekFrom::End(0))?;
             for p in &rest {
-                let _ = std::fs::remove_file(p);
+                std::io::copy(&mut std::fs::File::open(p.path())?, &mut w)?;
             }
-            match r {
-                Ok(()) => Ok(first),
-                Err(e) => {
-                    let _ = std::fs::remove_file(&first);
-                    Err(e)
-                }
+            if durable {
+                w.sync_data()?;
             }
+            Ok(first)
         })
         .await?;
         Ok(Staged {
@@ -710,8 +689,8 @@ impl Backend for FsBackend {
     }
 
     async fn discard(&self, staged: Staged) {
-        if let StagedData::File(p) = staged.data {
-            let _ = tokio::fs::remove_file(p).await;
+        if let StagedData::File(t) = staged.data {
+            let _ = tokio::fs::remove_file(t.keep()).await;
         }
     }
 
@@ -738,14 +717,9 @@ impl Backend for FsBackend {
         let mp = self.meta_path(bucket, key);
         let (b, k) = (bucket.to_string(), key.to_string());
         blocking(move || {
-            let meta = match read_meta_at(&data, &mp).and_then(|m| decide(m.as_ref())) {
-                Ok(m) => m,
-                Err(e) => {
-                    let _ = std::fs::remove_file(&from);
-                    return Err(e);
-                }
-            };
-            let ino = this.place(&b, &k, &from)?;
+            // On a refusal the staged file's guard removes it.
+            let meta = read_meta_at(&data, &mp).and_then(|m| decide(m.as_ref()))?;
+            let ino = this.place(&b, &k, from)?;
             this.write_meta(&b, &k, &meta, ino)?;
             Ok(meta)
         })
@@ -759,7 +733,7 @@ impl Backend for FsBackend {
         let this = self.clone();
         let (b, k, m) = (bucket.to_string(), key.to_string(), meta.clone());
         blocking(move || {
-            let ino = this.place(&b, &k, &from)?;
+            let ino = this.place(&b, &k, from)?;
             this.write_meta(&b, &k, &m, ino)
         })
         .await
@@ -770,9 +744,9 @@ impl Backend for FsBackend {
         let from = self.data_path(src.0, src.1)?;
         let (b, k, m) = (dst.0.to_string(), dst.1.to_string(), meta.clone());
         blocking(move || {
-            let tmp = this.tmp_path();
-            std::fs::copy(&from, &tmp)?;
-            let ino = this.place(&b, &k, &tmp)?;
+            let tmp = TempFile::new(this.tmp_path());
+            std::fs::copy(&from, tmp.path())?;
+            let ino = this.place(&b, &k, tmp)?;
             this.write_meta(&b, &k, &m, ino)
         })
         .await
