@@ -14,6 +14,47 @@ use nimbus_core::{Error, ErrorKind, Result};
 
 use super::backend::{Backend, LockGuard, Staged, StagedData, StoredMeta};
 
+/// Chunks below this size are copied together into buffers of this size.
+const MERGE_BELOW: usize = 64 * 1024;
+
+/// A streamed body as the chunks it is kept in. Large chunks are kept as they arrive (no copy
+/// into one buffer); small ones are copied together, because each kept chunk costs its own
+/// allocation and handle (a body sent a byte at a time would otherwise take dozens of times
+/// its size), and a small slice of a large buffer would keep the whole buffer alive.
+#[derive(Default)]
+struct Chunks {
+    kept: Vec<Bytes>,
+    small: bytes::BytesMut,
+}
+
+impl Chunks {
+    fn push(&mut self, c: Bytes) {
+        if c.len() >= MERGE_BELOW {
+            self.flush();
+            self.kept.push(c);
+            return;
+        }
+        if self.small.capacity() == 0 {
+            self.small.reserve(MERGE_BELOW);
+        }
+        self.small.extend_from_slice(&c);
+        if self.small.len() >= MERGE_BELOW {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.small.is_empty() {
+            self.kept.push(std::mem::take(&mut self.small).freeze());
+        }
+    }
+
+    fn finish(mut self) -> Vec<Bytes> {
+        self.flush();
+        self.kept
+    }
+}
+
 /// An object's bytes as the chunks it was staged in (a multipart object: its parts). Kept as
 /// they came, so a 256 MiB object costs 256 MiB, not a second copy joined at completion.
 type Rope = std::sync::Arc<[Bytes]>;
@@ -120,21 +161,18 @@ impl Backend for MemBackend {
         })
     }
     async fn stage(&self, mut body: ByteStream) -> Result<Staged> {
-        // The chunks are kept as they arrive (no copy into one buffer).
-        let mut chunks = Vec::new();
+        let mut chunks = Chunks::default();
         let mut size = 0u64;
         let mut md5 = Md5::new();
         while let Some(c) = body.next().await {
             let c = c?;
             md5.update(&c);
             size += c.len() as u64;
-            if !c.is_empty() {
-                chunks.push(c);
-            }
+            chunks.push(c);
         }
         Ok(Staged {
             size,
-            data: StagedData::Memory(chunks),
+            data: StagedData::Memory(chunks.finish()),
             md5: Some(md5.finalize().into()),
         })
     }
@@ -231,5 +269,36 @@ impl Backend for MemBackend {
     }
     fn presign_key(&self) -> &[u8] {
         &self.secret
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_chunks_are_kept_together_and_large_ones_as_they_came() {
+        let mut c = Chunks::default();
+        let mut want = Vec::new();
+        for i in 0..200_000u32 {
+            let b = Bytes::from(vec![(i % 251) as u8]);
+            want.extend_from_slice(&b);
+            c.push(b);
+        }
+        let large = Bytes::from(vec![9u8; MERGE_BELOW]);
+        want.extend_from_slice(&large);
+        c.push(large.clone());
+        c.push(Bytes::from_static(b"tail"));
+        want.extend_from_slice(b"tail");
+        c.push(Bytes::new());
+        let kept = c.finish();
+        assert_eq!(kept.concat(), want, "the bytes, in order");
+        // 200,000 bytes in 64 KiB buffers, the large chunk itself, the tail.
+        assert_eq!(kept.len(), 200_000usize.div_ceil(MERGE_BELOW) + 2, "{}", kept.len());
+        assert!(
+            kept.iter().any(|k| k.as_ptr() == large.as_ptr()),
+            "a large chunk is kept without a copy"
+        );
+        assert!(kept.iter().all(|k| !k.is_empty()));
     }
 }
