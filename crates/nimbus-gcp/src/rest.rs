@@ -108,6 +108,34 @@ impl JsonApi {
     /// Sends `method path_and_query` with an optional JSON body; the JSON answer (`Null` when
     /// empty) or the portable error.
     pub async fn call(&self, method: reqwest::Method, path_and_query: &str, body: Option<&Value>) -> Result<Value> {
+        let text = self.call_text(method, path_and_query, body).await?;
+        Ok(if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        })
+    }
+
+    /// Like [`JsonApi::call`], with the answer read straight into `T` (no `Value` tree: an
+    /// object listing of 1,000 full resources spent half its instructions building and
+    /// dropping one). An empty answer is `T::default()`; an answer of another shape is an
+    /// error naming the call.
+    pub async fn call_as<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&Value>,
+    ) -> Result<T> {
+        let text = self.call_text(method.clone(), path_and_query, body).await?;
+        if text.trim().is_empty() {
+            return Ok(T::default());
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| Error::internal(format!("{method} {path_and_query}: unexpected answer: {e}")))
+    }
+
+    /// One call; the answer's text when its status is a success, its typed error otherwise.
+    async fn call_text(&self, method: reqwest::Method, path_and_query: &str, body: Option<&Value>) -> Result<String> {
         let url = format!("{}{path_and_query}", self.endpoint);
         let mut req = self.http.request(method.clone(), &url);
         if let Some(b) = body {
@@ -134,10 +162,6 @@ impl JsonApi {
         if status >= 300 {
             return Err(from_json_response(status, &text, &headers));
         }
-        Ok(if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::Null)
-        })
+        Ok(text)
     }
 }

@@ -50,7 +50,7 @@ use serde_json::{json, Value};
 use crate::config::GcsConfig;
 use crate::error::from_gcs;
 use crate::rest::JsonApi;
-use json::{meta_of, metageneration_of, seg};
+use json::{meta_of, seg, ObjectList, Resource};
 use meta_cache::MetaCache;
 
 const PROVIDER: &str = "gcp-storage";
@@ -201,16 +201,17 @@ impl GcsStorage {
 
     /// The object's JSON metadata, kept for later reads.
     async fn object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
-        let o = self
+        let o: Resource = self
             .api
-            .call(
+            .call_as(
                 Method::GET,
                 &format!("/storage/v1/b/{}/o/{}", seg(bucket), seg(key)),
                 None,
             )
             .await?;
-        let meta = meta_of(&o);
-        self.seen.remember(bucket, key, metageneration_of(&o), &meta);
+        let metageneration = o.metageneration();
+        let meta = o.into_meta();
+        self.seen.remember(bucket, key, metageneration, &meta);
         Ok(meta)
     }
 
@@ -480,25 +481,24 @@ impl Storage for GcsStorage {
         if let Some(t) = &token {
             q.push_str(&format!("&pageToken={}", seg(t)));
         }
-        let page = self.api.call(Method::GET, &q, None).await?;
+        let page: ObjectList = self.api.call_as(Method::GET, &q, None).await?;
         let after = options.start_after.as_deref();
         let mut out = ListPage::default();
-        for o in page.get("items").and_then(Value::as_array).into_iter().flatten() {
-            let m = meta_of(o);
+        out.objects.reserve(page.items.len());
+        for o in page.items {
+            let m = o.into_meta();
             if after.is_some_and(|a| m.key.as_str() <= a) {
                 continue;
             }
             out.objects.push(m);
         }
-        for p in page.get("prefixes").and_then(Value::as_array).into_iter().flatten() {
-            if let Some(p) = p.as_str() {
-                if after.is_some_and(|a| p < a && !a.starts_with(p)) {
-                    continue;
-                }
-                out.common_prefixes.push(p.to_string());
+        for p in page.prefixes {
+            if after.is_some_and(|a| p.as_str() < a && !a.starts_with(p.as_str())) {
+                continue;
             }
+            out.common_prefixes.push(p);
         }
-        out.next_token = page.get("nextPageToken").and_then(Value::as_str).map(str::to_string);
+        out.next_token = page.next_page_token;
         Ok(out)
     }
 
