@@ -74,8 +74,9 @@ impl Bench for RawB {
         let mut n = 0;
         let mut marker = String::new();
         loop {
+            // Pages of 1,000, as Nimbus and the other providers' rows list.
             let q = format!(
-                "/{}?format=json&limit=10000&prefix={}&marker={}",
+                "/{}?format=json&limit=1000&prefix={}&marker={}",
                 self.container,
                 segment(prefix),
                 segment(&marker)

@@ -299,6 +299,22 @@ impl Session {
         json_of(self.send(service, Method::GET, path, build).await?).await
     }
 
+    /// GET, with the JSON answer read straight into `T` (no `Value` tree; `T::default()`
+    /// when empty).
+    pub async fn get_as<T: serde::de::DeserializeOwned + Default>(
+        &self,
+        service: Service,
+        path: &str,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<T> {
+        let text = text_of(self.send(service, Method::GET, path, build).await?).await?;
+        if text.trim().is_empty() {
+            return Ok(T::default());
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("answer is not as expected: {e}")))
+    }
+
     /// Sends a JSON body, returns the JSON answer (`Null` when empty).
     pub async fn send_json(
         &self,
@@ -314,16 +330,21 @@ impl Session {
 
 /// The JSON body of an answer (`Null` when empty).
 pub async fn json_of(resp: Response) -> Result<Value> {
-    let text = resp.text().await.map_err(|e| {
-        Error::new(
-            ErrorKind::Unavailable,
-            format!("reading the answer: {}", e.without_url()),
-        )
-    })?;
+    let text = text_of(resp).await?;
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
     serde_json::from_str(&text).map_err(|e| Error::new(ErrorKind::Internal, format!("answer is not JSON: {e}")))
+}
+
+/// The text of an answer.
+async fn text_of(resp: Response) -> Result<String> {
+    resp.text().await.map_err(|e| {
+        Error::new(
+            ErrorKind::Unavailable,
+            format!("reading the answer: {}", e.without_url()),
+        )
+    })
 }
 
 /// The answer when it is a 2xx, else its portable error.

@@ -8,51 +8,64 @@
 //! UTF-8 bytes of the names (SQLite's binary collation), i.e. lexicographic.
 
 use nimbus_core::storage::{BucketInfo, ListPage, ObjectMeta};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::meta::unquote;
 
+/// One entry of a container listing, read into only the fields the portable model uses.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Entry {
+    name: Option<String>,
+    subdir: Option<String>,
+    bytes: Option<u64>,
+    hash: Option<String>,
+    slo_etag: Option<String>,
+    content_type: Option<String>,
+    last_modified: Option<String>,
+}
+
 /// One page of a container listing. `limit` is what was asked (a full page has a next
 /// token); `marker` is the marker sent: a common prefix equal to it is the one the previous
 /// page ended with (Swift lists it again because its first key sorts after the marker),
-/// and is dropped.
-pub fn object_page(v: &Value, limit: usize, marker: Option<&str>) -> ListPage {
-    let entries = v.as_array().map(Vec::as_slice).unwrap_or_default();
+/// and is dropped. The entries' strings are moved into the page, not copied.
+pub fn object_page(entries: Vec<Entry>, limit: usize, marker: Option<&str>) -> ListPage {
+    let full = entries.len() >= limit;
     let mut page = ListPage::default();
-    let mut last: Option<&str> = None;
+    page.objects.reserve(entries.len());
+    let mut last: Option<String> = None;
     for e in entries {
-        if let Some(dir) = e.get("subdir").and_then(Value::as_str) {
-            last = Some(dir);
-            if marker != Some(dir) {
-                page.common_prefixes.push(dir.to_string());
+        if let Some(dir) = e.subdir {
+            if marker != Some(dir.as_str()) {
+                page.common_prefixes.push(dir.clone());
             }
+            last = Some(dir);
             continue;
         }
-        let Some(name) = e.get("name").and_then(Value::as_str) else {
+        let Some(name) = e.name else {
             continue;
         };
-        last = Some(name);
-        let mut m = ObjectMeta::new(name, e.get("bytes").and_then(Value::as_u64).unwrap_or(0));
+        let mut m = ObjectMeta::new(name, e.bytes.unwrap_or(0));
         // An SLO lists the manifest's own MD5 as `hash` and its ETag as `slo_etag`: the
         // latter is what HEAD and GET answer.
         m.etag = e
-            .get("slo_etag")
-            .or_else(|| e.get("hash"))
-            .and_then(Value::as_str)
-            .map(|h| unquote(h.split(';').next().unwrap_or(h)));
+            .slo_etag
+            .or(e.hash)
+            .map(|h| unquote(h.split(';').next().unwrap_or(&h)));
         m.version = m.etag.clone();
-        m.content_type = e
-            .get("content_type")
-            .and_then(Value::as_str)
-            .map(|c| c.split(";swift_bytes=").next().unwrap_or(c).to_string());
-        m.last_modified = e
-            .get("last_modified")
-            .and_then(Value::as_str)
-            .and_then(nimbus_core::time::parse_rfc3339);
+        m.content_type = e.content_type.map(|mut c| {
+            if let Some(i) = c.find(";swift_bytes=") {
+                c.truncate(i);
+            }
+            c
+        });
+        m.last_modified = e.last_modified.as_deref().and_then(nimbus_core::time::parse_rfc3339);
         page.objects.push(m);
+        last = None;
     }
-    if entries.len() >= limit {
-        page.next_token = last.map(str::to_string);
+    if full {
+        page.next_token = last.or_else(|| page.objects.last().map(|o| o.key.clone()));
     }
     page
 }
@@ -95,15 +108,20 @@ mod tests {
              "last_modified": "2026-12-01T12:41:59.973650", "slo_etag": "\"37072a0a56d45d7873fc4ad0c65aeb73\""},
             {"subdir": "b/"}
         ]);
-        let p = object_page(&v, 4, Some("a/"));
+        let page = |v: &serde_json::Value, limit, marker| {
+            object_page(serde_json::from_value(v.clone()).unwrap(), limit, marker)
+        };
+        let p = page(&v, 4, Some("a/"));
         assert_eq!(p.common_prefixes, vec!["b/"]);
         assert_eq!(p.objects.len(), 2);
         assert_eq!(p.objects[0].etag.as_deref(), Some("5d41402abc4b2a76b9719d911017c592"));
         assert_eq!(p.objects[1].etag.as_deref(), Some("37072a0a56d45d7873fc4ad0c65aeb73"));
         assert!(p.objects[0].last_modified.is_some());
         assert_eq!(p.next_token.as_deref(), Some("b/"));
-        assert_eq!(object_page(&v, 5, None).next_token, None);
-        assert_eq!(object_page(&v, 5, None).common_prefixes, vec!["a/", "b/"]);
+        assert_eq!(page(&v, 5, None).next_token, None);
+        assert_eq!(page(&v, 5, None).common_prefixes, vec!["a/", "b/"]);
+        let objects_last = json!([{"subdir": "a/"}, {"name": "k", "bytes": 1, "hash": "x"}]);
+        assert_eq!(page(&objects_last, 2, None).next_token.as_deref(), Some("k"));
     }
 
     #[test]

@@ -225,12 +225,12 @@ impl SwiftStorage {
             if let Some(m) = &marker {
                 q.push_str(&format!("&marker={}", crate::encode::segment(m)));
             }
-            let v = match self.session.get_json(OS, &q, |r| r).await {
+            let entries = match self.session.get_as(OS, &q, |r| r).await {
                 Ok(v) => v,
                 Err(e) if e.kind() == ErrorKind::NotFound => return Ok(out),
                 Err(e) => return Err(e),
             };
-            let page = list::object_page(&v, DEFAULT_PAGE, None);
+            let page = list::object_page(entries, DEFAULT_PAGE, None);
             out.extend(page.objects.into_iter().map(|o| o.key));
             match page.next_token {
                 Some(t) => marker = Some(t),
@@ -660,8 +660,8 @@ impl Storage for SwiftStorage {
         if let Some(m) = &marker {
             q.push_str(&format!("&marker={}", crate::encode::segment(m)));
         }
-        let v = self.session.get_json(OS, &q, |r| r).await?;
-        Ok(list::object_page(&v, limit, marker.as_deref()))
+        let entries = self.session.get_as(OS, &q, |r| r).await?;
+        Ok(list::object_page(entries, limit, marker.as_deref()))
     }
 
     async fn copy(
