@@ -25,15 +25,10 @@ N_SMALL=${N_SMALL:-100}; N_LIST=${N_LIST:-1}; N_STREAM=${N_STREAM:-1}
 STREAM_MIB=${STREAM_MIB:-16}; RSS_MIB=${RSS_MIB:-1024}
 CLOUDS=${CLOUDS:-s3 azure gcs swift}
 OPS=${OPS:-put get get_unseen list put_stream get_stream}
-stops=()
-trap 'for c in "${stops[@]}"; do bash scripts/$c stop >/dev/null 2>&1 || true; done' EXIT
-if [ -z "${NIMBUS_TEST_S3S_ENDPOINT:-}" ]; then
-  stops+=(emulators)
-  eval "$(bash scripts/emulators start)"
-fi
+# shellcheck source=bench/clouds.sh
+source bench/clouds.sh
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
-cargo build -q --release -p nimbus-bench
-BIN=target/release/nimbus-bench
+bench_start
 OUT=target/callgrind
 mkdir -p "$OUT"
 export RUST_BACKTRACE=0
@@ -58,21 +53,7 @@ else
   printf 'cloud\timpl\top\tMiB\tpeak_rss_mib\terror\n' > "$OUT/rss.tsv"
 fi
 for cloud in $CLOUDS; do
-  case $cloud in
-    s3) EP=$NIMBUS_TEST_S3S_ENDPOINT ;;
-    azure) EP=$NIMBUS_TEST_AZURITE_ENDPOINT ;;
-    gcs) EP=$NIMBUS_TEST_GCS_ENDPOINT ;;
-    swift)
-      EP=""
-      if [ -z "${NIMBUS_TEST_OPENSTACK_AUTH_URL:-}" ]; then
-        stops+=(openstack)
-        bash scripts/openstack start > target/openstack-env.sh 2> target/openstack-start.log
-      fi
-      if [ -f target/openstack-env.sh ] && [ -z "${OS_AUTH_URL:-}" ]; then
-        # shellcheck disable=SC1091
-        source target/openstack-env.sh
-      fi ;;
-  esac
+  cloud_endpoint "$cloud"
   bucket="instr-$cloud"
   $BIN --cloud "$cloud" --impl seed --endpoint "$EP" --bucket "$bucket" >/dev/null
   for impl in $IMPLS; do

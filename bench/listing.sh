@@ -15,34 +15,15 @@ cd "$(dirname "$0")/.."
 CLOUDS=${CLOUDS:-s3 azure gcs swift}
 IMPLS=${IMPLS:-nimbus sdk object_store opendal}
 KEYS=${KEYS:-100000}
-stops=()
-trap 'for c in "${stops[@]}"; do bash scripts/$c stop >/dev/null 2>&1 || true; done' EXIT
-if [ -z "${NIMBUS_TEST_S3S_ENDPOINT:-}" ]; then
-  stops+=(emulators)
-  eval "$(bash scripts/emulators start)"
-fi
-cargo build -q --release -p nimbus-bench
-BIN=target/release/nimbus-bench
+# shellcheck source=bench/clouds.sh
+source bench/clouds.sh
+bench_start
 OUT=target/listing
 mkdir -p "$OUT"
 export RUST_BACKTRACE=0
 printf 'cloud\timpl\tkeys\tsecs\tpeak_rss_mib\terror\n' > "$OUT/listing.tsv"
 for cloud in $CLOUDS; do
-  case $cloud in
-    s3) EP=$NIMBUS_TEST_S3S_ENDPOINT ;;
-    azure) EP=$NIMBUS_TEST_AZURITE_ENDPOINT ;;
-    gcs) EP=$NIMBUS_TEST_GCS_ENDPOINT ;;
-    swift)
-      EP=""
-      if [ -z "${NIMBUS_TEST_OPENSTACK_AUTH_URL:-}" ]; then
-        stops+=(openstack)
-        bash scripts/openstack start > target/openstack-env.sh 2> target/openstack-start.log
-      fi
-      if [ -f target/openstack-env.sh ] && [ -z "${OS_AUTH_URL:-}" ]; then
-        # shellcheck disable=SC1091
-        source target/openstack-env.sh
-      fi ;;
-  esac
+  cloud_endpoint "$cloud"
   bucket="instr-$cloud"
   $BIN --cloud "$cloud" --impl seed --endpoint "$EP" --bucket "$bucket" >/dev/null
   if [ "${SEED:-1}" != 0 ]; then

@@ -484,6 +484,9 @@ async fn run(a: Args) -> Result<()> {
             "swift" => swift::nimbus_store().await?,
             _ => Arc::new(S3Storage::connect(&cfg).await?),
         };
+        // With the standard layers: seeding 100,000 keys 64 at a time meets dropped
+        // connections on the emulators, which the retry layer rides out.
+        let store = nimbus_core::layers::ServiceDefaults::STORAGE.storage(store);
         // A server that keeps state (the OpenStack stack) may hold the bucket of an earlier run.
         match store.create_bucket(&a.bucket, &Default::default()).await {
             Err(e) if e.kind() == nimbus_core::ErrorKind::AlreadyExists => {}
